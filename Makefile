@@ -1,0 +1,99 @@
+# Spawning build. `make` builds build/; `make test` installs what it needs,
+# builds, and runs every test (unit, bats, then the same under ASan/UBSan).
+
+PYTHON_CONFIG ?= /usr/bin/python3-config
+PYTHON ?= /usr/bin/python3
+BUILD ?= build
+CC ?= cc
+SANITIZE ?=
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS_COMMON := -std=gnu11 $(WARN) -g -pthread -Icommon -Ichild -Icontroller -D_GNU_SOURCE
+ifeq ($(SANITIZE),1)
+  SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  OPT := -O1 -fno-omit-frame-pointer $(SAN)
+else
+  SAN :=
+  OPT := -O2
+endif
+CFLAGS_ALL := $(CFLAGS_COMMON) $(OPT) $(CFLAGS)
+LDFLAGS_ALL := -pthread $(SAN) $(LDFLAGS)
+
+PY_CFLAGS := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
+PY_LIBS := $(shell $(PYTHON_CONFIG) --embed --ldflags 2>/dev/null)
+
+COMMON_SRC := $(wildcard common/*.c)
+CONTROLLER_SRC := $(wildcard controller/*.c)
+CHILD_SRC := $(wildcard child/*.c)
+ADMIN_SRC := $(wildcard admin/*.c)
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+CONTROLLER_OBJ := $(CONTROLLER_SRC:%.c=$(BUILD)/obj/%.o)
+CHILD_OBJ := $(CHILD_SRC:%.c=$(BUILD)/obj/%.o)
+ADMIN_OBJ := $(ADMIN_SRC:%.c=$(BUILD)/obj/%.o)
+
+BINARIES := $(BUILD)/spawning_controller $(BUILD)/spawning $(BUILD)/spawning_child $(BUILD)/spawnctl
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test check unit bats asan asan-test clean example
+all: $(BINARIES)
+
+$(BUILD)/obj/child/%.o: child/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/spawning_controller: $(CONTROLLER_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lev -ljansson -lm
+
+$(BUILD)/spawning: $(BUILD)/spawning_controller
+	ln -sf spawning_controller $@
+
+$(BUILD)/spawning_child: $(CHILD_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lev -ljansson -lhttp_parser $(PY_LIBS)
+
+$(BUILD)/spawnctl: $(ADMIN_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson
+
+# Unit tests #include the .c under test (to reach static functions) and link
+# the rest of common/ and the plane they test.
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(COMMON_OBJ) $(filter-out %/main.o,$(CHILD_OBJ) $(CONTROLLER_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) \
+	  $(if $(findstring /test_ctl_,$@),$(filter-out %/main.o,$(CONTROLLER_OBJ)),$(filter-out %/main.o,$(CHILD_OBJ))) \
+	  $(LDFLAGS_ALL) -lev -ljansson -lhttp_parser $(PY_LIBS) -lm
+
+deps:
+	@sh tests/install-deps.sh
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+bats: all
+	SPAWNING_BUILD=$(BUILD) bats tests/bats
+
+check: unit bats
+
+asan:
+	$(MAKE) BUILD=build-asan SANITIZE=1 all
+
+asan-test:
+	$(MAKE) BUILD=build-asan SANITIZE=1 check
+
+test: deps
+	$(MAKE) all
+	$(MAKE) check
+	$(MAKE) asan-test
+
+example: all
+	$(BUILD)/spawning --processes 2 tests.apps.hello:app
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

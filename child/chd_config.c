@@ -1,0 +1,89 @@
+/* chd_config: see chd_config.h. */
+#include "chd_config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int get_string(json_t *msg, const char *key, bool nullable, char **out, char *err,
+                      size_t errlen)
+{
+    json_t *v = json_object_get(msg, key);
+    if (nullable && (!v || json_is_null(v))) {
+        *out = NULL;
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        snprintf(err, errlen, "config: '%s' must be a string", key);
+        return -EINVAL;
+    }
+    *out = strdup(json_string_value(v));
+    return *out ? 0 : -ENOMEM;
+}
+
+static int get_list(json_t *msg, const char *key, char **items, int *n, char *err, size_t errlen)
+{
+    json_t *a = json_object_get(msg, key);
+    *n = 0;
+    if (!json_is_array(a) || json_array_size(a) > CHD_MAX_LIST) {
+        snprintf(err, errlen, "config: '%s' must be a list of at most %d", key, CHD_MAX_LIST);
+        return -EINVAL;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v)) {
+            snprintf(err, errlen, "config: '%s' must hold strings", key);
+            return -EINVAL;
+        }
+        items[(*n)++] = strdup(json_string_value(v));
+    }
+    return 0;
+}
+
+static int get_int(json_t *msg, const char *key, int *out, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(msg, key);
+    if (!json_is_integer(v)) {
+        snprintf(err, errlen, "config: '%s' must be an integer", key);
+        return -EINVAL;
+    }
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    int rc = 0;
+    if (rc == 0) rc = get_string(msg, "app", false, &cfg->app, err, errlen);
+    if (rc == 0) rc = get_string(msg, "chdir", true, &cfg->chdir, err, errlen);
+    if (rc == 0) rc = get_string(msg, "server_name", false, &cfg->server_name, err, errlen);
+    if (rc == 0) rc = get_string(msg, "log_level", false, &cfg->log_level, err, errlen);
+    if (rc == 0) rc = get_list(msg, "middleware", cfg->middleware, &cfg->nmiddleware, err, errlen);
+    if (rc == 0) rc = get_list(msg, "pythonpath", cfg->pythonpath, &cfg->npythonpath, err, errlen);
+    if (rc == 0) rc = get_int(msg, "threads", &cfg->threads, err, errlen);
+    if (rc == 0) rc = get_int(msg, "processes", &cfg->processes, err, errlen);
+    if (rc == 0) rc = get_int(msg, "server_port", &cfg->server_port, err, errlen);
+    if (rc == 0 && cfg->threads < 1) {
+        snprintf(err, errlen, "config: threads must be at least 1");
+        rc = -EINVAL;
+    }
+    return rc;
+}
+
+void chd_config_free(chd_config_t *cfg)
+{
+    free(cfg->app);
+    free(cfg->chdir);
+    free(cfg->server_name);
+    free(cfg->log_level);
+    for (int i = 0; i < cfg->nmiddleware; i++)
+        free(cfg->middleware[i]);
+    for (int i = 0; i < cfg->npythonpath; i++)
+        free(cfg->pythonpath[i]);
+    memset(cfg, 0, sizeof *cfg);
+}

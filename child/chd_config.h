@@ -1,0 +1,30 @@
+/* chd_config: the child's settings, as sent by the controller in the
+ * CMN_MSG_CONFIG message (see ctl_options_child_config). */
+#ifndef CHD_CONFIG_H
+#define CHD_CONFIG_H
+
+#include <jansson.h>
+
+#define CHD_MAX_LIST 64
+
+typedef struct {
+    char *app;
+    char *middleware[CHD_MAX_LIST];
+    int nmiddleware;
+    char *pythonpath[CHD_MAX_LIST];
+    int npythonpath;
+    char *chdir; /* or NULL */
+    int threads;
+    int processes;
+    char *server_name;
+    int server_port;
+    char *log_level;
+} chd_config_t;
+
+/* Fills cfg from a config message. Returns 0, or -EINVAL when a member is
+ * missing or has the wrong type (err names it). */
+int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errlen);
+
+void chd_config_free(chd_config_t *cfg);
+
+#endif

@@ -1,0 +1,243 @@
+/* chd_environ: see chd_environ.h. */
+#include "chd_environ.h"
+
+#include "chd_filewrapper.h"
+#include "chd_server.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* Interned keys and shared values; created once, never freed before exit. */
+static struct {
+    PyObject *request_method, *script_name, *path_info, *query_string, *content_type,
+        *content_length, *server_name, *server_port, *server_protocol, *remote_addr,
+        *remote_port, *wsgi_version, *wsgi_url_scheme, *wsgi_input, *wsgi_errors,
+        *wsgi_multithread, *wsgi_multiprocess, *wsgi_run_once, *wsgi_file_wrapper,
+        *wsgi_input_terminated;
+    PyObject *version_value, *scheme_value, *server_name_value, *server_port_value,
+        *empty_value, *http10_value, *http11_value;
+    int multithread, multiprocess;
+} env;
+
+static PyObject *intern(const char *s) { return PyUnicode_InternFromString(s); }
+
+int chd_environ_init(const chd_config_t *cfg)
+{
+    env.request_method = intern("REQUEST_METHOD");
+    env.script_name = intern("SCRIPT_NAME");
+    env.path_info = intern("PATH_INFO");
+    env.query_string = intern("QUERY_STRING");
+    env.content_type = intern("CONTENT_TYPE");
+    env.content_length = intern("CONTENT_LENGTH");
+    env.server_name = intern("SERVER_NAME");
+    env.server_port = intern("SERVER_PORT");
+    env.server_protocol = intern("SERVER_PROTOCOL");
+    env.remote_addr = intern("REMOTE_ADDR");
+    env.remote_port = intern("REMOTE_PORT");
+    env.wsgi_version = intern("wsgi.version");
+    env.wsgi_url_scheme = intern("wsgi.url_scheme");
+    env.wsgi_input = intern("wsgi.input");
+    env.wsgi_errors = intern("wsgi.errors");
+    env.wsgi_multithread = intern("wsgi.multithread");
+    env.wsgi_multiprocess = intern("wsgi.multiprocess");
+    env.wsgi_run_once = intern("wsgi.run_once");
+    env.wsgi_file_wrapper = intern("wsgi.file_wrapper");
+    env.wsgi_input_terminated = intern("wsgi.input_terminated");
+    env.version_value = Py_BuildValue("(ii)", 1, 0);
+    env.scheme_value = intern("http");
+    env.server_name_value = PyUnicode_DecodeLatin1(cfg->server_name, strlen(cfg->server_name), NULL);
+    env.server_port_value = PyUnicode_FromFormat("%d", cfg->server_port);
+    env.empty_value = intern("");
+    env.http10_value = intern("HTTP/1.0");
+    env.http11_value = intern("HTTP/1.1");
+    env.multithread = cfg->threads > 1;
+    env.multiprocess = cfg->processes > 1;
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+void chd_url_split(const char *url, size_t len, const char **path, size_t *path_len,
+                   const char **query, size_t *query_len)
+{
+    const char *end = url + len;
+    const char *p = url;
+    const char *hash = memchr(url, '#', len);
+    if (hash)
+        end = hash;
+    if (p < end && *p != '/' && *p != '*') {
+        /* absolute-form: skip "scheme://authority" */
+        const char *sep = memchr(p, ':', (size_t)(end - p));
+        if (sep && sep + 2 < end && sep[1] == '/' && sep[2] == '/') {
+            const char *slash = memchr(sep + 3, '/', (size_t)(end - sep - 3));
+            const char *qm = memchr(sep + 3, '?', (size_t)(end - sep - 3));
+            p = slash && (!qm || slash < qm) ? slash : (qm ? qm : end);
+        }
+    }
+    const char *q = memchr(p, '?', (size_t)(end - p));
+    *path = p;
+    *path_len = (size_t)((q ? q : end) - p);
+    *query = q ? q + 1 : end;
+    *query_len = q ? (size_t)(end - q - 1) : 0;
+    if (*path_len == 0 && p != url) {
+        *path = "/";
+        *path_len = 1;
+    }
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+        return (c | 0x20) - 'a' + 10;
+    return -1;
+}
+
+size_t chd_url_decode(const char *in, size_t len, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        int hi, lo;
+        if (in[i] == '%' && i + 2 < len &&
+            (hi = hex_value(in[i + 1])) >= 0 && (lo = hex_value(in[i + 2])) >= 0) {
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    return o;
+}
+
+/* Sets d[key] = value and drops the reference to value. */
+static int set_new(PyObject *d, PyObject *key, PyObject *value)
+{
+    if (!value)
+        return -1;
+    int rc = PyDict_SetItem(d, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+static PyObject *latin1(const char *s, size_t len)
+{
+    return PyUnicode_DecodeLatin1(s, (Py_ssize_t)len, NULL);
+}
+
+/* "Accept-Encoding" -> "HTTP_ACCEPT_ENCODING"; Content-Type and
+ * Content-Length lose the prefix. Returns NULL (no error) for names with
+ * '_', which could pose as another header once mapped. */
+static PyObject *header_key(const char *name, size_t len)
+{
+    if (memchr(name, '_', len))
+        return NULL;
+    if (len == 12 && strncasecmp(name, "Content-Type", 12) == 0)
+        return Py_NewRef(env.content_type);
+    if (len == 14 && strncasecmp(name, "Content-Length", 14) == 0)
+        return Py_NewRef(env.content_length);
+    char buf[5 + 256];
+    char *key = len <= 256 ? buf : PyMem_Malloc(5 + len);
+    if (!key)
+        return PyErr_NoMemory();
+    memcpy(key, "HTTP_", 5);
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        key[5 + i] = c == '-' ? '_' : (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+    }
+    PyObject *k = latin1(key, 5 + len);
+    if (key != buf)
+        PyMem_Free(key);
+    return k;
+}
+
+/* Adds one header, joining a repeated one with ", " (RFC 9110 5.3). */
+static int add_header(PyObject *d, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    PyObject *key = header_key(name, nlen);
+    if (!key)
+        return PyErr_Occurred() ? -1 : 0;
+    PyObject *val = latin1(value, vlen);
+    PyObject *old = val ? PyDict_GetItemWithError(d, key) : NULL;
+    if (old && val) {
+        PyObject *joined = PyUnicode_FromFormat("%U, %U", old, val);
+        Py_DECREF(val);
+        val = joined;
+    }
+    int rc = (val && !PyErr_Occurred()) ? PyDict_SetItem(d, key, val) : -1;
+    Py_XDECREF(val);
+    Py_DECREF(key);
+    return rc;
+}
+
+static int add_target(PyObject *d, const chd_request_t *req)
+{
+    const char *path, *query;
+    size_t plen, qlen;
+    chd_url_split(chd_request_url(req), req->url_len, &path, &plen, &query, &qlen);
+    char small[1024];
+    char *decoded = plen <= sizeof small ? small : PyMem_Malloc(plen);
+    if (!decoded) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t dlen = chd_url_decode(path, plen, decoded);
+    int rc = set_new(d, env.path_info, latin1(decoded, dlen));
+    if (decoded != small)
+        PyMem_Free(decoded);
+    if (rc == 0)
+        rc = set_new(d, env.query_string, latin1(query, qlen));
+    return rc;
+}
+
+static int add_constants(PyObject *d, PyObject *input)
+{
+    PyObject *errors = PySys_GetObject("stderr"); /* borrowed */
+    struct {
+        PyObject *key, *value;
+    } items[] = {
+        {env.script_name, env.empty_value},
+        {env.server_name, env.server_name_value},
+        {env.server_port, env.server_port_value},
+        {env.wsgi_version, env.version_value},
+        {env.wsgi_url_scheme, env.scheme_value},
+        {env.wsgi_input, input},
+        {env.wsgi_errors, errors ? errors : Py_None},
+        {env.wsgi_multithread, env.multithread ? Py_True : Py_False},
+        {env.wsgi_multiprocess, env.multiprocess ? Py_True : Py_False},
+        {env.wsgi_run_once, Py_False},
+        {env.wsgi_file_wrapper, (PyObject *)&chd_filewrapper_type},
+        {env.wsgi_input_terminated, Py_True},
+    };
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
+        if (PyDict_SetItem(d, items[i].key, items[i].value) < 0)
+            return -1;
+    return 0;
+}
+
+PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
+{
+    const chd_request_t *req = &conn->req;
+    PyObject *d = PyDict_New();
+    if (!d)
+        return NULL;
+    const char *method = chd_request_method(req);
+    bool http10 = req->http_major == 1 && req->http_minor == 0;
+    int rc = set_new(d, env.request_method, latin1(method, strlen(method)));
+    if (rc == 0)
+        rc = PyDict_SetItem(d, env.server_protocol, http10 ? env.http10_value : env.http11_value);
+    if (rc == 0)
+        rc = add_target(d, req);
+    if (rc == 0)
+        rc = set_new(d, env.remote_addr, latin1(conn->peer_addr, strlen(conn->peer_addr)));
+    if (rc == 0)
+        rc = set_new(d, env.remote_port, PyUnicode_FromFormat("%d", conn->peer_port));
+    if (rc == 0)
+        rc = add_constants(d, input);
+    for (int i = 0; rc == 0 && i < req->nheaders; i++) {
+        const chd_header_t *h = &req->headers[i];
+        rc = add_header(d, chd_header_name(req, h), h->name_len, chd_header_value(req, h),
+                        h->value_len);
+    }
+    if (rc < 0)
+        Py_CLEAR(d);
+    return d;
+}

@@ -1,0 +1,57 @@
+/* chd_pool: the worker threads that run requests.
+ *
+ * The I/O thread submits jobs; each of N worker threads takes one, calls
+ * `run` (on the worker thread), then queues the job as done and wakes the
+ * I/O thread through an ev_async, where `done` is called (on the I/O
+ * thread, so it may touch the event loop). A job belongs to the pool from
+ * submit until `done` is called. The pool knows nothing of HTTP or Python:
+ * `thread_start`/`thread_stop` hooks let the caller set up per-thread state
+ * (a Python thread state, say). */
+#ifndef CHD_POOL_H
+#define CHD_POOL_H
+
+#include <ev.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+typedef struct chd_job {
+    struct chd_job *next;
+} chd_job_t;
+
+typedef struct {
+    void (*run)(chd_job_t *job, void *ctx);  /* worker thread */
+    void (*done)(chd_job_t *job, void *ctx); /* I/O thread */
+    void (*thread_start)(void *ctx);         /* each worker, before its first job */
+    void (*thread_stop)(void *ctx);          /* each worker, before it exits */
+    void *ctx;
+} chd_pool_hooks_t;
+
+typedef struct {
+    chd_pool_hooks_t hooks;
+    struct ev_loop *loop;
+    pthread_t *threads;
+    int nthreads;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    chd_job_t *todo_head, *todo_tail;
+    chd_job_t *done_head, *done_tail;
+    ev_async done_async;
+    bool stopping;
+    int busy; /* jobs submitted and not yet done */
+} chd_pool_t;
+
+/* Starts nthreads workers. Call on the I/O thread. Returns 0 or -errno. */
+int chd_pool_start(chd_pool_t *pool, int nthreads, struct ev_loop *loop,
+                   const chd_pool_hooks_t *hooks);
+
+/* Queues a job (I/O thread). */
+void chd_pool_submit(chd_pool_t *pool, chd_job_t *job);
+
+/* Jobs submitted and not yet passed to `done` (I/O thread). */
+static inline int chd_pool_busy(const chd_pool_t *pool) { return pool->busy; }
+
+/* Lets the workers finish their current jobs, then joins them. Jobs still
+ * queued are not run. Call on the I/O thread after the loop has ended. */
+void chd_pool_stop(chd_pool_t *pool);
+
+#endif

@@ -1,0 +1,166 @@
+/* chd_python: see chd_python.h. */
+#include "chd_python.h"
+
+#include "cmn_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef CHD_PYTHON_EXECUTABLE
+#define CHD_PYTHON_EXECUTABLE "/usr/bin/python3"
+#endif
+
+/* Puts dir at position `index` of sys.path. */
+static int sys_path_insert(Py_ssize_t index, const char *dir)
+{
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
+    PyObject *entry = PyUnicode_DecodeFSDefault(dir);
+    int rc = (path && entry) ? PyList_Insert(path, index, entry) : -1;
+    Py_XDECREF(entry);
+    return rc;
+}
+
+static int setup_sys_path(const chd_config_t *cfg)
+{
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+        return -1;
+    if (sys_path_insert(0, cwd) < 0)
+        return -1;
+    for (int i = 0; i < cfg->npythonpath; i++)
+        if (sys_path_insert(1 + i, cfg->pythonpath[i]) < 0)
+            return -1;
+    return 0;
+}
+
+int chd_python_init(const chd_config_t *cfg, char *err, size_t errlen)
+{
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0;
+    config.parse_argv = 0;
+    /* The interpreter finds its prefix (and Debian's dist-packages) from
+     * the executable it believes it is; the first python3 on PATH may be
+     * another build, so name Debian's explicitly. */
+    PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, CHD_PYTHON_EXECUTABLE);
+    char *argv[] = {(char *)"spawning", NULL};
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetBytesArgv(&config, 1, argv);
+    if (!PyStatus_Exception(st))
+        st = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st)) {
+        snprintf(err, errlen, "cannot initialise Python: %s", st.err_msg ? st.err_msg : "?");
+        return -1;
+    }
+    if (setup_sys_path(cfg) < 0) {
+        char *text = chd_python_format_exception();
+        snprintf(err, errlen, "cannot set sys.path: %s", text);
+        free(text);
+        return -1;
+    }
+    return 0;
+}
+
+char *chd_python_format_exception(void)
+{
+    PyObject *type, *exc, *tb;
+    PyErr_Fetch(&type, &exc, &tb);
+    if (!type)
+        return strdup("(no exception)");
+    PyErr_NormalizeException(&type, &exc, &tb);
+    if (tb && exc)
+        PyException_SetTraceback(exc, tb);
+    char *out = NULL;
+    PyObject *tb_mod = PyImport_ImportModule("traceback");
+    PyObject *lines = tb_mod ? PyObject_CallMethod(tb_mod, "format_exception", "OOO", type,
+                                                   exc ? exc : Py_None, tb ? tb : Py_None)
+                             : NULL;
+    PyObject *empty = PyUnicode_FromString("");
+    PyObject *text = (lines && empty) ? PyUnicode_Join(empty, lines) : NULL;
+    const char *utf8 = text ? PyUnicode_AsUTF8(text) : NULL;
+    if (utf8) {
+        out = strdup(utf8);
+    } else {
+        PyErr_Clear();
+        PyObject *s = PyObject_Str(exc ? exc : type);
+        const char *msg = s ? PyUnicode_AsUTF8(s) : NULL;
+        PyErr_Clear();
+        out = strdup(msg ? msg : "(exception could not be formatted)");
+        Py_XDECREF(s);
+    }
+    Py_XDECREF(text);
+    Py_XDECREF(empty);
+    Py_XDECREF(lines);
+    Py_XDECREF(tb_mod);
+    Py_XDECREF(type);
+    Py_XDECREF(exc);
+    Py_XDECREF(tb);
+    return out ? out : strdup("?");
+}
+
+void chd_python_log_exception(const char *title)
+{
+    char *text = chd_python_format_exception();
+    cmn_log_block(CMN_LOG_ERROR, title, text, strlen(text));
+    free(text);
+}
+
+/* Resolves "pkg.mod:attr.sub" or "pkg.mod.attr" to an object (new reference). */
+static PyObject *resolve_name(const char *spec)
+{
+    const char *colon = strchr(spec, ':');
+    const char *split = colon ? colon : strrchr(spec, '.');
+    if (!split || split == spec || !split[1]) {
+        PyErr_Format(PyExc_ValueError,
+                     "'%s' is not of the form pkg.module.callable or pkg.module:callable", spec);
+        return NULL;
+    }
+    char *module_name = strndup(spec, (size_t)(split - spec));
+    PyObject *obj = module_name ? PyImport_ImportModule(module_name) : PyErr_NoMemory();
+    free(module_name);
+    const char *attr = split + 1;
+    while (obj && *attr) {
+        const char *dot = strchr(attr, '.');
+        size_t len = dot ? (size_t)(dot - attr) : strlen(attr);
+        PyObject *name = PyUnicode_FromStringAndSize(attr, (Py_ssize_t)len);
+        PyObject *next = name ? PyObject_GetAttr(obj, name) : NULL;
+        Py_XDECREF(name);
+        Py_DECREF(obj);
+        obj = next;
+        attr += len + (dot ? 1 : 0);
+    }
+    if (obj && !PyCallable_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "'%s' is not callable", spec);
+        Py_CLEAR(obj);
+    }
+    return obj;
+}
+
+PyObject *chd_python_load_app(const chd_config_t *cfg, char **error_text)
+{
+    PyObject *app = resolve_name(cfg->app);
+    for (int i = 0; app && i < cfg->nmiddleware; i++) {
+        PyObject *mw = resolve_name(cfg->middleware[i]);
+        PyObject *wrapped = mw ? PyObject_CallOneArg(mw, app) : NULL;
+        Py_XDECREF(mw);
+        Py_DECREF(app);
+        app = wrapped;
+        if (app && !PyCallable_Check(app)) {
+            PyErr_Format(PyExc_TypeError, "middleware '%s' did not return a callable",
+                         cfg->middleware[i]);
+            Py_CLEAR(app);
+        }
+    }
+    if (!app)
+        *error_text = chd_python_format_exception();
+    return app;
+}
+
+void chd_python_finalize(void)
+{
+    if (Py_FinalizeEx() < 0)
+        cmn_warning("errors while shutting Python down");
+}

@@ -1,0 +1,204 @@
+/* chd_request: see chd_request.h. */
+#include "chd_request.h"
+
+#include <string.h>
+#include <strings.h>
+
+static chd_request_t *request_of(http_parser *p) { return p->data; }
+
+static int fail(chd_request_t *r, int status, const char *reason)
+{
+    r->phase = CHD_REQ_ERROR;
+    r->error_status = status;
+    r->error_reason = reason;
+    return -1;
+}
+
+/* Appends to the arena, enforcing the head size limit. */
+static int arena_append(chd_request_t *r, const char *at, size_t len, int status)
+{
+    if (r->head.len + len > CHD_MAX_HEAD_BYTES)
+        return fail(r, status, status == 414 ? "request line too long" : "header section too large");
+    if (cmn_buf_append(&r->head, at, len) < 0)
+        return fail(r, 500, "out of memory");
+    return 0;
+}
+
+static int on_message_begin(http_parser *p)
+{
+    request_of(p)->phase = CHD_REQ_HEAD;
+    return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+    chd_request_t *r = request_of(p);
+    r->phase = CHD_REQ_HEAD;
+    if (arena_append(r, at, len, 414) < 0)
+        return -1;
+    r->url_len += (uint32_t)len;
+    return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    chd_request_t *r = request_of(p);
+    if (r->in_value || r->nheaders == 0) {
+        if (r->nheaders == CHD_MAX_HEADERS)
+            return fail(r, 431, "too many header fields");
+        chd_header_t *h = &r->headers[r->nheaders++];
+        memset(h, 0, sizeof *h);
+        h->name_off = (uint32_t)r->head.len;
+        r->in_value = false;
+    }
+    if (arena_append(r, at, len, 431) < 0)
+        return -1;
+    r->headers[r->nheaders - 1].name_len += (uint32_t)len;
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    chd_request_t *r = request_of(p);
+    chd_header_t *h = &r->headers[r->nheaders - 1];
+    if (!r->in_value) {
+        h->value_off = (uint32_t)r->head.len;
+        r->in_value = true;
+    }
+    if (arena_append(r, at, len, 431) < 0)
+        return -1;
+    h->value_len += (uint32_t)len;
+    return 0;
+}
+
+static bool header_is(const chd_request_t *r, const chd_header_t *h, const char *name)
+{
+    return h->name_len == strlen(name) &&
+           strncasecmp(chd_header_name(r, h), name, h->name_len) == 0;
+}
+
+const chd_header_t *chd_request_find_header(const chd_request_t *r, const char *name)
+{
+    for (int i = 0; i < r->nheaders; i++)
+        if (header_is(r, &r->headers[i], name))
+            return &r->headers[i];
+    return NULL;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    chd_request_t *r = request_of(p);
+    if (p->http_major != 1 || p->http_minor > 1)
+        return fail(r, 505, "HTTP version not supported");
+    r->method = p->method;
+    r->http_major = p->http_major;
+    r->http_minor = p->http_minor;
+    r->keep_alive = http_should_keep_alive(p) && !p->upgrade;
+    r->chunked = (p->flags & F_CHUNKED) != 0;
+    r->content_length = (p->flags & F_CONTENTLENGTH) ? (int64_t)p->content_length : -1;
+    const chd_header_t *expect = chd_request_find_header(r, "Expect");
+    r->expect_continue = expect && expect->value_len == 12 &&
+                         strncasecmp(chd_header_value(r, expect), "100-continue", 12) == 0 &&
+                         (r->http_major > 1 || r->http_minor >= 1);
+    r->phase = CHD_REQ_BODY;
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    chd_request_t *r = request_of(p);
+    if (cmn_buf_append(&r->body, at, len) < 0)
+        return fail(r, 500, "out of memory");
+    r->body_received += len;
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    request_of(p)->phase = CHD_REQ_DONE;
+    http_parser_pause(p, 1); /* leave pipelined bytes for the next request */
+    return 0;
+}
+
+static const http_parser_settings settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+void chd_request_init(chd_request_t *r)
+{
+    memset(r, 0, sizeof *r);
+    chd_request_reset(r);
+}
+
+void chd_request_reset(chd_request_t *r)
+{
+    http_parser_init(&r->parser, HTTP_REQUEST);
+    r->parser.data = r;
+    r->phase = CHD_REQ_IDLE;
+    cmn_buf_clear(&r->head);
+    cmn_buf_shrink(&r->head, 16 * 1024);
+    cmn_buf_clear(&r->body);
+    cmn_buf_shrink(&r->body, 64 * 1024);
+    r->url_off = r->url_len = 0;
+    r->nheaders = 0;
+    r->in_value = false;
+    r->body_received = 0;
+    r->error_status = 0;
+    r->error_reason = NULL;
+    r->keep_alive = r->expect_continue = r->chunked = false;
+    r->content_length = -1;
+}
+
+void chd_request_free(chd_request_t *r)
+{
+    cmn_buf_free(&r->head);
+    cmn_buf_free(&r->body);
+}
+
+/* Maps an http-parser error onto the status RFC 9112 asks for. */
+static void fail_from_parser(chd_request_t *r, enum http_errno e)
+{
+    switch (e) {
+    case HPE_INVALID_VERSION:
+        fail(r, r->parser.http_major > 1 ? 505 : 400, "unsupported HTTP version");
+        break;
+    case HPE_INVALID_METHOD:
+        fail(r, 400, "invalid method");
+        break;
+    case HPE_HEADER_OVERFLOW:
+        fail(r, 431, "header section too large");
+        break;
+    case HPE_INVALID_TRANSFER_ENCODING:
+    case HPE_UNEXPECTED_CONTENT_LENGTH:
+        fail(r, 400, "invalid message framing");
+        break;
+    default:
+        fail(r, 400, http_errno_description(e));
+        break;
+    }
+}
+
+size_t chd_request_feed(chd_request_t *r, const char *data, size_t len)
+{
+    if (r->phase == CHD_REQ_DONE || r->phase == CHD_REQ_ERROR || len == 0)
+        return 0;
+    size_t used = http_parser_execute(&r->parser, &settings, data, len);
+    enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
+    if (e == HPE_PAUSED) {
+        http_parser_pause(&r->parser, 0);
+        return used;
+    }
+    if (r->phase == CHD_REQ_ERROR)
+        return used;
+    if (e != HPE_OK)
+        fail_from_parser(r, e);
+    else if (r->parser.upgrade && r->phase != CHD_REQ_DONE)
+        fail(r, 400, "upgrade not supported");
+    return used;
+}

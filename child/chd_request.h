@@ -1,0 +1,91 @@
+/* chd_request: parsing one HTTP/1.x request off a connection's bytes.
+ *
+ * A thin owner around http-parser: it collects the request target and the
+ * header fields (into one arena, referenced by offsets, so split reads cost
+ * nothing special), decodes the body (Content-Length or chunked) into
+ * `body`, and stops right after a complete message so that pipelined bytes
+ * stay with the caller for the next request. No I/O and no Python here:
+ * the I/O thread feeds it, and while a request runs the worker thread that
+ * owns the connection feeds it the rest of the body. One owner at a time.
+ *
+ * Malformed input puts the request in CHD_REQ_ERROR with the status to
+ * answer (400, 413, 414, 431, 501, 505); the connection must then close. */
+#ifndef CHD_REQUEST_H
+#define CHD_REQUEST_H
+
+#include "cmn_buf.h"
+
+#include <http_parser.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHD_MAX_HEADERS 100
+#define CHD_MAX_HEAD_BYTES (64 * 1024) /* request line + fields */
+
+typedef enum {
+    CHD_REQ_IDLE,  /* nothing of a request seen yet */
+    CHD_REQ_HEAD,  /* inside the request line or the fields */
+    CHD_REQ_BODY,  /* head complete, body bytes still to come */
+    CHD_REQ_DONE,  /* complete message */
+    CHD_REQ_ERROR, /* malformed: answer error_status and close */
+} chd_req_phase_t;
+
+typedef struct {
+    uint32_t name_off, name_len, value_off, value_len;
+} chd_header_t;
+
+typedef struct {
+    http_parser parser;
+    chd_req_phase_t phase;
+    cmn_buf_t head; /* arena for the target and the fields */
+    uint32_t url_off, url_len;
+    chd_header_t headers[CHD_MAX_HEADERS];
+    int nheaders;
+    bool in_value;
+    cmn_buf_t body; /* decoded body bytes not yet taken by the app */
+    uint64_t body_received;
+    int error_status;
+    const char *error_reason;
+    /* Known once the head is complete: */
+    unsigned method; /* enum http_method */
+    unsigned short http_major, http_minor;
+    bool keep_alive;
+    bool expect_continue;
+    bool chunked;
+    int64_t content_length; /* -1 when absent */
+} chd_request_t;
+
+void chd_request_init(chd_request_t *r);
+
+/* Prepares for the next request on the same connection; keeps buffers. */
+void chd_request_reset(chd_request_t *r);
+
+void chd_request_free(chd_request_t *r);
+
+/* Parses up to len bytes. Returns how many were consumed: fewer than len
+ * only when the message completed (the rest belongs to the next request) or
+ * the input is malformed. Check r->phase afterwards. */
+size_t chd_request_feed(chd_request_t *r, const char *data, size_t len);
+
+/* Pointers into the arena (valid until the next feed or reset). */
+static inline const char *chd_request_url(const chd_request_t *r) { return r->head.data + r->url_off; }
+static inline const char *chd_header_name(const chd_request_t *r, const chd_header_t *h)
+{
+    return r->head.data + h->name_off;
+}
+static inline const char *chd_header_value(const chd_request_t *r, const chd_header_t *h)
+{
+    return r->head.data + h->value_off;
+}
+
+/* The method as text ("GET"). */
+static inline const char *chd_request_method(const chd_request_t *r)
+{
+    return http_method_str((enum http_method)r->method);
+}
+
+/* Finds a header by case-insensitive name; NULL when absent. */
+const chd_header_t *chd_request_find_header(const chd_request_t *r, const char *name);
+
+#endif

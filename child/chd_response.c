@@ -1,0 +1,208 @@
+/* chd_response: see chd_response.h. */
+#include "chd_response.h"
+
+#include "cmn_version.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define SERVER_HEADER "Server: spawning/" SPAWNING_VERSION "\r\n"
+
+void chd_response_init(chd_response_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->content_length = -1;
+}
+
+void chd_response_free(chd_response_t *r) { cmn_buf_free(&r->head); }
+
+void chd_response_reset(chd_response_t *r)
+{
+    cmn_buf_t keep = r->head;
+    cmn_buf_clear(&keep);
+    chd_response_init(r);
+    r->head = keep;
+}
+
+/* RFC 9110 tchar. */
+static bool is_token_char(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return true;
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+        return true;
+    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static bool has_forbidden_byte(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+            return true;
+    return false;
+}
+
+int chd_response_set_status(chd_response_t *r, const char *status, size_t len)
+{
+    if (len < 4 || status[3] != ' ' || has_forbidden_byte(status, len))
+        return -EINVAL;
+    int code = 0;
+    for (int i = 0; i < 3; i++) {
+        if (status[i] < '0' || status[i] > '9')
+            return -EINVAL;
+        code = code * 10 + (status[i] - '0');
+    }
+    if (code < 100)
+        return -EINVAL;
+    r->status = code;
+    cmn_buf_clear(&r->head);
+    if (cmn_buf_append_str(&r->head, "HTTP/1.1 ") < 0 || cmn_buf_append(&r->head, status, len) < 0 ||
+        cmn_buf_append(&r->head, "\r\n", 2) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+static bool name_is(const char *name, size_t nlen, const char *want)
+{
+    return nlen == strlen(want) && strncasecmp(name, want, nlen) == 0;
+}
+
+static int parse_length(const char *v, size_t len, int64_t *out)
+{
+    if (len == 0 || len > 18)
+        return -EINVAL;
+    int64_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -EINVAL;
+        n = n * 10 + (v[i] - '0');
+    }
+    *out = n;
+    return 0;
+}
+
+/* Handles the hop-by-hop fields; returns true when the field is consumed. */
+static bool take_hop_by_hop(chd_response_t *r, const char *name, size_t nlen, const char *value,
+                            size_t vlen)
+{
+    static const char *const dropped[] = {"Transfer-Encoding", "Keep-Alive", "Proxy-Connection",
+                                          "TE", "Trailer", "Upgrade"};
+    if (name_is(name, nlen, "Connection")) {
+        for (size_t i = 0; i + 5 <= vlen; i++)
+            if (strncasecmp(value + i, "close", 5) == 0)
+                r->close = true;
+        return true;
+    }
+    for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
+        if (name_is(name, nlen, dropped[i]))
+            return true;
+    return false;
+}
+
+int chd_response_add_header(chd_response_t *r, const char *name, size_t nlen, const char *value,
+                            size_t vlen)
+{
+    if (nlen == 0)
+        return -EINVAL;
+    for (size_t i = 0; i < nlen; i++)
+        if (!is_token_char((unsigned char)name[i]))
+            return -EINVAL;
+    if (has_forbidden_byte(value, vlen))
+        return -EINVAL;
+    if (name_is(name, nlen, "Content-Length")) {
+        if (parse_length(value, vlen, &r->content_length) < 0)
+            return -EINVAL;
+    } else if (take_hop_by_hop(r, name, nlen, value, vlen)) {
+        return 0;
+    }
+    r->app_date |= name_is(name, nlen, "Date");
+    r->app_server |= name_is(name, nlen, "Server");
+    if (cmn_buf_append(&r->head, name, nlen) < 0 || cmn_buf_append(&r->head, ": ", 2) < 0 ||
+        cmn_buf_append(&r->head, value, vlen) < 0 || cmn_buf_append(&r->head, "\r\n", 2) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* Chooses Content-Length, chunked or close-delimited. */
+static void choose_framing(chd_response_t *r, const chd_request_t *req, int64_t known_length)
+{
+    bool http11 = req->http_major > 1 || (req->http_major == 1 && req->http_minor >= 1);
+    r->no_body = req->method == HTTP_HEAD || r->status < 200 || r->status == 204 ||
+                 r->status == 304;
+    if (r->content_length >= 0 || r->status < 200 || r->status == 204)
+        return;
+    if (known_length >= 0 && r->status != 304) {
+        r->content_length = known_length;
+        cmn_buf_appendf(&r->head, "Content-Length: %lld\r\n", (long long)known_length);
+    } else if (r->no_body) {
+        return; /* HEAD or 304: no body follows, whatever its length */
+    } else if (http11) {
+        r->chunked = true;
+        cmn_buf_append_str(&r->head, "Transfer-Encoding: chunked\r\n");
+    } else {
+        r->close = true; /* HTTP/1.0: the end of the body is the end of the connection */
+    }
+}
+
+void chd_response_finish_head(chd_response_t *r, const chd_request_t *req, int64_t known_length,
+                              bool draining)
+{
+    choose_framing(r, req, known_length);
+    if (!r->app_server)
+        cmn_buf_append_str(&r->head, SERVER_HEADER);
+    if (!r->app_date) {
+        char date[32];
+        chd_http_date(date);
+        cmn_buf_appendf(&r->head, "Date: %s\r\n", date);
+    }
+    bool http11 = req->http_major > 1 || (req->http_major == 1 && req->http_minor >= 1);
+    if (!req->keep_alive || draining)
+        r->close = true;
+    if (r->close)
+        cmn_buf_append_str(&r->head, "Connection: close\r\n");
+    else if (!http11)
+        cmn_buf_append_str(&r->head, "Connection: keep-alive\r\n");
+    cmn_buf_append(&r->head, "\r\n", 2);
+    r->head_finished = true;
+}
+
+size_t chd_response_chunk_line(char *buf, size_t n)
+{
+    int len = snprintf(buf, 20, "%zx\r\n", n);
+    return len > 0 ? (size_t)len : 0;
+}
+
+void chd_http_date(char *buf)
+{
+    static __thread time_t cached_at = -1;
+    static __thread char cached[32];
+    time_t now = time(NULL);
+    if (now != cached_at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(cached, sizeof cached, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cached_at = now;
+    }
+    memcpy(buf, cached, 30);
+}
+
+const char *chd_reason_phrase(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}

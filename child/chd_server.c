@@ -1,0 +1,202 @@
+/* chd_server: see chd_server.h. */
+#include "chd_server.h"
+
+#include "cmn_ctlmsg.h"
+#include "cmn_log.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ACCEPT_PAUSE_SECONDS 0.1 /* after EMFILE/ENFILE */
+
+void chd_server_add_conn(chd_server_t *s, chd_conn_t *conn)
+{
+    conn->prev = NULL;
+    conn->next = s->conns;
+    if (s->conns)
+        s->conns->prev = conn;
+    s->conns = conn;
+    s->nconns++;
+}
+
+static void maybe_finish_drain(chd_server_t *s)
+{
+    if (atomic_load(&s->draining) && s->nconns == 0 && chd_pool_busy(&s->pool) == 0)
+        ev_break(s->loop, EVBREAK_ALL);
+}
+
+void chd_server_remove_conn(chd_server_t *s, chd_conn_t *conn)
+{
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        s->conns = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    s->nconns--;
+    maybe_finish_drain(s);
+}
+
+static void configure_client_socket(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void on_accept_pause_over(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    chd_server_t *s = w->data;
+    if (!atomic_load(&s->draining))
+        ev_io_start(loop, &s->accept_watcher);
+}
+
+static void on_acceptable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    chd_server_t *s = w->data;
+    for (int i = 0; i < 64; i++) { /* bounded, so one busy socket cannot starve the loop */
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                cmn_warning("accept: %s; pausing accepts", strerror(errno));
+                ev_io_stop(loop, &s->accept_watcher);
+                ev_timer_set(&s->accept_pause, ACCEPT_PAUSE_SECONDS, 0);
+                ev_timer_start(loop, &s->accept_pause);
+            }
+            return; /* EAGAIN, or a connection that went away: fine */
+        }
+        configure_client_socket(fd);
+        chd_conn_open(s, fd, (struct sockaddr *)&peer);
+    }
+}
+
+void chd_server_drain(chd_server_t *s)
+{
+    if (atomic_exchange(&s->draining, true))
+        return;
+    cmn_info("draining: %d connection(s) open", s->nconns);
+    ev_io_stop(s->loop, &s->accept_watcher);
+    ev_timer_stop(s->loop, &s->accept_pause);
+    if (s->listen_fd >= 0) {
+        close(s->listen_fd);
+        s->listen_fd = -1;
+    }
+    chd_conn_t *conn = s->conns;
+    while (conn) {
+        chd_conn_t *next = conn->next;
+        chd_conn_close_if_idle(conn);
+        conn = next;
+    }
+    maybe_finish_drain(s);
+}
+
+static void on_control(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    chd_server_t *s = w->data;
+    int err;
+    json_t *msg = cmn_ctlmsg_recv(s->control_fd, NULL, NULL, &err);
+    if (msg) {
+        if (strcmp(cmn_ctlmsg_type(msg), CMN_MSG_STOP) == 0)
+            chd_server_drain(s);
+        json_decref(msg);
+        return;
+    }
+    if (err == -EAGAIN || err == -EBADMSG)
+        return;
+    /* The controller is gone: finish what is in flight and leave. */
+    ev_io_stop(loop, w);
+    chd_server_drain(s);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    if (w->signum == SIGTERM) {
+        chd_server_drain(w->data);
+        return;
+    }
+    _exit(0); /* INT/QUIT: at once, as operators expect */
+}
+
+static void on_job_run(chd_job_t *job, void *ctx)
+{
+    chd_server_t *s = ctx;
+    s->handler.handle((chd_conn_t *)job, s->handler.ctx);
+}
+
+static void on_job_done(chd_job_t *job, void *ctx)
+{
+    chd_server_t *s = ctx;
+    chd_conn_request_done((chd_conn_t *)job);
+    maybe_finish_drain(s);
+}
+
+static void on_thread_start(void *ctx)
+{
+    chd_server_t *s = ctx;
+    if (s->handler.thread_start)
+        s->handler.thread_start(s->handler.ctx);
+}
+
+static void on_thread_stop(void *ctx)
+{
+    chd_server_t *s = ctx;
+    if (s->handler.thread_stop)
+        s->handler.thread_stop(s->handler.ctx);
+}
+
+static void start_signals(chd_server_t *s)
+{
+    ev_signal *sigs[] = {&s->sig_term, &s->sig_int, &s->sig_quit};
+    int signums[] = {SIGTERM, SIGINT, SIGQUIT};
+    for (int i = 0; i < 3; i++) {
+        ev_signal_init(sigs[i], on_signal, signums[i]);
+        sigs[i]->data = s;
+        ev_signal_start(s->loop, sigs[i]);
+    }
+}
+
+int chd_server_init(chd_server_t *s, const chd_config_t *cfg, int listen_fd, int control_fd,
+                    const chd_handler_t *handler)
+{
+    memset(s, 0, sizeof *s);
+    s->loop = ev_default_loop(EVFLAG_AUTO);
+    if (!s->loop)
+        return -ENOMEM;
+    s->cfg = cfg;
+    s->handler = *handler;
+    s->listen_fd = listen_fd;
+    s->control_fd = control_fd;
+    atomic_init(&s->draining, false);
+    ev_io_init(&s->accept_watcher, on_acceptable, listen_fd, EV_READ);
+    s->accept_watcher.data = s;
+    ev_timer_init(&s->accept_pause, on_accept_pause_over, ACCEPT_PAUSE_SECONDS, 0);
+    s->accept_pause.data = s;
+    ev_io_init(&s->control_watcher, on_control, control_fd, EV_READ);
+    s->control_watcher.data = s;
+    start_signals(s);
+    chd_pool_hooks_t hooks = {.run = on_job_run, .done = on_job_done,
+                              .thread_start = on_thread_start, .thread_stop = on_thread_stop,
+                              .ctx = s};
+    return chd_pool_start(&s->pool, cfg->threads, s->loop, &hooks);
+}
+
+void chd_server_run(chd_server_t *s)
+{
+    ev_io_start(s->loop, &s->accept_watcher);
+    ev_io_start(s->loop, &s->control_watcher);
+    ev_run(s->loop, 0);
+    chd_pool_stop(&s->pool);
+}

@@ -1,0 +1,60 @@
+/* chd_server: a child's event loop.
+ *
+ * Accepts on the listening socket handed over by the controller, keeps the
+ * list of connections, feeds complete requests to the worker pool, listens
+ * on the control channel, and drains: on SIGTERM, a "stop" message or the
+ * controller going away it stops accepting, closes idle connections,
+ * finishes in-flight requests and returns from chd_server_run(). SIGINT and
+ * SIGQUIT end the process at once. Runs on the I/O thread, never holds the
+ * GIL; requests reach Python only through `handler`. */
+#ifndef CHD_SERVER_H
+#define CHD_SERVER_H
+
+#include "chd_config.h"
+#include "chd_conn.h"
+#include "chd_pool.h"
+
+#include <ev.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/* What runs a request: `handle` on a worker thread without the GIL,
+ * `thread_start`/`thread_stop` once per worker thread. */
+typedef struct {
+    void (*handle)(chd_conn_t *conn, void *ctx);
+    void (*thread_start)(void *ctx);
+    void (*thread_stop)(void *ctx);
+    void *ctx;
+} chd_handler_t;
+
+typedef struct chd_server {
+    struct ev_loop *loop;
+    const chd_config_t *cfg;
+    chd_handler_t handler;
+    int listen_fd;
+    ev_io accept_watcher;
+    ev_timer accept_pause; /* out of descriptors: retry accepting later */
+    int control_fd;
+    ev_io control_watcher;
+    ev_signal sig_term, sig_int, sig_quit;
+    chd_pool_t pool;
+    chd_conn_t *conns;
+    int nconns;
+    atomic_bool draining; /* read by workers to add "Connection: close" */
+} chd_server_t;
+
+/* Sets up the loop, the watchers and the worker pool. Returns 0 or -errno. */
+int chd_server_init(chd_server_t *s, const chd_config_t *cfg, int listen_fd, int control_fd,
+                    const chd_handler_t *handler);
+
+/* Runs until drained. Then stops the pool (joining the workers). */
+void chd_server_run(chd_server_t *s);
+
+/* Starts draining (idempotent). I/O thread. */
+void chd_server_drain(chd_server_t *s);
+
+/* Used by chd_conn: list membership and the end-of-drain check. */
+void chd_server_add_conn(chd_server_t *s, chd_conn_t *conn);
+void chd_server_remove_conn(chd_server_t *s, chd_conn_t *conn);
+
+#endif

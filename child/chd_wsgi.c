@@ -1,0 +1,466 @@
+/* chd_wsgi: see chd_wsgi.h. */
+#include "chd_wsgi.h"
+
+#include "chd_environ.h"
+#include "chd_filewrapper.h"
+#include "chd_input.h"
+#include "chd_python.h"
+#include "chd_response.h"
+#include "chd_server.h"
+#include "cmn_log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DISCARD_BODY_LIMIT (1024 * 1024) /* unread body drained to keep the connection */
+
+static PyObject *the_app;
+
+/* start_response, and the state of the response it starts. */
+typedef struct {
+    PyObject_HEAD
+    chd_conn_t *conn; /* NULL once the request is over */
+    chd_response_t resp;
+    bool started;     /* start_response called */
+    bool finished;    /* the whole response is out (or abandoned) */
+    bool send_failed; /* the client went away */
+} responder_t;
+
+static PyTypeObject responder_type;
+
+/* Writes iov with the GIL released. On failure marks the connection to
+ * close and sets OSError. Returns 0 or -1. */
+static int send_iov(responder_t *r, struct iovec *iov, int n)
+{
+    int rc;
+    chd_conn_t *conn = r->conn;
+    Py_BEGIN_ALLOW_THREADS
+    rc = chd_conn_send(conn, iov, n);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        r->send_failed = true;
+        conn->close_after = true;
+        PyErr_Format(PyExc_OSError, "client connection lost: %s", strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Sends the head if it is not out yet, then len body bytes (framed as the
+ * head says, cut at the app's Content-Length, dropped for HEAD).
+ * known_length: the body length if known before the head goes out, else -1. */
+static int send_body(responder_t *r, const char *data, size_t len, int64_t known_length)
+{
+    chd_response_t *resp = &r->resp;
+    struct iovec iov[4];
+    int n = 0;
+    char chunk_line[24];
+    if (!resp->head_finished) {
+        chd_response_finish_head(resp, &r->conn->req, known_length,
+                                 atomic_load(&r->conn->server->draining));
+        iov[n++] = (struct iovec){cmn_buf_head(&resp->head), cmn_buf_unread(&resp->head)};
+    }
+    if (resp->no_body)
+        len = 0;
+    if (resp->content_length >= 0 && resp->body_bytes + len > (uint64_t)resp->content_length) {
+        len = (size_t)((uint64_t)resp->content_length - resp->body_bytes);
+        resp->close = true; /* the app sent more than it announced */
+        r->conn->close_after = true;
+    }
+    if (len > 0 && resp->chunked)
+        iov[n++] = (struct iovec){chunk_line, chd_response_chunk_line(chunk_line, len)};
+    if (len > 0)
+        iov[n++] = (struct iovec){(void *)data, len};
+    if (len > 0 && resp->chunked)
+        iov[n++] = (struct iovec){(void *)"\r\n", 2};
+    resp->body_bytes += len;
+    return n > 0 ? send_iov(r, iov, n) : 0;
+}
+
+/* Ends the response: the head if the body was empty, the last chunk, and
+ * the keep-alive decision. */
+static int finish_response(responder_t *r)
+{
+    chd_response_t *resp = &r->resp;
+    int rc = 0;
+    if (!resp->head_finished)
+        rc = send_body(r, NULL, 0, 0);
+    if (rc == 0 && resp->chunked) {
+        struct iovec last = {(void *)"0\r\n\r\n", 5};
+        rc = send_iov(r, &last, 1);
+    }
+    if (!resp->no_body && resp->content_length >= 0 &&
+        resp->body_bytes < (uint64_t)resp->content_length) {
+        cmn_warning("response shorter than its Content-Length (%llu of %lld bytes); closing",
+                    (unsigned long long)resp->body_bytes, (long long)resp->content_length);
+        resp->close = true;
+    }
+    if (resp->close)
+        r->conn->close_after = true;
+    r->finished = true;
+    return rc;
+}
+
+/* A native string (str with latin-1 code points only) as bytes. Sets
+ * TypeError/ValueError naming `what` otherwise. */
+static const char *native_string(PyObject *s, const char *what, Py_ssize_t *len)
+{
+    if (!PyUnicode_Check(s)) {
+        PyErr_Format(PyExc_TypeError, "%s must be str, not %.100s", what, Py_TYPE(s)->tp_name);
+        return NULL;
+    }
+    if (PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND) {
+        PyErr_Format(PyExc_ValueError, "%s must contain only latin-1 characters", what);
+        return NULL;
+    }
+    *len = PyUnicode_GET_LENGTH(s);
+    return (const char *)PyUnicode_1BYTE_DATA(s);
+}
+
+static int set_headers(responder_t *r, PyObject *headers)
+{
+    if (!PyList_Check(headers)) {
+        PyErr_Format(PyExc_TypeError, "response headers must be a list, not %.100s",
+                     Py_TYPE(headers)->tp_name);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(headers); i++) {
+        PyObject *item = PyList_GET_ITEM(headers, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+            PyErr_SetString(PyExc_TypeError, "each response header must be a (name, value) tuple");
+            return -1;
+        }
+        Py_ssize_t nlen, vlen;
+        const char *name = native_string(PyTuple_GET_ITEM(item, 0), "header name", &nlen);
+        const char *value = name ? native_string(PyTuple_GET_ITEM(item, 1), "header value", &vlen)
+                                 : NULL;
+        if (!value)
+            return -1;
+        if (chd_response_add_header(&r->resp, name, (size_t)nlen, value, (size_t)vlen) < 0) {
+            PyErr_Format(PyExc_ValueError, "invalid response header %R (CR, LF, NUL or a bad name)",
+                         item);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Re-raises exc_info (a 3-tuple) as the current exception. */
+static PyObject *reraise(PyObject *exc_info)
+{
+    if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
+        PyErr_SetString(PyExc_TypeError, "exc_info must be a 3-tuple");
+        return NULL;
+    }
+    PyObject *type = PyTuple_GET_ITEM(exc_info, 0);
+    PyObject *value = PyTuple_GET_ITEM(exc_info, 1);
+    PyObject *tb = PyTuple_GET_ITEM(exc_info, 2);
+    PyErr_Restore(Py_NewRef(type), Py_NewRef(value), tb == Py_None ? NULL : Py_NewRef(tb));
+    return NULL;
+}
+
+static PyObject *responder_call(responder_t *r, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"status", "headers", "exc_info", NULL};
+    PyObject *status, *headers, *exc_info = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response", kwlist, &status,
+                                     &headers, &exc_info))
+        return NULL;
+    if (!r->conn) {
+        PyErr_SetString(PyExc_RuntimeError, "start_response called after the request ended");
+        return NULL;
+    }
+    if (exc_info != Py_None) {
+        if (r->resp.head_finished)
+            return reraise(exc_info);
+        chd_response_reset(&r->resp);
+        r->started = false;
+    } else if (r->started) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "start_response called a second time without exc_info");
+        return NULL;
+    }
+    Py_ssize_t slen;
+    const char *s = native_string(status, "status", &slen);
+    if (!s)
+        return NULL;
+    if (chd_response_set_status(&r->resp, s, (size_t)slen) < 0) {
+        PyErr_Format(PyExc_ValueError, "invalid status %R (want e.g. '200 OK')", status);
+        return NULL;
+    }
+    if (set_headers(r, headers) < 0) {
+        chd_response_reset(&r->resp);
+        return NULL;
+    }
+    r->started = true;
+    return PyObject_GetAttrString((PyObject *)r, "write");
+}
+
+static PyObject *responder_write(responder_t *r, PyObject *data)
+{
+    if (!r->conn || r->finished) {
+        PyErr_SetString(PyExc_RuntimeError, "write() called after the response ended");
+        return NULL;
+    }
+    if (!r->started) {
+        PyErr_SetString(PyExc_RuntimeError, "write() called before start_response()");
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    int rc = view.len > 0 ? send_body(r, view.buf, (size_t)view.len, -1) : 0;
+    PyBuffer_Release(&view);
+    if (rc < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static void responder_dealloc(responder_t *r)
+{
+    chd_response_free(&r->resp);
+    Py_TYPE(r)->tp_free((PyObject *)r);
+}
+
+static PyMethodDef responder_methods[] = {
+    {"write", (PyCFunction)responder_write, METH_O, "write(data): send body bytes now"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject responder_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "spawning.StartResponse",
+    .tp_basicsize = sizeof(responder_t),
+    .tp_dealloc = (destructor)responder_dealloc,
+    .tp_call = (ternaryfunc)responder_call,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "start_response(status, headers, exc_info=None) -> write",
+    .tp_methods = responder_methods,
+};
+
+static responder_t *responder_new(chd_conn_t *conn)
+{
+    responder_t *r = PyObject_New(responder_t, &responder_type);
+    if (!r)
+        return NULL;
+    r->conn = conn;
+    chd_response_init(&r->resp);
+    r->started = r->finished = r->send_failed = false;
+    return r;
+}
+
+/* Logs the current exception against the request, then answers 500 if the
+ * head is not out yet, or gives up on the connection if it is. */
+static void app_failed(responder_t *r)
+{
+    chd_conn_t *conn = r->conn;
+    if (r->send_failed) {
+        PyErr_Clear(); /* the client left; nothing to report */
+        r->finished = true;
+        return;
+    }
+    char title[512];
+    snprintf(title, sizeof title, "Error handling request %s %.*s", chd_request_method(&conn->req),
+             (int)(conn->req.url_len > 400 ? 400 : conn->req.url_len), chd_request_url(&conn->req));
+    chd_python_log_exception(title);
+    if (r->resp.head_finished || r->finished) {
+        conn->close_after = true; /* the client sees a cut-short response */
+        r->finished = true;
+        return;
+    }
+    static const char body[] = "Internal Server Error\n";
+    chd_response_reset(&r->resp);
+    chd_response_set_status(&r->resp, "500 Internal Server Error", 25);
+    chd_response_add_header(&r->resp, "Content-Type", 12, "text/plain; charset=utf-8", 25);
+    r->started = true;
+    if (send_body(r, body, sizeof body - 1, sizeof body - 1) == 0)
+        finish_response(r);
+    else
+        PyErr_Clear();
+    r->finished = true;
+}
+
+/* Sends a wsgi.file_wrapper over a regular file with sendfile(). Returns 1
+ * when sent (or failed while sending), 0 when the object does not qualify
+ * (the caller iterates it instead). */
+static int try_sendfile(responder_t *r, PyObject *result)
+{
+    if (Py_TYPE(result) != &chd_filewrapper_type || !r->started || r->resp.head_finished)
+        return 0;
+    PyObject *filelike = ((chd_filewrapper_t *)result)->filelike;
+    int fd = PyObject_AsFileDescriptor(filelike);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *pos = PyObject_CallMethod(filelike, "tell", NULL);
+    off_t offset = pos ? (off_t)PyLong_AsLongLong(pos) : -1;
+    Py_XDECREF(pos);
+    if (offset < 0 || PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    int64_t length = st.st_size > offset ? (int64_t)(st.st_size - offset) : 0;
+    if (r->resp.content_length >= 0 && r->resp.content_length < length)
+        length = r->resp.content_length;
+    if (send_body(r, NULL, 0, length) < 0)
+        return 1;
+    if (!r->resp.no_body && length > 0) {
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = chd_conn_sendfile(r->conn, fd, &offset, (size_t)length);
+        Py_END_ALLOW_THREADS
+        if (rc < 0) {
+            r->send_failed = true;
+            r->conn->close_after = true;
+            return 1;
+        }
+        r->resp.body_bytes += (uint64_t)length;
+    }
+    return 1;
+}
+
+/* Sends the body from the app's iterable. Returns 0, or -1 with a Python
+ * exception set. */
+static int send_iterable(responder_t *r, PyObject *result)
+{
+    if ((PyList_CheckExact(result) || PyTuple_CheckExact(result)) && PySequence_Fast_GET_SIZE(result) == 1 &&
+        PyBytes_CheckExact(PySequence_Fast_GET_ITEM(result, 0)) && r->started &&
+        !r->resp.head_finished) {
+        PyObject *only = PySequence_Fast_GET_ITEM(result, 0); /* the common case: one write */
+        Py_ssize_t len = PyBytes_GET_SIZE(only);
+        return send_body(r, PyBytes_AS_STRING(only), (size_t)len, len);
+    }
+    if (try_sendfile(r, result))
+        return r->send_failed ? -1 : 0;
+    PyObject *it = PyObject_GetIter(result);
+    if (!it)
+        return -1;
+    PyObject *item;
+    int rc = 0;
+    while (rc == 0 && (item = PyIter_Next(it))) {
+        if (!PyBytes_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "response body items must be bytes, not %.100s",
+                         Py_TYPE(item)->tp_name);
+            rc = -1;
+        } else if (PyBytes_GET_SIZE(item) > 0) {
+            if (!r->started) {
+                PyErr_SetString(PyExc_RuntimeError, "body produced before start_response()");
+                rc = -1;
+            } else {
+                rc = send_body(r, PyBytes_AS_STRING(item), (size_t)PyBytes_GET_SIZE(item), -1);
+            }
+        }
+        Py_DECREF(item);
+    }
+    Py_DECREF(it);
+    return (rc < 0 || PyErr_Occurred()) ? -1 : 0;
+}
+
+/* Calls result.close() if it has one; failures are logged, not raised. */
+static void close_result(PyObject *result)
+{
+    PyObject *close = PyObject_GetAttrString(result, "close");
+    if (!close) {
+        PyErr_Clear();
+        return;
+    }
+    PyObject *rv = PyObject_CallNoArgs(close);
+    Py_DECREF(close);
+    if (rv)
+        Py_DECREF(rv);
+    else
+        chd_python_log_exception("Error closing the response iterable");
+}
+
+/* Runs the app and sends its response. GIL held. */
+static void run_app(chd_conn_t *conn, responder_t *r, PyObject *input)
+{
+    PyObject *environ = chd_environ_build(conn, input);
+    PyObject *result = environ ? PyObject_CallFunctionObjArgs(the_app, environ, (PyObject *)r, NULL)
+                               : NULL;
+    Py_XDECREF(environ);
+    if (!result) {
+        app_failed(r);
+        return;
+    }
+    if (send_iterable(r, result) < 0)
+        app_failed(r);
+    else if (!r->started) {
+        PyErr_SetString(PyExc_RuntimeError, "the application returned without calling start_response()");
+        app_failed(r);
+    }
+    close_result(result); /* PEP 3333: always, even after an error */
+    Py_DECREF(result);
+    if (!r->finished && finish_response(r) < 0)
+        PyErr_Clear();
+}
+
+/* Keeps the connection usable after the response: the unread rest of the
+ * body is read and dropped, unless the client still waits for "100
+ * Continue" (then it never sent the body) or it is too large. GIL held. */
+static void settle_body(chd_conn_t *conn)
+{
+    if (conn->close_after || conn->req.phase == CHD_REQ_DONE)
+        return;
+    if (conn->req.phase != CHD_REQ_BODY || (conn->req.expect_continue && !conn->continue_sent)) {
+        conn->close_after = true;
+        return;
+    }
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = chd_conn_discard_body(conn, DISCARD_BODY_LIMIT);
+    Py_END_ALLOW_THREADS
+    if (rc < 0)
+        conn->close_after = true;
+}
+
+static __thread PyThreadState *worker_tstate;
+static __thread PyGILState_STATE worker_gilstate;
+
+void chd_wsgi_thread_start(void *ctx)
+{
+    (void)ctx;
+    worker_gilstate = PyGILState_Ensure();
+    worker_tstate = PyEval_SaveThread();
+}
+
+void chd_wsgi_thread_stop(void *ctx)
+{
+    (void)ctx;
+    PyEval_RestoreThread(worker_tstate);
+    PyGILState_Release(worker_gilstate);
+}
+
+void chd_wsgi_handle(chd_conn_t *conn, void *ctx)
+{
+    (void)ctx;
+    PyEval_RestoreThread(worker_tstate);
+    PyObject *input = chd_input_new(conn);
+    responder_t *r = input ? responder_new(conn) : NULL;
+    if (r) {
+        run_app(conn, r, input);
+        r->conn = NULL;
+        Py_DECREF(r);
+    } else {
+        chd_python_log_exception("cannot set up a request");
+        conn->close_after = true;
+    }
+    if (input) {
+        chd_input_detach(input);
+        Py_DECREF(input);
+    }
+    settle_body(conn);
+    PyEval_SaveThread();
+}
+
+int chd_wsgi_init(PyObject *app, const chd_config_t *cfg)
+{
+    if (PyType_Ready(&responder_type) < 0 || chd_input_init() < 0 || chd_filewrapper_init() < 0 ||
+        chd_environ_init(cfg) < 0)
+        return -1;
+    the_app = Py_NewRef(app);
+    return 0;
+}

@@ -1,0 +1,32 @@
+/* chd_wsgi: running one request through the WSGI application (PEP 3333).
+ *
+ * chd_wsgi_handle() is the pool's job: it takes the GIL, builds the
+ * environ, calls the app with start_response, sends the head and body
+ * (Content-Length, chunked, sendfile for wsgi.file_wrapper), always calls
+ * close() on the returned iterable, answers 500 (and logs the traceback)
+ * when the app fails before the head is out, closes the connection when it
+ * fails after, and leaves the connection ready for the next request (the
+ * unread body discarded) or marked to close. The GIL is released around
+ * every socket wait. */
+#ifndef CHD_WSGI_H
+#define CHD_WSGI_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "chd_config.h"
+#include "chd_conn.h"
+
+/* Readies the types and the environ constants; keeps a reference to app.
+ * Call with the GIL, before any worker starts. Returns 0 or -1 with a
+ * Python error set. */
+int chd_wsgi_init(PyObject *app, const chd_config_t *cfg);
+
+/* Worker thread, GIL not held: serves the current request of conn. */
+void chd_wsgi_handle(chd_conn_t *conn, void *ctx);
+
+/* Worker thread start/stop: create and destroy its Python thread state. */
+void chd_wsgi_thread_start(void *ctx);
+void chd_wsgi_thread_stop(void *ctx);
+
+#endif

@@ -1,0 +1,130 @@
+/* spawning_child: one serving process, started by the controller.
+ *
+ * Reads its configuration (and the listening sockets) from the control
+ * channel, starts Python, imports the app, says "ready", and serves until
+ * drained. If the app cannot be imported it says "fatal" with the
+ * traceback and exits with code 3. */
+#include "chd_config.h"
+#include "chd_python.h"
+#include "chd_server.h"
+#include "chd_wsgi.h"
+#include "cmn_ctlmsg.h"
+#include "cmn_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_APP_FAILED 3
+#define EXIT_USAGE 2
+
+static void send_fatal(int control_fd, const char *text)
+{
+    json_t *msg = json_pack("{s:s, s:s}", "type", CMN_MSG_FATAL, "error", text);
+    if (msg && cmn_ctlmsg_send(control_fd, msg, NULL, 0) == -EMSGSIZE) {
+        /* Keep the end of a long traceback: that is where the error is. */
+        size_t len = strlen(text), keep = CMN_CTLMSG_MAX / 2;
+        json_object_set_new(msg, "error", json_string(text + (len > keep ? len - keep : 0)));
+        cmn_ctlmsg_send(control_fd, msg, NULL, 0);
+    }
+    json_decref(msg);
+}
+
+/* Receives the config message; returns the listening fd or -1. */
+static int receive_config(int control_fd, chd_config_t *cfg)
+{
+    int fds[CMN_CTLMSG_MAX_FDS], nfds = 0, err = 0;
+    json_t *msg = cmn_ctlmsg_recv(control_fd, fds, &nfds, &err);
+    char why[256] = "";
+    int listen_fd = -1;
+    if (!msg || strcmp(cmn_ctlmsg_type(msg), CMN_MSG_CONFIG) != 0 || nfds < 1)
+        snprintf(why, sizeof why, "no configuration from the controller (%s)",
+                 err ? strerror(-err) : "unexpected message");
+    else if (chd_config_from_json(msg, cfg, why, sizeof why) == 0)
+        listen_fd = fds[0];
+    for (int i = listen_fd >= 0 ? 1 : 0; i < nfds; i++)
+        close(fds[i]);
+    json_decref(msg);
+    if (listen_fd < 0) {
+        cmn_error("%s", why);
+        send_fatal(control_fd, why);
+    }
+    return listen_fd;
+}
+
+/* Starts Python and loads the app. Returns the app (new ref) or NULL after
+ * reporting the failure to the controller. Holds the GIL on return. */
+static PyObject *start_python(const chd_config_t *cfg, int control_fd)
+{
+    char err[512];
+    if (cfg->chdir && chdir(cfg->chdir) < 0) {
+        snprintf(err, sizeof err, "--chdir %s: %s", cfg->chdir, strerror(errno));
+        send_fatal(control_fd, err);
+        return NULL;
+    }
+    if (chd_python_init(cfg, err, sizeof err) < 0) {
+        send_fatal(control_fd, err);
+        return NULL;
+    }
+    char *text = NULL;
+    PyObject *app = chd_python_load_app(cfg, &text);
+    if (app && chd_wsgi_init(app, cfg) < 0) {
+        Py_CLEAR(app);
+        text = chd_python_format_exception();
+    }
+    if (!app) {
+        send_fatal(control_fd, text);
+        free(text);
+    }
+    return app;
+}
+
+static int parse_args(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--control-fd") == 0)
+        return atoi(argv[2]);
+    fprintf(stderr, "spawning_child is started by spawning (the controller), not by hand\n");
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    int control_fd = parse_args(argc, argv);
+    if (control_fd < 0)
+        return EXIT_USAGE;
+    signal(SIGPIPE, SIG_IGN);
+    chd_config_t cfg;
+    int listen_fd = receive_config(control_fd, &cfg);
+    if (listen_fd < 0)
+        return EXIT_USAGE;
+    cmn_log_level_t level;
+    if (cmn_log_parse_level(cfg.log_level, &level) == 0)
+        cmn_log_set_level(level);
+    PyObject *app = start_python(&cfg, control_fd);
+    if (!app)
+        return EXIT_APP_FAILED;
+    PyThreadState *main_tstate = PyEval_SaveThread(); /* the I/O thread never holds the GIL */
+
+    fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL) | O_NONBLOCK);
+    chd_server_t server;
+    chd_handler_t handler = {.handle = chd_wsgi_handle, .thread_start = chd_wsgi_thread_start,
+                             .thread_stop = chd_wsgi_thread_stop};
+    if (chd_server_init(&server, &cfg, listen_fd, control_fd, &handler) < 0) {
+        send_fatal(control_fd, "cannot start the worker threads");
+        return EXIT_APP_FAILED;
+    }
+    json_t *ready = json_pack("{s:s, s:i}", "type", CMN_MSG_READY, "pid", (int)getpid());
+    cmn_ctlmsg_send(control_fd, ready, NULL, 0);
+    json_decref(ready);
+    chd_server_run(&server);
+
+    PyEval_RestoreThread(main_tstate);
+    Py_DECREF(app);
+    chd_python_finalize();
+    chd_config_free(&cfg);
+    return 0;
+}

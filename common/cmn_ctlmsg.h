@@ -1,0 +1,48 @@
+/* cmn_ctlmsg: the control channel between the controller and a child.
+ *
+ * The channel is an AF_UNIX SOCK_SEQPACKET socketpair, so every message
+ * arrives whole: one JSON object per packet, with file descriptors riding
+ * along as SCM_RIGHTS ancillary data (the listening sockets travel this
+ * way). Every message has a "type" member naming one of the CMN_MSG_*
+ * kinds below.
+ *
+ *   controller -> child   "config"  the child's settings, listening fds attached
+ *                         "stop"    stop accepting, finish in-flight requests, exit
+ *   child -> controller   "ready"   the app is imported and the child is accepting
+ *                         "fatal"   start-up failed; "error" holds the reason
+ *                                   (a Python traceback when the import failed)
+ */
+#ifndef CMN_CTLMSG_H
+#define CMN_CTLMSG_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define CMN_MSG_CONFIG "config"
+#define CMN_MSG_STOP "stop"
+#define CMN_MSG_READY "ready"
+#define CMN_MSG_FATAL "fatal"
+
+/* Largest packet either side sends; longer "error" texts are cut to fit. */
+#define CMN_CTLMSG_MAX (64 * 1024)
+/* Most descriptors one message carries. */
+#define CMN_CTLMSG_MAX_FDS 16
+
+/* Sends `msg` (borrowed) with `nfds` descriptors attached (borrowed: the
+ * sender keeps its copies). Blocks only if the peer's queue is full.
+ * Returns 0, -EMSGSIZE when the encoded message exceeds CMN_CTLMSG_MAX, or
+ * another negative errno. */
+int cmn_ctlmsg_send(int sock, json_t *msg, const int *fds, int nfds);
+
+/* Receives one message. Returns a new reference to the decoded object, with
+ * received descriptors stored in fds[0..*nfds) (the caller owns them; pass
+ * fds = NULL to close any that arrive). Returns NULL with *err = 0 on
+ * end-of-file, or *err = a negative errno (-EAGAIN on a non-blocking socket
+ * with nothing queued, -EBADMSG for a packet that is not a JSON object with a
+ * string "type"). */
+json_t *cmn_ctlmsg_recv(int sock, int *fds, int *nfds, int *err);
+
+/* The "type" member of a received message ("" if absent). */
+const char *cmn_ctlmsg_type(json_t *msg);
+
+#endif

@@ -1,0 +1,85 @@
+/* ctl_child: see ctl_child.h. */
+#include "ctl_child.h"
+
+#include "cmn_ctlmsg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int ctl_child_binary_path(char *buf, size_t len)
+{
+    const char *env = getenv("SPAWNING_CHILD");
+    if (env && *env) {
+        snprintf(buf, len, "%s", env);
+        return 0;
+    }
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0)
+        return -errno;
+    self[n] = '\0';
+    snprintf(buf, len, "%s/spawning_child", dirname(self));
+    return 0;
+}
+
+/* Runs in the forked process: becomes spawning_child or dies trying. */
+static void exec_child(const char *binary, int channel)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL); /* libev may have blocked some */
+    if (channel != CTL_CHILD_CONTROL_FD) {
+        if (dup2(channel, CTL_CHILD_CONTROL_FD) < 0)
+            _exit(127);
+    } else {
+        fcntl(channel, F_SETFD, 0);
+    }
+    char fdarg[16];
+    snprintf(fdarg, sizeof fdarg, "%d", CTL_CHILD_CONTROL_FD);
+    char *const argv[] = {(char *)"spawning_child", (char *)"--control-fd", fdarg, NULL};
+    execv(binary, argv);
+    dprintf(STDERR_FILENO, "spawning: cannot run %s: %s\n", binary, strerror(errno));
+    _exit(127);
+}
+
+pid_t ctl_child_spawn(const char *binary, json_t *config, const int *listen_fds, int nfds,
+                      int *control_fd, char *err, size_t errlen)
+{
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "socketpair: %s", strerror(e));
+        return -e;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        snprintf(err, errlen, "fork: %s", strerror(e));
+        close(pair[0]);
+        close(pair[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        close(pair[0]);
+        exec_child(binary, pair[1]);
+    }
+    close(pair[1]);
+    /* The socket buffer holds the message until the child reads it. */
+    int rc = cmn_ctlmsg_send(pair[0], config, listen_fds, nfds);
+    if (rc < 0) {
+        snprintf(err, errlen, "sending the configuration: %s", strerror(-rc));
+        kill(pid, SIGKILL);
+        close(pair[0]);
+        return rc;
+    }
+    fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK);
+    *control_fd = pair[0];
+    return pid;
+}

@@ -1,0 +1,28 @@
+/* ctl_child: starting one spawning_child process.
+ *
+ * fork + exec of the child binary with a fresh SOCK_SEQPACKET socketpair as
+ * its control channel (fd 3 in the child). The first message on the channel
+ * is the child's configuration with the listening sockets attached
+ * (SCM_RIGHTS); nothing else is inherited. */
+#ifndef CTL_CHILD_H
+#define CTL_CHILD_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The fd number the control channel has in the child. */
+#define CTL_CHILD_CONTROL_FD 3
+
+/* Path of spawning_child: $SPAWNING_CHILD if set, else the directory of the
+ * running controller binary + "/spawning_child". Returns 0 or -errno. */
+int ctl_child_binary_path(char *buf, size_t len);
+
+/* Starts a child running `binary`, sends it `config` (borrowed) with
+ * listen_fds attached. On success returns the pid and stores the
+ * controller's end of the channel (non-blocking, close-on-exec) in
+ * *control_fd; on failure returns a negative errno and fills err. */
+pid_t ctl_child_spawn(const char *binary, json_t *config, const int *listen_fds, int nfds,
+                      int *control_fd, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,266 @@
+/* ctl_options: see ctl_options.h. */
+#include "ctl_options.h"
+
+#include "cmn_ctlmsg.h"
+#include "cmn_log.h"
+#include "cmn_version.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+    OPT_CHDIR = 256,
+    OPT_PYTHONPATH,
+    OPT_GRACEFUL_TIMEOUT,
+    OPT_LOG_LEVEL,
+    OPT_HELP,
+    OPT_VERSION,
+};
+
+typedef struct {
+    struct option opt;
+    const char *metavar; /* NULL for flags */
+    const char *help;
+} option_doc_t;
+
+static const option_doc_t options[] = {
+    {{"host", required_argument, NULL, 'i'}, "HOST",
+     "address to listen on (IPv4 or IPv6; default 127.0.0.1)"},
+    {{"port", required_argument, NULL, 'p'}, "PORT", "TCP port to listen on (default 8080)"},
+    {{"processes", required_argument, NULL, 's'}, "N",
+     "number of child processes (default: one per CPU core)"},
+    {{"threads", required_argument, NULL, 't'}, "N",
+     "Python threads per process that run the app (default 4)"},
+    {{"graceful-timeout", required_argument, NULL, OPT_GRACEFUL_TIMEOUT}, "SECONDS",
+     "on SIGTERM, how long in-flight requests may take to finish (default 30)"},
+    {{"chdir", required_argument, NULL, OPT_CHDIR}, "DIR",
+     "change to DIR before loading the app (DIR is put on sys.path)"},
+    {{"pythonpath", required_argument, NULL, OPT_PYTHONPATH}, "DIR",
+     "add DIR to the front of sys.path (repeatable)"},
+    {{"log-level", required_argument, NULL, OPT_LOG_LEVEL}, "LEVEL",
+     "debug, info, warning, error or critical (default info)"},
+    {{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help and exit"},
+    {{"version", no_argument, NULL, OPT_VERSION}, NULL, "show the version and exit"},
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static void print_help(const char *prog)
+{
+    printf("usage: %s [OPTIONS] APP [MIDDLEWARE ...]\n\n"
+           "Serve the WSGI application APP (pkg.module.callable or pkg.module:callable).\n"
+           "Each MIDDLEWARE is a dotted name of a callable that takes an app and returns\n"
+           "an app; the first listed wraps the app first.\n\noptions:\n",
+           prog);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_doc_t *d = &options[i];
+        char left[64];
+        int flag = d->opt.val;
+        if (flag < 256)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", flag, d->opt.name,
+                     d->metavar ? " " : "", d->metavar ? d->metavar : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", d->opt.name, d->metavar ? " " : "",
+                     d->metavar ? d->metavar : "");
+        printf("  %-30s %s\n", left, d->help);
+    }
+    printf("\nsignals: TERM graceful stop, INT/QUIT immediate stop.\n");
+}
+
+/* Name of an option for error messages, "--port" or "-p". */
+static const char *option_name(int val)
+{
+    static char buf[40];
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (options[i].opt.val == val) {
+            snprintf(buf, sizeof buf, "--%s", options[i].opt.name);
+            return buf;
+        }
+    }
+    snprintf(buf, sizeof buf, "-%c", val);
+    return buf;
+}
+
+/* Parses a whole decimal integer in [lo, hi]. */
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -EINVAL;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e7)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static void set_defaults(ctl_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->host = "127.0.0.1";
+    cfg->port = 8080;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->processes = ncpu > 0 ? (int)ncpu : 1;
+    cfg->threads = 4;
+    cfg->graceful_timeout = 30;
+    cfg->log_level = "info";
+}
+
+/* Applies one parsed option. Returns 0, 1 for "exit 0", or -EINVAL with err. */
+static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *cfg, char *err,
+                        size_t errlen)
+{
+    cmn_log_level_t level;
+    switch (c) {
+    case 'i':
+        if (!*arg)
+            goto bad;
+        cfg->host = arg;
+        return 0;
+    case 'p':
+        if (parse_int(arg, 0, 65535, &cfg->port) < 0) {
+            snprintf(err, errlen, "%s: '%s' is not a valid port (0-65535)", option_name(c), arg);
+            return -EINVAL;
+        }
+        return 0;
+    case 's':
+        if (parse_int(arg, 1, 1024, &cfg->processes) < 0) {
+            snprintf(err, errlen, "%s: '%s' is not a number of processes (1-1024)",
+                     option_name(c), arg);
+            return -EINVAL;
+        }
+        return 0;
+    case 't':
+        if (parse_int(arg, 0, 1024, &cfg->threads) < 0) {
+            snprintf(err, errlen, "%s: '%s' is not a number of threads (1-1024)", option_name(c),
+                     arg);
+            return -EINVAL;
+        }
+        if (cfg->threads == 0) {
+            snprintf(err, errlen, "%s: 0 (green threads) is not supported yet; use 1 or more",
+                     option_name(c));
+            return -EINVAL;
+        }
+        return 0;
+    case OPT_GRACEFUL_TIMEOUT:
+        if (parse_seconds(arg, &cfg->graceful_timeout) < 0)
+            goto bad;
+        return 0;
+    case OPT_CHDIR:
+        cfg->chdir = arg;
+        return 0;
+    case OPT_PYTHONPATH:
+        if (cfg->npythonpath == CTL_MAX_LIST) {
+            snprintf(err, errlen, "%s: at most %d entries", option_name(c), CTL_MAX_LIST);
+            return -EINVAL;
+        }
+        cfg->pythonpath[cfg->npythonpath++] = arg;
+        return 0;
+    case OPT_LOG_LEVEL:
+        if (cmn_log_parse_level(arg, &level) < 0)
+            goto bad;
+        cfg->log_level = arg;
+        return 0;
+    case OPT_HELP:
+        print_help(prog);
+        return 1;
+    case OPT_VERSION:
+        printf("spawning %s\n", SPAWNING_VERSION);
+        return 1;
+    default:
+        snprintf(err, errlen, "unknown option");
+        return -EINVAL;
+    }
+bad:
+    snprintf(err, errlen, "%s: invalid value '%s'", option_name(c), arg);
+    return -EINVAL;
+}
+
+/* Describes the option getopt just rejected, for the one-line error. */
+static void describe_bad_option(int c, int argc, char **argv, char *err, size_t errlen)
+{
+    const char *word = optind - 1 < argc ? argv[optind - 1] : "?";
+    if (c == ':')
+        snprintf(err, errlen, "%s: needs a value", optopt ? option_name(optopt) : word);
+    else if (optopt && optopt < 256 && !strchr("ipst", optopt))
+        snprintf(err, errlen, "-%c: unknown option", optopt);
+    else
+        snprintf(err, errlen, "%s: unknown option", word);
+}
+
+ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg, char *err,
+                                       size_t errlen)
+{
+    set_defaults(cfg);
+    struct option longopts[NOPTIONS + 1];
+    for (size_t i = 0; i < NOPTIONS; i++)
+        longopts[i] = options[i].opt;
+    memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
+    const char *prog = "spawning";
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":i:p:s:t:", longopts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            describe_bad_option(c, argc, argv, err, errlen);
+            return CTL_OPTIONS_USAGE;
+        }
+        int rc = apply_option(c, optarg, prog, cfg, err, errlen);
+        if (rc == 1)
+            return CTL_OPTIONS_EXIT_OK;
+        if (rc < 0)
+            return CTL_OPTIONS_USAGE;
+    }
+    if (optind >= argc) {
+        snprintf(err, errlen, "APP: missing; usage: %s [OPTIONS] APP [MIDDLEWARE ...]", prog);
+        return CTL_OPTIONS_USAGE;
+    }
+    cfg->app = argv[optind++];
+    for (; optind < argc; optind++) {
+        if (cfg->nmiddleware == CTL_MAX_LIST) {
+            snprintf(err, errlen, "MIDDLEWARE: at most %d", CTL_MAX_LIST);
+            return CTL_OPTIONS_USAGE;
+        }
+        cfg->middleware[cfg->nmiddleware++] = argv[optind];
+    }
+    return CTL_OPTIONS_RUN;
+}
+
+static json_t *string_array(const char *const *items, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_string(items[i]));
+    return a;
+}
+
+json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
+{
+    json_t *m = json_object();
+    json_object_set_new(m, "type", json_string(CMN_MSG_CONFIG));
+    json_object_set_new(m, "app", json_string(cfg->app));
+    json_object_set_new(m, "middleware", string_array(cfg->middleware, cfg->nmiddleware));
+    json_object_set_new(m, "pythonpath", string_array(cfg->pythonpath, cfg->npythonpath));
+    json_object_set_new(m, "chdir", cfg->chdir ? json_string(cfg->chdir) : json_null());
+    json_object_set_new(m, "threads", json_integer(cfg->threads));
+    json_object_set_new(m, "processes", json_integer(cfg->processes));
+    json_object_set_new(m, "server_name", json_string(cfg->host));
+    json_object_set_new(m, "server_port", json_integer(server_port));
+    json_object_set_new(m, "log_level", json_string(cfg->log_level));
+    return m;
+}

@@ -1,0 +1,45 @@
+/* ctl_options: the command line of `spawning` / `spawning_controller`.
+ *
+ * One table (ctl_options.c) lists every option with its long name, short
+ * name, argument and help text; --help is printed from that table, so the
+ * help can never miss an option. Parsing fills a ctl_config_t; nothing here
+ * touches sockets or processes. */
+#ifndef CTL_OPTIONS_H
+#define CTL_OPTIONS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define CTL_MAX_LIST 64 /* most --pythonpath entries / middlewares */
+
+typedef struct {
+    const char *host;          /* -i/--host */
+    int port;                  /* -p/--port */
+    int processes;             /* -s/--processes */
+    int threads;               /* -t/--threads */
+    double graceful_timeout;   /* --graceful-timeout, seconds */
+    const char *chdir;         /* --chdir, or NULL */
+    const char *pythonpath[CTL_MAX_LIST];
+    int npythonpath;
+    const char *app;           /* APP */
+    const char *middleware[CTL_MAX_LIST];
+    int nmiddleware;
+    const char *log_level;     /* --log-level */
+} ctl_config_t;
+
+typedef enum {
+    CTL_OPTIONS_RUN = 0,  /* config filled: start serving */
+    CTL_OPTIONS_EXIT_OK,  /* --help or --version printed: exit 0 */
+    CTL_OPTIONS_USAGE,    /* bad command line: err filled, exit 2 */
+} ctl_options_result_t;
+
+/* Parses argv into cfg (defaults first). Strings in cfg point into argv.
+ * On CTL_OPTIONS_USAGE, err holds one line naming the offending option. */
+ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg,
+                                       char *err, size_t errlen);
+
+/* The settings a child needs, as the body of a CMN_MSG_CONFIG message (new
+ * reference). server_port is the port actually bound (the config may say 0). */
+json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port);
+
+#endif
