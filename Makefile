@@ -8,7 +8,7 @@ CC ?= cc
 SANITIZE ?=
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
-CFLAGS_COMMON := -std=gnu11 $(WARN) -g -pthread -Icommon -Ichild -Icontroller -D_GNU_SOURCE
+CFLAGS_COMMON := -std=gnu11 $(WARN) -g -pthread -Icommon -Ichild -Icontroller -Iadmin -D_GNU_SOURCE
 ifeq ($(SANITIZE),1)
   SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
   OPT := -O1 -fno-omit-frame-pointer $(SAN)
@@ -32,12 +32,13 @@ CONTROLLER_OBJ := $(CONTROLLER_SRC:%.c=$(BUILD)/obj/%.o)
 CHILD_OBJ := $(CHILD_SRC:%.c=$(BUILD)/obj/%.o)
 ADMIN_OBJ := $(ADMIN_SRC:%.c=$(BUILD)/obj/%.o)
 
-BINARIES := $(BUILD)/spawning_controller $(BUILD)/spawning $(BUILD)/spawning_child $(BUILD)/spawnctl
+BINARIES := $(BUILD)/spawning_controller $(BUILD)/spawning $(BUILD)/spawn $(BUILD)/spawning_child $(BUILD)/spawnctl
+PREFIX ?= /usr/local
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check unit bats asan asan-test clean example
+.PHONY: all deps test check unit bats asan asan-test clean example install
 all: $(BINARIES)
 
 $(BUILD)/obj/child/%.o: child/%.c
@@ -51,7 +52,7 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/spawning_controller: $(CONTROLLER_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lev -ljansson -lm
 
-$(BUILD)/spawning: $(BUILD)/spawning_controller
+$(BUILD)/spawning $(BUILD)/spawn: $(BUILD)/spawning_controller
 	ln -sf spawning_controller $@
 
 $(BUILD)/spawning_child: $(CHILD_OBJ) $(COMMON_OBJ)
@@ -82,6 +83,9 @@ check: unit bats
 asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 all
 
+# Leaks inside CPython itself are suppressed (tests/lsan.supp); ours are not.
+asan-test: export LSAN_OPTIONS = suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+asan-test: export ASAN_OPTIONS = detect_leaks=1
 asan-test:
 	$(MAKE) BUILD=build-asan SANITIZE=1 check
 
@@ -90,8 +94,17 @@ test: deps
 	$(MAKE) check
 	$(MAKE) asan-test
 
-example: all
+# The README's first command: build, then serve the hello app on :8080.
+example: deps
+	$(MAKE) all
 	$(BUILD)/spawning --processes 2 tests.apps.hello:app
+
+# spawning_child is found next to the controller, so all go to one place.
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/spawning_controller $(BUILD)/spawning_child $(BUILD)/spawnctl $(DESTDIR)$(PREFIX)/bin/
+	ln -sf spawning_controller $(DESTDIR)$(PREFIX)/bin/spawning
+	ln -sf spawning_controller $(DESTDIR)$(PREFIX)/bin/spawn
 
 clean:
 	rm -rf build build-asan

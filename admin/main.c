@@ -1,0 +1,106 @@
+/* spawnctl: operate a running spawning controller over its admin socket.
+ * Exit codes: 0 success, 1 controller unreachable or refusing, 2 usage. */
+#include "adm_client.h"
+#include "cmn_version.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: spawnctl [--socket PATH | --port PORT] COMMAND\n\n"
+            "commands:\n"
+            "  status [--json]   the controller and its children\n"
+            "  reload            graceful reload of all children\n"
+            "  scale N|+N|-N     set, add or remove children\n"
+            "  stop [--now]      graceful stop (--now: immediate)\n"
+            "  reopen-logs       reopen the log files\n\n"
+            "options:\n"
+            "  --socket PATH     the controller's admin socket\n"
+            "  --port PORT       find the socket of the controller serving PORT (default 8080)\n"
+            "  --help, --version\n");
+}
+
+/* Builds the request for argv[0..argc) (the command and its arguments).
+ * Returns NULL with a message on stderr for a usage error. */
+static json_t *build_request(int argc, char **argv, int *as_json)
+{
+    const char *cmd = argv[0];
+    json_t *req = json_pack("{s:i, s:s}", "version", ADM_PROTOCOL_VERSION, "command", cmd);
+    if (strcmp(cmd, "status") == 0 && argc <= 2) {
+        *as_json = argc == 2 && strcmp(argv[1], "--json") == 0;
+        if (argc == 2 && !*as_json)
+            goto bad;
+    } else if ((strcmp(cmd, "reload") == 0 || strcmp(cmd, "reopen-logs") == 0) && argc == 1) {
+    } else if (strcmp(cmd, "stop") == 0 && argc <= 2) {
+        if (argc == 2 && strcmp(argv[1], "--now") != 0)
+            goto bad;
+        json_object_set_new(req, "now", json_boolean(argc == 2));
+    } else if (strcmp(cmd, "scale") == 0 && argc == 2) {
+        char *end;
+        strtol(argv[1], &end, 10);
+        if (!*argv[1] || *end)
+            goto bad;
+        json_object_set_new(req, "processes", json_string(argv[1]));
+    } else {
+        goto bad;
+    }
+    return req;
+bad:
+    fprintf(stderr, "spawnctl: %s: bad command or arguments (see spawnctl --help)\n", cmd);
+    json_decref(req);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"socket", required_argument, NULL, 's'}, {"port", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    char path[512] = "";
+    int port = 8080, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': snprintf(path, sizeof path, "%s", optarg); break;
+        case 'p': port = atoi(optarg); break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("spawnctl %s\n", SPAWNING_VERSION); return 0;
+        default:
+            fprintf(stderr, "spawnctl: %s: unknown option\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "spawnctl: COMMAND missing (see spawnctl --help)\n");
+        return 2;
+    }
+    int as_json = 0;
+    json_t *req = build_request(argc - optind, argv + optind, &as_json);
+    if (!req)
+        return 2;
+    if (!*path)
+        adm_default_socket_path(port, path, sizeof path);
+    char err[600];
+    json_t *reply = adm_request(path, req, err, sizeof err);
+    json_decref(req);
+    if (!reply) {
+        fprintf(stderr, "spawnctl: %s\n", err);
+        return 1;
+    }
+    int ok = json_is_true(json_object_get(reply, "ok"));
+    if (!ok) {
+        const char *why = json_string_value(json_object_get(reply, "error"));
+        fprintf(stderr, "spawnctl: %s\n", why ? why : "refused");
+    } else {
+        json_dumpf(reply, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+        putchar('\n');
+    }
+    json_decref(reply);
+    return ok ? 0 : 1;
+}
