@@ -61,8 +61,8 @@ $(BUILD)/spawning_child: $(CHILD_OBJ) $(COMMON_OBJ)
 $(BUILD)/spawnctl: $(ADMIN_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson
 
-# Unit tests #include the .c under test (to reach static functions) and link
-# the rest of common/ and the plane they test.
+# Unit tests go through the public headers and link common/ plus the plane
+# they test (test_ctl_* the controller, the others the child).
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(COMMON_OBJ) $(filter-out %/main.o,$(CHILD_OBJ) $(CONTROLLER_OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) \

@@ -1,6 +1,7 @@
 /* chd_conn: see chd_conn.h. */
 #include "chd_conn.h"
 
+#include "chd_response.h"
 #include "chd_server.h"
 #include "cmn_log.h"
 
@@ -12,13 +13,6 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
-
-static const char *const reason_phrases[][2] = {
-    {"400", "Bad Request"},        {"413", "Content Too Large"},
-    {"414", "URI Too Long"},       {"431", "Request Header Fields Too Large"},
-    {"500", "Internal Server Error"}, {"501", "Not Implemented"},
-    {"505", "HTTP Version Not Supported"},
-};
 
 static void process_input(chd_conn_t *conn);
 
@@ -57,12 +51,7 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 static void reject(chd_conn_t *conn)
 {
     int status = conn->req.error_status ? conn->req.error_status : 400;
-    char code[8];
-    snprintf(code, sizeof code, "%d", status);
-    const char *phrase = "Bad Request";
-    for (size_t i = 0; i < sizeof reason_phrases / sizeof reason_phrases[0]; i++)
-        if (strcmp(reason_phrases[i][0], code) == 0)
-            phrase = reason_phrases[i][1];
+    const char *phrase = chd_reason_phrase(status);
     const char *why = conn->req.error_reason ? conn->req.error_reason : phrase;
     char out[512];
     int n = snprintf(out, sizeof out,

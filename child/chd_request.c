@@ -85,11 +85,40 @@ const chd_header_t *chd_request_find_header(const chd_request_t *r, const char *
     return NULL;
 }
 
+bool chd_is_tchar(unsigned char c)
+{
+    if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+        return true;
+    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Field names must be tokens (no whitespace before the colon, RFC 9112
+ * 5.1); trailing whitespace is not part of a value (RFC 9110 5.5). */
+static int check_fields(chd_request_t *r)
+{
+    for (int i = 0; i < r->nheaders; i++) {
+        chd_header_t *h = &r->headers[i];
+        const char *name = chd_header_name(r, h);
+        for (uint32_t k = 0; k < h->name_len; k++)
+            if (!chd_is_tchar((unsigned char)name[k]))
+                return fail(r, 400, "invalid header field name");
+        if (h->name_len == 0)
+            return fail(r, 400, "empty header field name");
+        const char *value = chd_header_value(r, h);
+        while (h->value_len > 0 &&
+               (value[h->value_len - 1] == ' ' || value[h->value_len - 1] == '\t'))
+            h->value_len--;
+    }
+    return 0;
+}
+
 static int on_headers_complete(http_parser *p)
 {
     chd_request_t *r = request_of(p);
     if (p->http_major != 1 || p->http_minor > 1)
         return fail(r, 505, "HTTP version not supported");
+    if (check_fields(r) < 0)
+        return -1;
     r->method = p->method;
     r->http_major = p->http_major;
     r->http_minor = p->http_minor;
@@ -101,6 +130,8 @@ static int on_headers_complete(http_parser *p)
                          strncasecmp(chd_header_value(r, expect), "100-continue", 12) == 0 &&
                          (r->http_major > 1 || r->http_minor >= 1);
     r->phase = CHD_REQ_BODY;
+    if (r->chunked)
+        http_parser_pause(p, 1); /* so the feed loop learns where the body starts */
     return 0;
 }
 
@@ -153,6 +184,9 @@ void chd_request_reset(chd_request_t *r)
     r->error_reason = NULL;
     r->keep_alive = r->expect_continue = r->chunked = false;
     r->content_length = -1;
+    chd_line_check_init(&r->line_check);
+    chd_chunk_check_init(&r->chunk_check);
+    r->checking_chunks = r->skip_head_lf = false;
 }
 
 void chd_request_free(chd_request_t *r)
@@ -184,21 +218,60 @@ static void fail_from_parser(chd_request_t *r, enum http_errno e)
     }
 }
 
-size_t chd_request_feed(chd_request_t *r, const char *data, size_t len)
+/* Runs the strict chunked-framing check over bytes http-parser consumed. */
+static int check_chunks(chd_request_t *r, const char *data, size_t len)
 {
-    if (r->phase == CHD_REQ_DONE || r->phase == CHD_REQ_ERROR || len == 0)
-        return 0;
+    if (r->skip_head_lf && len > 0) {
+        r->skip_head_lf = false;
+        data++;
+        len--;
+    }
+    if (chd_chunk_check(&r->chunk_check, data, len) == CHD_CHECK_BAD)
+        return fail(r, 400, "malformed chunked body");
+    return 0;
+}
+
+/* One http_parser_execute step plus the strict checks. Returns the bytes
+ * consumed; sets *again when parsing should go on with the rest. */
+static size_t feed_step(chd_request_t *r, const char *data, size_t len, bool *again)
+{
+    bool checking = r->checking_chunks;
     size_t used = http_parser_execute(&r->parser, &settings, data, len);
     enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
-    if (e == HPE_PAUSED) {
-        http_parser_pause(&r->parser, 0);
-        return used;
-    }
+    *again = false;
     if (r->phase == CHD_REQ_ERROR)
         return used;
+    if (checking && check_chunks(r, data, used) < 0)
+        return used;
+    if (e == HPE_PAUSED) {
+        http_parser_pause(&r->parser, 0);
+        if (r->phase == CHD_REQ_BODY && !r->checking_chunks) {
+            /* Paused at the end of a chunked head: the body follows. */
+            r->checking_chunks = true;
+            r->skip_head_lf = true;
+            *again = used < len;
+        }
+        return used;
+    }
     if (e != HPE_OK)
         fail_from_parser(r, e);
     else if (r->parser.upgrade && r->phase != CHD_REQ_DONE)
         fail(r, 400, "upgrade not supported");
     return used;
+}
+
+size_t chd_request_feed(chd_request_t *r, const char *data, size_t len)
+{
+    if (r->phase == CHD_REQ_DONE || r->phase == CHD_REQ_ERROR || len == 0)
+        return 0;
+    size_t line_bytes;
+    if (chd_line_check(&r->line_check, data, len, &line_bytes) == CHD_CHECK_BAD) {
+        fail(r, 400, "malformed request line");
+        return 0;
+    }
+    size_t total = 0;
+    bool again = true;
+    while (again && total < len)
+        total += feed_step(r, data + total, len - total, &again);
+    return total;
 }

@@ -13,6 +13,7 @@
 #ifndef CHD_REQUEST_H
 #define CHD_REQUEST_H
 
+#include "chd_framing.h"
 #include "cmn_buf.h"
 
 #include <http_parser.h>
@@ -47,6 +48,10 @@ typedef struct {
     uint64_t body_received;
     int error_status;
     const char *error_reason;
+    chd_line_check_t line_check;   /* strict request-line check */
+    chd_chunk_check_t chunk_check; /* strict chunked-framing check */
+    bool checking_chunks;
+    bool skip_head_lf; /* the head's last LF is fed again after the pause */
     /* Known once the head is complete: */
     unsigned method; /* enum http_method */
     unsigned short http_major, http_minor;
@@ -84,6 +89,9 @@ static inline const char *chd_request_method(const chd_request_t *r)
 {
     return http_method_str((enum http_method)r->method);
 }
+
+/* True for the bytes RFC 9110 allows in a token (field names, methods). */
+bool chd_is_tchar(unsigned char c);
 
 /* Finds a header by case-insensitive name; NULL when absent. */
 const chd_header_t *chd_request_find_header(const chd_request_t *r, const char *name);

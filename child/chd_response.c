@@ -27,16 +27,6 @@ void chd_response_reset(chd_response_t *r)
     r->head = keep;
 }
 
-/* RFC 9110 tchar. */
-static bool is_token_char(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return true;
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-        return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static bool has_forbidden_byte(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -108,13 +98,19 @@ int chd_response_add_header(chd_response_t *r, const char *name, size_t nlen, co
     if (nlen == 0)
         return -EINVAL;
     for (size_t i = 0; i < nlen; i++)
-        if (!is_token_char((unsigned char)name[i]))
+        if (!chd_is_tchar((unsigned char)name[i]))
             return -EINVAL;
     if (has_forbidden_byte(value, vlen))
         return -EINVAL;
     if (name_is(name, nlen, "Content-Length")) {
-        if (parse_length(value, vlen, &r->content_length) < 0)
+        int64_t length;
+        if (parse_length(value, vlen, &length) < 0)
             return -EINVAL;
+        if (r->content_length >= 0)
+            return r->content_length == length ? 0 : -EINVAL; /* one value, said once */
+        if (r->status < 200 || r->status == 204)
+            return 0; /* these responses must not carry a length (RFC 9110 8.6) */
+        r->content_length = length;
     } else if (take_hop_by_hop(r, name, nlen, value, vlen)) {
         return 0;
     }

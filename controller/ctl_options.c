@@ -213,7 +213,7 @@ ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg,
     memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
     const char *prog = "spawning";
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: also resets glibc's scan of grouped short options */
     int c;
     while ((c = getopt_long(argc, argv, ":i:p:s:t:", longopts, NULL)) != -1) {
         if (c == '?' || c == ':') {

@@ -1,0 +1,49 @@
+/* chd_framing: strict RFC 9112 checks of the raw request bytes.
+ *
+ * Debian builds http-parser in its lenient mode: it accepts "HTTQ/1.1", and
+ * skips any two bytes after chunk data as if they were CRLF. Where two
+ * parsers may disagree on where a request ends, lenience is a smuggling
+ * hole, so these small state machines re-check, byte by byte, the two
+ * places that decide framing: the request line and the chunked body. They
+ * see the same bytes as http-parser; a request either passes both or is
+ * rejected with 400. Plain C, no allocation. */
+#ifndef CHD_FRAMING_H
+#define CHD_FRAMING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint8_t state;
+    uint8_t pos; /* index into "HTTP/x.y" */
+} chd_line_check_t;
+
+typedef struct {
+    uint8_t state;
+    uint8_t digits;
+    uint64_t left; /* chunk data bytes still to come */
+} chd_chunk_check_t;
+
+typedef enum {
+    CHD_CHECK_MORE = 0, /* all bytes fine, not finished */
+    CHD_CHECK_DONE = 1, /* finished (the line, or the whole chunked body) */
+    CHD_CHECK_BAD = -1, /* a violation */
+} chd_check_result_t;
+
+void chd_line_check_init(chd_line_check_t *c);
+
+/* Checks the request line: leading empty lines, method (token), SP,
+ * target (visible bytes), SP, "HTTP/" DIGIT "." DIGIT, CRLF. Consumes at
+ * most through the line's LF and stores in *used how many bytes it looked
+ * at (so bytes of the next request are never examined). */
+chd_check_result_t chd_line_check(chd_line_check_t *c, const char *data, size_t len, size_t *used);
+
+void chd_chunk_check_init(chd_chunk_check_t *c);
+
+/* Checks bytes of a chunked body, from the first byte after the head:
+ * chunk-size (1-16 HEXDIG), extensions, CRLF, data, CRLF, ..., last-chunk,
+ * trailer lines, CRLF. Returns DONE after the final CRLF. */
+chd_check_result_t chd_chunk_check(chd_chunk_check_t *c, const char *data, size_t len);
+
+#endif

@@ -1,0 +1,847 @@
+/* Unit tests for child/chd_request.h: the http-parser wrapper. */
+#include "chd_request.h"
+#include "unit.h"
+
+/* Feeds a whole string in one call; returns what was consumed. */
+static size_t feed(chd_request_t *r, const char *s) { return chd_request_feed(r, s, strlen(s)); }
+
+/* Feeds s one byte at a time until the request is done or broken; returns
+ * the bytes consumed. */
+static size_t feed_bytewise(chd_request_t *r, const char *s, size_t len)
+{
+    size_t used = 0;
+    while (used < len) {
+        size_t n = chd_request_feed(r, s + used, 1);
+        used += n;
+        if (n == 0 || r->phase == CHD_REQ_DONE || r->phase == CHD_REQ_ERROR)
+            break;
+    }
+    return used;
+}
+
+/* Checks header i's name and value. */
+#define CHECK_HEADER(r, i, name, value)                                                            \
+    do {                                                                                           \
+        if ((i) >= (r)->nheaders) {                                                                \
+            unit_fail(__FILE__, __LINE__, "no header %d (only %d)", (i), (r)->nheaders);          \
+        } else {                                                                                   \
+            const chd_header_t *h_ = &(r)->headers[i];                                             \
+            CHECK_MEM(chd_header_name((r), h_), h_->name_len, name);                               \
+            CHECK_MEM(chd_header_value((r), h_), h_->value_len, value);                            \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_URL(r, want) CHECK_MEM(chd_request_url(r), (r)->url_len, want)
+#define CHECK_BODY(r, want) CHECK_MEM(cmn_buf_head(&(r)->body), cmn_buf_unread(&(r)->body), want)
+
+/* Expects input to put a fresh request into CHD_REQ_ERROR with `status`. */
+static void expect_error(const char *input, size_t len, int status, const char *file, int line)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    chd_request_feed(&r, input, len);
+    if (r.phase != CHD_REQ_ERROR || r.error_status != status) {
+        unit_fail(file, line, "phase %d status %d, want error %d (reason %s) for:", r.phase,
+                  r.error_status, status, r.error_reason ? r.error_reason : "-");
+        printf("       ");
+        unit_print_bytes(input, len);
+        printf("\n");
+    }
+    if (r.phase == CHD_REQ_ERROR && !r.error_reason)
+        unit_fail(file, line, "error without a reason");
+    /* once broken, it stays broken and consumes nothing */
+    if (r.phase == CHD_REQ_ERROR && chd_request_feed(&r, "GET / HTTP/1.1\r\n\r\n", 18) != 0)
+        unit_fail(file, line, "feed after error consumed bytes");
+    chd_request_free(&r);
+}
+#define EXPECT_ERROR(input, status) expect_error((input), strlen(input), (status), __FILE__, __LINE__)
+
+/* Same, but feeding one byte at a time. */
+static void expect_error_bytewise(const char *input, size_t len, int status, const char *file,
+                                  int line)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    feed_bytewise(&r, input, len);
+    if (r.phase != CHD_REQ_ERROR || r.error_status != status)
+        unit_fail(file, line, "bytewise: phase %d status %d, want error %d", r.phase,
+                  r.error_status, status);
+    chd_request_free(&r);
+}
+
+TEST(simple_get)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    CHECK_EQ_INT(r.phase, CHD_REQ_IDLE);
+    const char *req = "GET /index.html?x=1&y=%20 HTTP/1.1\r\nHost: example.com\r\n\r\n";
+    CHECK_EQ_INT(feed(&r, req), strlen(req));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_EQ_STR(chd_request_method(&r), "GET");
+    CHECK_URL(&r, "/index.html?x=1&y=%20");
+    CHECK_EQ_INT(r.http_major, 1);
+    CHECK_EQ_INT(r.http_minor, 1);
+    CHECK(r.keep_alive);
+    CHECK(!r.chunked);
+    CHECK(!r.expect_continue);
+    CHECK_EQ_INT(r.content_length, -1);
+    CHECK_EQ_INT(r.body_received, 0);
+    CHECK_EQ_INT(cmn_buf_unread(&r.body), 0);
+    CHECK_EQ_INT(r.nheaders, 1);
+    CHECK_HEADER(&r, 0, "Host", "example.com");
+    CHECK_EQ_INT(r.error_status, 0);
+    /* a finished request takes no more bytes until reset */
+    CHECK_EQ_INT(feed(&r, "GET / HTTP/1.1\r\n\r\n"), 0);
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    chd_request_free(&r);
+}
+
+TEST(phases_follow_the_message)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    CHECK_EQ_INT(chd_request_feed(&r, "", 0), 0);
+    CHECK_EQ_INT(r.phase, CHD_REQ_IDLE);
+    CHECK_EQ_INT(feed(&r, "POST /form HTTP/1.1\r\n"), 21);
+    CHECK_EQ_INT(r.phase, CHD_REQ_HEAD);
+    CHECK_EQ_INT(feed(&r, "Content-Length: 4\r\n\r\n"), 21);
+    CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
+    CHECK_EQ_INT(r.content_length, 4);
+    CHECK_EQ_INT(feed(&r, "ab"), 2);
+    CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
+    CHECK_EQ_INT(r.body_received, 2);
+    CHECK_EQ_INT(feed(&r, "cd"), 2);
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_EQ_INT(r.body_received, 4);
+    CHECK_BODY(&r, "abcd");
+    chd_request_free(&r);
+}
+
+TEST(headers_are_collected_with_case_kept)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    const char *req = "GET / HTTP/1.1\r\n"
+                      "Host: h\r\n"
+                      "X-Custom-Header: Some Value, with: colons\r\n"
+                      "accept: */*\r\n"
+                      "X-Empty:\r\n"
+                      "Cookie: a=1\r\n"
+                      "Cookie: b=2\r\n"
+                      "X-Spaces:    padded\r\n"
+                      "\r\n";
+    CHECK_EQ_INT(feed(&r, req), strlen(req));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_EQ_INT(r.nheaders, 7);
+    CHECK_HEADER(&r, 0, "Host", "h");
+    CHECK_HEADER(&r, 1, "X-Custom-Header", "Some Value, with: colons");
+    CHECK_HEADER(&r, 2, "accept", "*/*");
+    CHECK_HEADER(&r, 3, "X-Empty", "");
+    CHECK_HEADER(&r, 4, "Cookie", "a=1");
+    CHECK_HEADER(&r, 5, "Cookie", "b=2");
+    CHECK_HEADER(&r, 6, "X-Spaces", "padded");
+    chd_request_free(&r);
+}
+
+TEST(empty_value_between_fields_keeps_them_apart)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    const char *req = "GET / HTTP/1.1\r\nA:\r\nB:\r\nC: c\r\n\r\n";
+    CHECK_EQ_INT(feed(&r, req), strlen(req));
+    CHECK_EQ_INT(r.nheaders, 3);
+    CHECK_HEADER(&r, 0, "A", "");
+    CHECK_HEADER(&r, 1, "B", "");
+    CHECK_HEADER(&r, 2, "C", "c");
+    chd_request_free(&r);
+
+    /* the same, one byte at a time */
+    chd_request_init(&r);
+    CHECK_EQ_INT(feed_bytewise(&r, req, strlen(req)), strlen(req));
+    CHECK_EQ_INT(r.nheaders, 3);
+    CHECK_HEADER(&r, 0, "A", "");
+    CHECK_HEADER(&r, 1, "B", "");
+    CHECK_HEADER(&r, 2, "C", "c");
+    chd_request_free(&r);
+}
+
+TEST(one_byte_feeds)
+{
+    const char *req = "POST /some/long/path?query=string HTTP/1.1\r\n"
+                      "Host: example.org:8080\r\n"
+                      "User-Agent: unit-test/1.0 (with spaces)\r\n"
+                      "Content-Type: text/plain\r\n"
+                      "Content-Length: 13\r\n"
+                      "\r\n"
+                      "hello, world!";
+    size_t len = strlen(req);
+    chd_request_t r;
+    chd_request_init(&r);
+    size_t used = 0;
+    bool each_one = true;
+    while (used < len && r.phase != CHD_REQ_DONE && r.phase != CHD_REQ_ERROR) {
+        size_t n = chd_request_feed(&r, req + used, 1);
+        each_one &= n == 1;
+        if (n == 0)
+            break;
+        used += n;
+    }
+    CHECK(each_one);
+    CHECK_EQ_INT(used, len);
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_EQ_STR(chd_request_method(&r), "POST");
+    CHECK_URL(&r, "/some/long/path?query=string");
+    CHECK_EQ_INT(r.nheaders, 4);
+    CHECK_HEADER(&r, 0, "Host", "example.org:8080");
+    CHECK_HEADER(&r, 1, "User-Agent", "unit-test/1.0 (with spaces)");
+    CHECK_HEADER(&r, 2, "Content-Type", "text/plain");
+    CHECK_HEADER(&r, 3, "Content-Length", "13");
+    CHECK_EQ_INT(r.content_length, 13);
+    CHECK_BODY(&r, "hello, world!");
+    chd_request_free(&r);
+}
+
+TEST(irregular_splits)
+{
+    const char *req = "PUT /x HTTP/1.1\r\nHost: a\r\nX-Long-Name: long value here\r\n"
+                      "Content-Length: 5\r\n\r\n12345";
+    size_t len = strlen(req);
+    /* every split point into two feeds gives the same result */
+    for (size_t cut = 1; cut < len; cut++) {
+        chd_request_t r;
+        chd_request_init(&r);
+        size_t a = chd_request_feed(&r, req, cut);
+        size_t b = chd_request_feed(&r, req + a, len - a);
+        bool ok = a == cut && a + b == len && r.phase == CHD_REQ_DONE && r.nheaders == 3 &&
+                  r.url_len == 2 && memcmp(chd_request_url(&r), "/x", 2) == 0 &&
+                  r.headers[1].name_len == 11 && r.headers[1].value_len == 15 &&
+                  memcmp(chd_header_value(&r, &r.headers[1]), "long value here", 15) == 0 &&
+                  cmn_buf_unread(&r.body) == 5 && memcmp(cmn_buf_head(&r.body), "12345", 5) == 0;
+        if (!ok)
+            unit_fail(__FILE__, __LINE__, "split at %zu: a=%zu b=%zu phase=%d nheaders=%d", cut,
+                      a, b, r.phase, r.nheaders);
+        chd_request_free(&r);
+    }
+}
+
+TEST(pipelined_requests)
+{
+    const char *first = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+    const char *second = "POST /b HTTP/1.1\r\nHost: y\r\nContent-Length: 3\r\n\r\nabc";
+    const char *third = "GET /c HTTP/1.1\r\nHo";
+    char all[512];
+    snprintf(all, sizeof all, "%s%s%s", first, second, third);
+    size_t len = strlen(all), off = 0;
+
+    chd_request_t r;
+    chd_request_init(&r);
+    size_t n = chd_request_feed(&r, all, len);
+    CHECK_EQ_INT(n, strlen(first));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_URL(&r, "/a");
+    CHECK_HEADER(&r, 0, "Host", "x");
+    off += n;
+
+    chd_request_reset(&r);
+    CHECK_EQ_INT(r.phase, CHD_REQ_IDLE);
+    CHECK_EQ_INT(r.nheaders, 0);
+    n = chd_request_feed(&r, all + off, len - off);
+    CHECK_EQ_INT(n, strlen(second));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_EQ_STR(chd_request_method(&r), "POST");
+    CHECK_URL(&r, "/b");
+    CHECK_EQ_INT(r.nheaders, 2);
+    CHECK_HEADER(&r, 0, "Host", "y");
+    CHECK_BODY(&r, "abc");
+    off += n;
+
+    chd_request_reset(&r);
+    CHECK_EQ_INT(cmn_buf_unread(&r.body), 0);
+    CHECK_EQ_INT(r.content_length, -1);
+    CHECK_EQ_INT(r.body_received, 0);
+    n = chd_request_feed(&r, all + off, len - off);
+    CHECK_EQ_INT(n, strlen(third));
+    CHECK_EQ_INT(r.phase, CHD_REQ_HEAD);
+    CHECK_EQ_INT(feed(&r, "st: z\r\n\r\n"), 9);
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_URL(&r, "/c");
+    CHECK_EQ_INT(r.nheaders, 1);
+    CHECK_HEADER(&r, 0, "Host", "z");
+    chd_request_free(&r);
+}
+
+TEST(pipelined_after_chunked_body)
+{
+    const char *req = "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "3\r\nabc\r\n0\r\n\r\n"
+                      "GET /next HTTP/1.1\r\n\r\n";
+    chd_request_t r;
+    chd_request_init(&r);
+    size_t n = feed(&r, req);
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_BODY(&r, "abc");
+    CHECK_EQ_INT(n, strlen(req) - strlen("GET /next HTTP/1.1\r\n\r\n"));
+    chd_request_reset(&r);
+    CHECK_EQ_INT(feed(&r, req + n), strlen(req) - n);
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_URL(&r, "/next");
+    chd_request_free(&r);
+}
+
+TEST(leading_empty_lines_are_ignored)
+{
+    /* RFC 9112 2.2: a server SHOULD ignore at least one empty line before
+     * the request line (clients send one after a POST body). */
+    chd_request_t r;
+    chd_request_init(&r);
+    const char *req = "\r\nGET /after HTTP/1.1\r\n\r\n";
+    CHECK_EQ_INT(feed(&r, req), strlen(req));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_URL(&r, "/after");
+    chd_request_free(&r);
+}
+
+TEST(content_length_body)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    const char *req = "POST /u HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world";
+    CHECK_EQ_INT(feed(&r, req), strlen(req));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_EQ_INT(r.content_length, 11);
+    CHECK(!r.chunked);
+    CHECK_EQ_INT(r.body_received, 11);
+    CHECK_BODY(&r, "hello world");
+    chd_request_free(&r);
+
+    /* Content-Length: 0 is a length, not "absent" */
+    chd_request_init(&r);
+    CHECK_EQ_INT(feed(&r, "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), 38);
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_EQ_INT(r.content_length, 0);
+    chd_request_free(&r);
+}
+
+TEST(large_body_in_pieces)
+{
+    const size_t size = 1024 * 1024 + 3;
+    char head[128];
+    int hlen = snprintf(head, sizeof head, "PUT /big HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", size);
+    chd_request_t r;
+    chd_request_init(&r);
+    CHECK_EQ_INT(chd_request_feed(&r, head, (size_t)hlen), hlen);
+    CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
+    CHECK_EQ_INT(r.content_length, (long long)size);
+    char piece[4096];
+    size_t sent = 0;
+    while (sent < size && r.phase == CHD_REQ_BODY) {
+        size_t n = size - sent < sizeof piece ? size - sent : sizeof piece;
+        for (size_t i = 0; i < n; i++)
+            piece[i] = (char)('a' + (sent + i) % 26);
+        size_t used = chd_request_feed(&r, piece, n);
+        if (used != n)
+            break;
+        sent += n;
+        /* the app takes what arrived, as the worker does */
+        cmn_buf_consume(&r.body, cmn_buf_unread(&r.body) / 2);
+    }
+    CHECK_EQ_INT(sent, size);
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_EQ_INT(r.body_received, (long long)size);
+    chd_request_free(&r);
+}
+
+TEST(chunked_body_decoded)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    const char *req = "POST /c HTTP/1.1\r\n"
+                      "Host: h\r\n"
+                      "Transfer-Encoding: chunked\r\n"
+                      "\r\n"
+                      "5\r\nhello\r\n"
+                      "6;name=value;flag\r\n world\r\n"
+                      "A\r\n0123456789\r\n"
+                      "0\r\n"
+                      "X-Trailer: t\r\n"
+                      "\r\n";
+    CHECK_EQ_INT(feed(&r, req), strlen(req));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK(r.chunked);
+    CHECK_EQ_INT(r.content_length, -1);
+    CHECK_BODY(&r, "hello world0123456789");
+    CHECK_EQ_INT(r.body_received, 21);
+    CHECK_EQ_STR(chd_request_method(&r), "POST");
+    chd_request_free(&r);
+
+    /* byte by byte */
+    chd_request_init(&r);
+    CHECK_EQ_INT(feed_bytewise(&r, req, strlen(req)), strlen(req));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_BODY(&r, "hello world0123456789");
+    CHECK(chd_request_find_header(&r, "Host") != NULL);
+    chd_request_free(&r);
+}
+
+TEST(chunked_empty_body)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    const char *req = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    CHECK_EQ_INT(feed(&r, req), strlen(req));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK(r.chunked);
+    CHECK_EQ_INT(cmn_buf_unread(&r.body), 0);
+    chd_request_free(&r);
+}
+
+TEST(expect_continue)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    feed(&r, "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
+    CHECK(r.expect_continue);
+    chd_request_free(&r);
+
+    chd_request_init(&r);
+    feed(&r, "POST / HTTP/1.1\r\nexpect: 100-Continue\r\nContent-Length: 5\r\n\r\n");
+    CHECK(r.expect_continue); /* expectation tokens are case-insensitive */
+    chd_request_free(&r);
+
+    /* HTTP/1.0 has no 100 Continue */
+    chd_request_init(&r);
+    feed(&r, "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
+    CHECK(!r.expect_continue);
+    chd_request_free(&r);
+
+    chd_request_init(&r);
+    feed(&r, "POST / HTTP/1.1\r\nExpect: something-else\r\nContent-Length: 5\r\n\r\n");
+    CHECK(!r.expect_continue);
+    chd_request_free(&r);
+
+    chd_request_init(&r);
+    feed(&r, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n");
+    CHECK(!r.expect_continue);
+    chd_request_free(&r);
+}
+
+/* keep_alive after parsing `req`. */
+static int keep_alive_of(const char *req)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    feed(&r, req);
+    int ka = r.phase == CHD_REQ_DONE ? r.keep_alive : -1;
+    chd_request_free(&r);
+    return ka;
+}
+
+TEST(keep_alive_rules)
+{
+    CHECK_EQ_INT(keep_alive_of("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 1);
+    CHECK_EQ_INT(keep_alive_of("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"), 0);
+    CHECK_EQ_INT(keep_alive_of("GET / HTTP/1.1\r\nConnection: Close\r\n\r\n"), 0);
+    CHECK_EQ_INT(keep_alive_of("GET / HTTP/1.0\r\n\r\n"), 0);
+    CHECK_EQ_INT(keep_alive_of("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"), 1);
+    CHECK_EQ_INT(keep_alive_of("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"), 1);
+    CHECK_EQ_INT(keep_alive_of("GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n"), 1);
+}
+
+TEST(version_fields)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    feed(&r, "GET / HTTP/1.0\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_EQ_INT(r.http_major, 1);
+    CHECK_EQ_INT(r.http_minor, 0);
+    chd_request_free(&r);
+}
+
+TEST(unsupported_versions_get_505)
+{
+    EXPECT_ERROR("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505);
+    EXPECT_ERROR("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505);
+    EXPECT_ERROR("GET / HTTP/3.0\r\n\r\n", 505);
+    EXPECT_ERROR("GET / HTTP/9.9\r\n\r\n", 505);
+}
+
+TEST(malformed_request_line_gets_400)
+{
+    EXPECT_ERROR("FOO / HTTP/1.1\r\n\r\n", 400);
+    EXPECT_ERROR("GETX / HTTP/1.1\r\n\r\n", 400);
+    EXPECT_ERROR("get / HTTP/1.1\r\n\r\n", 400);
+    EXPECT_ERROR("\x01\x02\x03 / HTTP/1.1\r\n\r\n", 400);
+    EXPECT_ERROR("GET / HTTP/x.1\r\n\r\n", 400);
+    EXPECT_ERROR("GET /a b HTTP/1.1\r\n\r\n", 400);
+    EXPECT_ERROR("GET /\x7f HTTP/1.1\r\n\r\n", 400);
+    const char *garbage = "FOO / HTTP/1.1\r\n\r\n";
+    expect_error_bytewise(garbage, strlen(garbage), 400, __FILE__, __LINE__);
+}
+
+TEST(malformed_fields_get_400)
+{
+    EXPECT_ERROR("GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400);
+    EXPECT_ERROR("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400);
+}
+
+/* The tests below check what RFC 9112 requires of a server and the
+ * lenient (non-strict) build of http-parser lets through. */
+
+TEST(misspelt_protocol_name_gets_400)
+{
+    /* RFC 9112 2.3: HTTP-name is "HTTP", case-sensitive */
+    EXPECT_ERROR("GET / HTTQ/1.1\r\n\r\n", 400);
+    EXPECT_ERROR("GET / HXXP/1.1\r\n\r\n", 400);
+}
+
+TEST(whitespace_in_field_name_gets_400)
+{
+    /* RFC 9112 5.1: "A server MUST reject, with a response status code of
+     * 400 (Bad Request), any received request message that contains
+     * whitespace between a header field name and colon." */
+    EXPECT_ERROR("GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400);
+    EXPECT_ERROR("POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400);
+    /* and a field name is a token: no space inside either */
+    EXPECT_ERROR("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", 400);
+}
+
+TEST(whitespace_before_first_field_gets_400)
+{
+    /* RFC 9112 2.2: whitespace between the start-line and the first field
+     * must be rejected or the line ignored; it must not become a field
+     * named " Host". */
+    chd_request_t r;
+    chd_request_init(&r);
+    feed(&r, "GET / HTTP/1.1\r\n Host: a\r\n\r\n");
+    if (r.phase == CHD_REQ_DONE) {
+        for (int i = 0; i < r.nheaders; i++) {
+            const chd_header_t *h = &r.headers[i];
+            if (h->name_len > 0 && chd_header_name(&r, h)[0] == ' ')
+                unit_fail(__FILE__, __LINE__, "field named \"%.*s\" accepted", (int)h->name_len,
+                          chd_header_name(&r, h));
+        }
+    } else {
+        CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
+        CHECK_EQ_INT(r.error_status, 400);
+    }
+    chd_request_free(&r);
+}
+
+TEST(chunk_data_must_end_with_crlf)
+{
+    /* RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF.
+     * Two bytes that are not CRLF after the data must not be skipped as
+     * if they were (a request-smuggling ambiguity). */
+    EXPECT_ERROR("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "2\r\nheXX0\r\n\r\n",
+                 400);
+}
+
+TEST(trailing_whitespace_is_not_part_of_values)
+{
+    /* RFC 9110 5.5: a field value does not include leading or trailing
+     * whitespace; parsers exclude it before evaluating the value. */
+    chd_request_t r;
+    chd_request_init(&r);
+    feed(&r, "GET / HTTP/1.1\r\nX-A: a  \r\nX-B: b\t\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_HEADER(&r, 0, "X-A", "a");
+    CHECK_HEADER(&r, 1, "X-B", "b");
+    chd_request_free(&r);
+
+    /* so "Expect: 100-continue " still expects a 100 */
+    chd_request_init(&r);
+    feed(&r, "POST / HTTP/1.1\r\nExpect: 100-continue \r\nContent-Length: 1\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
+    CHECK(r.expect_continue);
+    chd_request_free(&r);
+}
+
+/* A request with n header fields "X-Header-<i>: <i>". */
+static char *request_with_fields(int n)
+{
+    cmn_buf_t b = CMN_BUF_INIT;
+    cmn_buf_append_str(&b, "GET / HTTP/1.1\r\n");
+    for (int i = 0; i < n; i++)
+        cmn_buf_appendf(&b, "X-Header-%d: %d\r\n", i, i);
+    cmn_buf_append_str(&b, "\r\n");
+    cmn_buf_append(&b, "", 1);
+    return b.data;
+}
+
+TEST(header_count_limit)
+{
+    char *ok = request_with_fields(CHD_MAX_HEADERS);
+    chd_request_t r;
+    chd_request_init(&r);
+    CHECK_EQ_INT(feed(&r, ok), strlen(ok));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_EQ_INT(r.nheaders, CHD_MAX_HEADERS);
+    CHECK_HEADER(&r, CHD_MAX_HEADERS - 1, "X-Header-99", "99");
+    chd_request_free(&r);
+    free(ok);
+
+    char *too_many = request_with_fields(CHD_MAX_HEADERS + 1);
+    EXPECT_ERROR(too_many, 431);
+    expect_error_bytewise(too_many, strlen(too_many), 431, __FILE__, __LINE__);
+    free(too_many);
+}
+
+TEST(head_size_limit)
+{
+    /* one huge field value */
+    size_t big = CHD_MAX_HEAD_BYTES + 100;
+    char *req = malloc(big + 64);
+    int n = sprintf(req, "GET / HTTP/1.1\r\nX-Big: ");
+    memset(req + n, 'v', big);
+    strcpy(req + n + big, "\r\n\r\n");
+    EXPECT_ERROR(req, 431);
+    expect_error_bytewise(req, strlen(req), 431, __FILE__, __LINE__);
+
+    /* fields that only add up past the limit */
+    cmn_buf_t b = CMN_BUF_INIT;
+    cmn_buf_append_str(&b, "GET / HTTP/1.1\r\n");
+    char value[2001];
+    memset(value, 'w', 2000);
+    value[2000] = '\0';
+    for (int i = 0; i < 40; i++)
+        cmn_buf_appendf(&b, "X-%d: %s\r\n", i, value);
+    cmn_buf_append(&b, "\r\n", 3);
+    EXPECT_ERROR(b.data, 431);
+    cmn_buf_free(&b);
+
+    /* an over-long request target */
+    n = sprintf(req, "GET /");
+    memset(req + n, 'p', big);
+    strcpy(req + n + big, " HTTP/1.1\r\n\r\n");
+    EXPECT_ERROR(req, 414);
+    /* ... also when it arrives in pieces */
+    chd_request_t r;
+    chd_request_init(&r);
+    size_t len = strlen(req), off = 0;
+    while (off < len && r.phase != CHD_REQ_ERROR && r.phase != CHD_REQ_DONE) {
+        size_t step = len - off < 1000 ? len - off : 1000;
+        size_t used = chd_request_feed(&r, req + off, step);
+        if (used == 0)
+            break;
+        off += used;
+    }
+    CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
+    CHECK_EQ_INT(r.error_status, 414);
+    chd_request_free(&r);
+    free(req);
+
+    /* a head just under the limit is fine */
+    cmn_buf_t ok = CMN_BUF_INIT;
+    cmn_buf_append_str(&ok, "GET / HTTP/1.1\r\nX-Fits: ");
+    char *fill = malloc(CHD_MAX_HEAD_BYTES / 2);
+    memset(fill, 'f', CHD_MAX_HEAD_BYTES / 2);
+    cmn_buf_append(&ok, fill, CHD_MAX_HEAD_BYTES / 2);
+    cmn_buf_append(&ok, "\r\n\r\n", 5);
+    chd_request_init(&r);
+    feed(&r, ok.data);
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    chd_request_free(&r);
+    cmn_buf_free(&ok);
+    free(fill);
+}
+
+TEST(ambiguous_framing_is_refused)
+{
+    /* RFC 9112 6.1: Content-Length with Transfer-Encoding may be smuggling */
+    chd_request_t r;
+    chd_request_init(&r);
+    feed(&r, "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "0\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
+    CHECK(r.error_status >= 400 && r.error_status < 500);
+    chd_request_free(&r);
+
+    chd_request_init(&r);
+    feed(&r, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+             "0\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
+    chd_request_free(&r);
+
+    /* two different lengths */
+    EXPECT_ERROR("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef", 400);
+    /* a length that is not a number, or too big to be one */
+    EXPECT_ERROR("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400);
+    EXPECT_ERROR("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400);
+    EXPECT_ERROR("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400);
+}
+
+TEST(transfer_coding_other_than_chunked_is_refused)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    feed(&r, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nxxxx");
+    CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
+    CHECK(r.error_status == 400 || r.error_status == 501);
+    chd_request_free(&r);
+}
+
+TEST(bad_chunks_are_errors)
+{
+    EXPECT_ERROR("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+                 400);
+    EXPECT_ERROR("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n", 400);
+    /* chunk data longer than announced */
+    EXPECT_ERROR("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n",
+                 400);
+    /* a size that overflows */
+    EXPECT_ERROR("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "fffffffffffffffffffff\r\n",
+                 400);
+    const char *bad = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nq\r\n";
+    expect_error_bytewise(bad, strlen(bad), 400, __FILE__, __LINE__);
+}
+
+TEST(find_header_is_case_insensitive)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    feed(&r, "GET / HTTP/1.1\r\nContent-Type: text/html\r\nX-A: 1\r\nx-a: 2\r\n\r\n");
+    const chd_header_t *h = chd_request_find_header(&r, "content-type");
+    CHECK(h != NULL);
+    if (h)
+        CHECK_MEM(chd_header_value(&r, h), h->value_len, "text/html");
+    CHECK(chd_request_find_header(&r, "CONTENT-TYPE") == h);
+    CHECK(chd_request_find_header(&r, "Content-Type") == h);
+    CHECK(chd_request_find_header(&r, "Content") == NULL);
+    CHECK(chd_request_find_header(&r, "Content-Type-X") == NULL);
+    CHECK(chd_request_find_header(&r, "Accept") == NULL);
+    CHECK(chd_request_find_header(&r, "") == NULL);
+    /* the first of repeated fields */
+    h = chd_request_find_header(&r, "X-A");
+    CHECK(h != NULL);
+    if (h)
+        CHECK_MEM(chd_header_value(&r, h), h->value_len, "1");
+    chd_request_free(&r);
+}
+
+TEST(method_names)
+{
+    const char *methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        char req[64];
+        snprintf(req, sizeof req, "%s /m HTTP/1.1\r\nContent-Length: 0\r\n\r\n", methods[i]);
+        chd_request_t r;
+        chd_request_init(&r);
+        feed(&r, req);
+        CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+        CHECK_EQ_STR(chd_request_method(&r), methods[i]);
+        chd_request_free(&r);
+    }
+}
+
+TEST(request_targets)
+{
+    const char *targets[] = {"*", "http://example.com/p?q=1", "/%7Euser/a%20b?x=%41"};
+    const char *methods[] = {"OPTIONS", "GET", "GET"};
+    for (size_t i = 0; i < 3; i++) {
+        char req[128];
+        snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: h\r\n\r\n", methods[i], targets[i]);
+        chd_request_t r;
+        chd_request_init(&r);
+        feed(&r, req);
+        CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+        CHECK_URL(&r, targets[i]);
+        chd_request_free(&r);
+    }
+}
+
+TEST(reset_after_error_parses_again)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    feed(&r, "BOGUS\x01 / HTTP/1.1\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
+    chd_request_reset(&r);
+    CHECK_EQ_INT(r.phase, CHD_REQ_IDLE);
+    CHECK_EQ_INT(r.error_status, 0);
+    CHECK(r.error_reason == NULL);
+    const char *req = "GET /ok HTTP/1.1\r\nHost: a\r\n\r\n";
+    CHECK_EQ_INT(feed(&r, req), strlen(req));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_URL(&r, "/ok");
+    chd_request_free(&r);
+}
+
+TEST(reset_releases_big_buffers)
+{
+    /* a big body then a small request: reset should not pin the memory */
+    size_t size = 1024 * 1024;
+    char head[128];
+    int hlen = snprintf(head, sizeof head, "POST / HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", size);
+    char *body = calloc(1, size);
+    chd_request_t r;
+    chd_request_init(&r);
+    chd_request_feed(&r, head, (size_t)hlen);
+    chd_request_feed(&r, body, size);
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK(r.body.cap >= size);
+    chd_request_reset(&r);
+    CHECK(r.body.cap <= 64 * 1024);
+    feed(&r, "GET / HTTP/1.1\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    chd_request_free(&r);
+    free(body);
+}
+
+TEST(upgrade_is_not_kept_alive)
+{
+    chd_request_t r;
+    chd_request_init(&r);
+    feed(&r, "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    /* either served as a plain request that closes, or refused */
+    if (r.phase == CHD_REQ_DONE)
+        CHECK(!r.keep_alive);
+    else
+        CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
+    chd_request_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+    unit_init(argc, argv);
+    RUN(simple_get);
+    RUN(phases_follow_the_message);
+    RUN(headers_are_collected_with_case_kept);
+    RUN(empty_value_between_fields_keeps_them_apart);
+    RUN(one_byte_feeds);
+    RUN(irregular_splits);
+    RUN(pipelined_requests);
+    RUN(pipelined_after_chunked_body);
+    RUN(leading_empty_lines_are_ignored);
+    RUN(content_length_body);
+    RUN(large_body_in_pieces);
+    RUN(chunked_body_decoded);
+    RUN(chunked_empty_body);
+    RUN(expect_continue);
+    RUN(keep_alive_rules);
+    RUN(version_fields);
+    RUN(unsupported_versions_get_505);
+    RUN(malformed_request_line_gets_400);
+    RUN(malformed_fields_get_400);
+    RUN(misspelt_protocol_name_gets_400);
+    RUN(whitespace_in_field_name_gets_400);
+    RUN(whitespace_before_first_field_gets_400);
+    RUN(chunk_data_must_end_with_crlf);
+    RUN(trailing_whitespace_is_not_part_of_values);
+    RUN(header_count_limit);
+    RUN(head_size_limit);
+    RUN(ambiguous_framing_is_refused);
+    RUN(transfer_coding_other_than_chunked_is_refused);
+    RUN(bad_chunks_are_errors);
+    RUN(find_header_is_case_insensitive);
+    RUN(method_names);
+    RUN(request_targets);
+    RUN(reset_after_error_parses_again);
+    RUN(reset_releases_big_buffers);
+    RUN(upgrade_is_not_kept_alive);
+    return unit_finish();
+}
