@@ -44,6 +44,32 @@ static int get_list(json_t *msg, const char *key, char **items, int *n, char *er
     return 0;
 }
 
+static int get_number(json_t *msg, const char *key, double lo, double hi, double *out, char *err,
+                      size_t errlen)
+{
+    json_t *v = json_object_get(msg, key);
+    if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi) {
+        snprintf(err, errlen, "config: '%s' must be a number in [%g, %g]", key, lo, hi);
+        return -EINVAL;
+    }
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int get_limits(json_t *msg, chd_limits_t *l, char *err, size_t errlen)
+{
+    double line, fields, field_size, body;
+    int rc = get_number(msg, "limit_request_line", 0, 1 << 20, &line, err, errlen);
+    if (rc == 0) rc = get_number(msg, "limit_request_fields", 1, 32768, &fields, err, errlen);
+    if (rc == 0) rc = get_number(msg, "limit_request_field_size", 0, 1 << 20, &field_size, err, errlen);
+    if (rc == 0) rc = get_number(msg, "limit_request_body", 0, 9e18, &body, err, errlen);
+    l->request_line = (uint32_t)line;
+    l->fields = (uint32_t)fields;
+    l->field_size = (uint32_t)field_size;
+    l->body = (uint64_t)body;
+    return rc;
+}
+
 static int get_int(json_t *msg, const char *key, int *out, char *err, size_t errlen)
 {
     json_t *v = json_object_get(msg, key);
@@ -68,6 +94,10 @@ int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errle
     if (rc == 0) rc = get_int(msg, "threads", &cfg->threads, err, errlen);
     if (rc == 0) rc = get_int(msg, "processes", &cfg->processes, err, errlen);
     if (rc == 0) rc = get_int(msg, "server_port", &cfg->server_port, err, errlen);
+    if (rc == 0) rc = get_limits(msg, &cfg->limits, err, errlen);
+    if (rc == 0) rc = get_number(msg, "header_timeout", 0.001, 1e7, &cfg->header_timeout, err, errlen);
+    if (rc == 0) rc = get_number(msg, "keepalive", 0, 1e7, &cfg->keepalive, err, errlen);
+    if (rc == 0) rc = get_number(msg, "body_timeout", 0.001, 1e7, &cfg->body_timeout, err, errlen);
     if (rc == 0 && cfg->threads < 1) {
         snprintf(err, errlen, "config: threads must be at least 1");
         rc = -EINVAL;

@@ -3,6 +3,8 @@
 #ifndef CHD_CONFIG_H
 #define CHD_CONFIG_H
 
+#include "chd_request.h"
+
 #include <jansson.h>
 
 #define CHD_MAX_LIST 64
@@ -19,6 +21,10 @@ typedef struct {
     char *server_name;
     int server_port;
     char *log_level;
+    chd_limits_t limits;
+    double header_timeout; /* seconds */
+    double keepalive;      /* seconds; 0: one response per connection */
+    double body_timeout;   /* seconds */
 } chd_config_t;
 
 /* Fills cfg from a config message. Returns 0, or -EINVAL when a member is

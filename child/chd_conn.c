@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 static void process_input(chd_conn_t *conn);
+static void reject(chd_conn_t *conn);
 
 static void conn_free(chd_conn_t *conn)
 {
@@ -40,10 +41,14 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     chd_conn_t *conn = w->data;
-    if (conn->req.phase != CHD_REQ_IDLE)
-        cmn_debug("closing %s:%d: request head not received in time", conn->peer_addr,
-                  conn->peer_port);
-    conn_free(conn);
+    if (conn->req.phase == CHD_REQ_IDLE && cmn_buf_unread(&conn->rbuf) == 0) {
+        conn_free(conn); /* idle keep-alive: a quiet close */
+        return;
+    }
+    conn->req.phase = CHD_REQ_ERROR;
+    conn->req.error_status = 408;
+    conn->req.error_reason = "request not received in time";
+    reject(conn);
 }
 
 /* Best-effort answer to a malformed request from the I/O thread, then close.
@@ -87,7 +92,7 @@ static void process_input(chd_conn_t *conn)
     size_t used = chd_request_feed(req, cmn_buf_head(&conn->rbuf), cmn_buf_unread(&conn->rbuf));
     cmn_buf_consume(&conn->rbuf, used);
     if (before == CHD_REQ_IDLE && req->phase != CHD_REQ_IDLE)
-        set_timer(conn, CHD_HEADER_TIMEOUT);
+        set_timer(conn, conn->server->cfg->header_timeout);
     switch (req->phase) {
     case CHD_REQ_ERROR:
         reject(conn);
@@ -150,29 +155,29 @@ chd_conn_t *chd_conn_open(chd_server_t *server, int fd, const struct sockaddr *p
     conn->server = server;
     conn->fd = fd;
     conn->state = CHD_CONN_WAITING;
-    chd_request_init(&conn->req);
+    chd_request_init(&conn->req, &server->cfg->limits);
     describe_peer(conn, peer);
     ev_io_init(&conn->io, on_readable, fd, EV_READ);
     conn->io.data = conn;
-    ev_timer_init(&conn->timer, on_timeout, CHD_KEEPALIVE_TIMEOUT, 0);
+    ev_timer_init(&conn->timer, on_timeout, 0, 0);
     conn->timer.data = conn;
     chd_server_add_conn(server, conn);
     ev_io_start(server->loop, &conn->io);
-    set_timer(conn, CHD_HEADER_TIMEOUT);
+    set_timer(conn, conn->server->cfg->header_timeout);
     return conn;
 }
 
 void chd_conn_request_done(chd_conn_t *conn)
 {
     conn->state = CHD_CONN_WAITING;
-    if (conn->close_after || atomic_load(&conn->server->draining)) {
+    if (conn->close_after || chd_server_closing(conn->server)) {
         conn_free(conn);
         return;
     }
     chd_request_reset(&conn->req);
     cmn_buf_shrink(&conn->rbuf, 64 * 1024);
     ev_io_start(conn->server->loop, &conn->io);
-    set_timer(conn, CHD_KEEPALIVE_TIMEOUT);
+    set_timer(conn, conn->server->cfg->keepalive);
     if (cmn_buf_unread(&conn->rbuf) > 0)
         process_input(conn); /* a pipelined request is already here */
 }
@@ -189,11 +194,12 @@ bool chd_conn_close_if_idle(chd_conn_t *conn)
 /* Worker side. The socket stays non-blocking (the I/O thread relies on
  * that); waiting is done with poll() so every wait is bounded. */
 
-static int wait_for(int fd, short events)
+static int wait_for(chd_conn_t *conn, short events)
 {
-    struct pollfd p = {.fd = fd, .events = events};
+    struct pollfd p = {.fd = conn->fd, .events = events};
+    int timeout_ms = (int)(conn->server->cfg->body_timeout * 1000);
     for (;;) {
-        int n = poll(&p, 1, CHD_IO_TIMEOUT_MS);
+        int n = poll(&p, 1, timeout_ms);
         if (n > 0)
             return 0;
         if (n == 0)
@@ -213,7 +219,7 @@ int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
                 continue;
             if (errno != EAGAIN)
                 return -errno;
-            int rc = wait_for(conn->fd, POLLOUT);
+            int rc = wait_for(conn, POLLOUT);
             if (rc < 0)
                 return rc;
             continue;
@@ -241,7 +247,7 @@ int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
                 continue;
             if (errno != EAGAIN)
                 return -errno;
-            int rc = wait_for(conn->fd, POLLOUT);
+            int rc = wait_for(conn, POLLOUT);
             if (rc < 0)
                 return rc;
             continue;
@@ -273,7 +279,7 @@ static int read_and_parse(chd_conn_t *conn)
             n = read(conn->fd, conn->rbuf.data + conn->rbuf.len, conn->rbuf.cap - conn->rbuf.len);
             if (n >= 0 || errno != EAGAIN)
                 break;
-            int rc = wait_for(conn->fd, POLLIN);
+            int rc = wait_for(conn, POLLIN);
             if (rc < 0)
                 return rc;
         }

@@ -25,9 +25,6 @@
 
 #define CHD_PREREAD_BYTES (64 * 1024) /* body read on the I/O thread before dispatch */
 #define CHD_READ_CHUNK (16 * 1024)
-#define CHD_KEEPALIVE_TIMEOUT 75.0 /* seconds an idle keep-alive connection is kept */
-#define CHD_HEADER_TIMEOUT 30.0    /* seconds to receive a complete request head */
-#define CHD_IO_TIMEOUT_MS 30000    /* a worker's wait for the client to read or send */
 
 struct chd_server;
 
@@ -64,7 +61,7 @@ void chd_conn_request_done(chd_conn_t *conn);
 bool chd_conn_close_if_idle(chd_conn_t *conn);
 
 /* Worker, GIL released: writes all of iov. Returns 0, or -errno
- * (-ETIMEDOUT when the client stops reading for CHD_IO_TIMEOUT_MS). */
+ * (-ETIMEDOUT when the client stops reading for --body-timeout). */
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt);
 
 /* Worker, GIL released: sends count bytes of file fd from *offset with

@@ -5,7 +5,12 @@
 
 enum { LINE_LEAD, LINE_METHOD, LINE_TARGET_START, LINE_TARGET, LINE_VERSION, LINE_LF, LINE_DONE };
 
-void chd_line_check_init(chd_line_check_t *c) { c->state = LINE_LEAD, c->pos = 0; }
+void chd_line_check_init(chd_line_check_t *c)
+{
+    c->state = LINE_LEAD;
+    c->pos = 0;
+    c->length = 0;
+}
 
 /* Request-target bytes: visible ASCII, and bytes >= 0x80 (raw UTF-8 that
  * some clients send; the app sees them latin-1 decoded). */
@@ -63,8 +68,11 @@ chd_check_result_t chd_line_check(chd_line_check_t *c, const char *data, size_t 
 {
     chd_check_result_t rc = c->state == LINE_DONE ? CHD_CHECK_DONE : CHD_CHECK_MORE;
     size_t i = 0;
-    while (rc == CHD_CHECK_MORE && i < len)
+    while (rc == CHD_CHECK_MORE && i < len) {
         rc = line_step(c, (unsigned char)data[i++]);
+        if (c->state != LINE_LEAD && c->length < UINT32_MAX)
+            c->length++;
+    }
     *used = i;
     return rc;
 }

@@ -16,7 +16,8 @@
 
 typedef struct {
     uint8_t state;
-    uint8_t pos; /* index into "HTTP/x.y" */
+    uint8_t pos;     /* index into "HTTP/x.y" */
+    uint32_t length; /* bytes of the line seen so far, leading empty lines excluded */
 } chd_line_check_t;
 
 typedef struct {

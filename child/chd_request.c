@@ -1,8 +1,16 @@
 /* chd_request: see chd_request.h. */
 #include "chd_request.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+const chd_limits_t chd_default_limits = {
+    .request_line = CHD_DEFAULT_LIMIT_REQUEST_LINE,
+    .fields = CHD_DEFAULT_LIMIT_FIELDS,
+    .field_size = CHD_DEFAULT_LIMIT_FIELD_SIZE,
+    .body = 0,
+};
 
 static chd_request_t *request_of(http_parser *p) { return p->data; }
 
@@ -34,9 +42,30 @@ static int on_url(http_parser *p, const char *at, size_t len)
 {
     chd_request_t *r = request_of(p);
     r->phase = CHD_REQ_HEAD;
+    if (r->limits->request_line && r->url_len + len > r->limits->request_line)
+        return fail(r, 414, "request line too long");
     if (arena_append(r, at, len, 414) < 0)
         return -1;
     r->url_len += (uint32_t)len;
+    return 0;
+}
+
+static int grow_headers(chd_request_t *r)
+{
+    int cap = r->headers_cap ? r->headers_cap * 2 : 16;
+    chd_header_t *h = realloc(r->headers, (size_t)cap * sizeof *h);
+    if (!h)
+        return -1;
+    r->headers = h;
+    r->headers_cap = cap;
+    return 0;
+}
+
+/* One field line may not exceed limits->field_size. */
+static int check_field_size(chd_request_t *r, const chd_header_t *h)
+{
+    if (r->limits->field_size && h->name_len + h->value_len + 2 > r->limits->field_size)
+        return fail(r, 431, "header field too large");
     return 0;
 }
 
@@ -44,8 +73,10 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     chd_request_t *r = request_of(p);
     if (r->in_value || r->nheaders == 0) {
-        if (r->nheaders == CHD_MAX_HEADERS)
+        if ((uint32_t)r->nheaders >= r->limits->fields)
             return fail(r, 431, "too many header fields");
+        if (r->nheaders == r->headers_cap && grow_headers(r) < 0)
+            return fail(r, 500, "out of memory");
         chd_header_t *h = &r->headers[r->nheaders++];
         memset(h, 0, sizeof *h);
         h->name_off = (uint32_t)r->head.len;
@@ -54,7 +85,7 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     if (arena_append(r, at, len, 431) < 0)
         return -1;
     r->headers[r->nheaders - 1].name_len += (uint32_t)len;
-    return 0;
+    return check_field_size(r, &r->headers[r->nheaders - 1]);
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len)
@@ -68,7 +99,7 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     if (arena_append(r, at, len, 431) < 0)
         return -1;
     h->value_len += (uint32_t)len;
-    return 0;
+    return check_field_size(r, h);
 }
 
 static bool header_is(const chd_request_t *r, const chd_header_t *h, const char *name)
@@ -125,6 +156,8 @@ static int on_headers_complete(http_parser *p)
     r->keep_alive = http_should_keep_alive(p) && !p->upgrade;
     r->chunked = (p->flags & F_CHUNKED) != 0;
     r->content_length = (p->flags & F_CONTENTLENGTH) ? (int64_t)p->content_length : -1;
+    if (r->limits->body && r->content_length > 0 && (uint64_t)r->content_length > r->limits->body)
+        return fail(r, 413, "request body too large");
     const chd_header_t *expect = chd_request_find_header(r, "Expect");
     r->expect_continue = expect && expect->value_len == 12 &&
                          strncasecmp(chd_header_value(r, expect), "100-continue", 12) == 0 &&
@@ -138,9 +171,11 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t len)
 {
     chd_request_t *r = request_of(p);
+    r->body_received += len;
+    if (r->limits->body && r->body_received > r->limits->body)
+        return fail(r, 413, "request body too large");
     if (cmn_buf_append(&r->body, at, len) < 0)
         return fail(r, 500, "out of memory");
-    r->body_received += len;
     return 0;
 }
 
@@ -161,9 +196,10 @@ static const http_parser_settings settings = {
     .on_message_complete = on_message_complete,
 };
 
-void chd_request_init(chd_request_t *r)
+void chd_request_init(chd_request_t *r, const chd_limits_t *limits)
 {
     memset(r, 0, sizeof *r);
+    r->limits = limits ? limits : &chd_default_limits;
     chd_request_reset(r);
 }
 
@@ -193,6 +229,9 @@ void chd_request_free(chd_request_t *r)
 {
     cmn_buf_free(&r->head);
     cmn_buf_free(&r->body);
+    free(r->headers);
+    r->headers = NULL;
+    r->headers_cap = 0;
 }
 
 /* Maps an http-parser error onto the status RFC 9112 asks for. */
@@ -267,6 +306,10 @@ size_t chd_request_feed(chd_request_t *r, const char *data, size_t len)
     size_t line_bytes;
     if (chd_line_check(&r->line_check, data, len, &line_bytes) == CHD_CHECK_BAD) {
         fail(r, 400, "malformed request line");
+        return 0;
+    }
+    if (r->limits->request_line && r->line_check.length > r->limits->request_line + 2) {
+        fail(r, 414, "request line too long"); /* + 2: the CRLF does not count */
         return 0;
     }
     size_t total = 0;

@@ -8,7 +8,9 @@
  * the I/O thread feeds it, and while a request runs the worker thread that
  * owns the connection feeds it the rest of the body. One owner at a time.
  *
- * Malformed input puts the request in CHD_REQ_ERROR with the status to
+ * Limits (chd_limits_t) are checked as the bytes arrive, so an oversized
+ * head costs no more memory than the limit. Malformed input puts the
+ * request in CHD_REQ_ERROR with the status to
  * answer (400, 413, 414, 431, 501, 505); the connection must then close. */
 #ifndef CHD_REQUEST_H
 #define CHD_REQUEST_H
@@ -21,8 +23,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHD_MAX_HEADERS 100
-#define CHD_MAX_HEAD_BYTES (64 * 1024) /* request line + fields */
+/* What a request may be, and the answer past each limit. */
+typedef struct {
+    uint32_t request_line; /* bytes of the request line; 0: no limit (414) */
+    uint32_t fields;       /* number of header fields (431) */
+    uint32_t field_size;   /* bytes of one "name: value"; 0: no limit (431) */
+    uint64_t body;         /* bytes of the decoded body; 0: no limit (413) */
+} chd_limits_t;
+
+#define CHD_DEFAULT_LIMIT_REQUEST_LINE 8190
+#define CHD_DEFAULT_LIMIT_FIELDS 100
+#define CHD_DEFAULT_LIMIT_FIELD_SIZE 8190
+/* Whatever the limits say, a head never exceeds this (431). */
+#define CHD_MAX_HEAD_BYTES (1024 * 1024)
+
+extern const chd_limits_t chd_default_limits;
 
 typedef enum {
     CHD_REQ_IDLE,  /* nothing of a request seen yet */
@@ -41,8 +56,9 @@ typedef struct {
     chd_req_phase_t phase;
     cmn_buf_t head; /* arena for the target and the fields */
     uint32_t url_off, url_len;
-    chd_header_t headers[CHD_MAX_HEADERS];
-    int nheaders;
+    const chd_limits_t *limits;
+    chd_header_t *headers; /* grows up to limits->fields */
+    int nheaders, headers_cap;
     bool in_value;
     cmn_buf_t body; /* decoded body bytes not yet taken by the app */
     uint64_t body_received;
@@ -61,7 +77,9 @@ typedef struct {
     int64_t content_length; /* -1 when absent */
 } chd_request_t;
 
-void chd_request_init(chd_request_t *r);
+/* Prepares an empty request with the given limits (borrowed; NULL for
+ * chd_default_limits). */
+void chd_request_init(chd_request_t *r, const chd_limits_t *limits);
 
 /* Prepares for the next request on the same connection; keeps buffers. */
 void chd_request_reset(chd_request_t *r);

@@ -43,6 +43,13 @@ typedef struct chd_server {
     atomic_bool draining; /* read by workers to add "Connection: close" */
 } chd_server_t;
 
+/* True when responses must say "Connection: close": draining, or
+ * keep-alive switched off. Any thread. */
+static inline bool chd_server_closing(chd_server_t *s)
+{
+    return atomic_load(&s->draining) || s->cfg->keepalive <= 0;
+}
+
 /* Sets up the loop, the watchers and the worker pool. Returns 0 or -errno. */
 int chd_server_init(chd_server_t *s, const chd_config_t *cfg, int listen_fd, int control_fd,
                     const chd_handler_t *handler);

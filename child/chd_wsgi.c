@@ -58,7 +58,7 @@ static int send_body(responder_t *r, const char *data, size_t len, int64_t known
     char chunk_line[24];
     if (!resp->head_finished) {
         chd_response_finish_head(resp, &r->conn->req, known_length,
-                                 atomic_load(&r->conn->server->draining));
+                                 chd_server_closing(r->conn->server));
         iov[n++] = (struct iovec){cmn_buf_head(&resp->head), cmn_buf_unread(&resp->head)};
     }
     if (resp->no_body)
@@ -250,6 +250,26 @@ static responder_t *responder_new(chd_conn_t *conn)
     return r;
 }
 
+/* Sends a small text/plain error response in place of the app's. */
+static void send_error_response(responder_t *r, int status)
+{
+    char line[64], body[64];
+    const char *phrase = chd_reason_phrase(status);
+    int llen = snprintf(line, sizeof line, "%d %s", status, phrase);
+    int blen = snprintf(body, sizeof body, "%s\n", phrase);
+    chd_response_reset(&r->resp);
+    chd_response_set_status(&r->resp, line, (size_t)llen);
+    chd_response_add_header(&r->resp, "Content-Type", 12, "text/plain; charset=utf-8", 25);
+    if (status != 500)
+        r->resp.close = true; /* the request itself was bad */
+    r->started = true;
+    if (send_body(r, body, (size_t)blen, blen) == 0)
+        finish_response(r);
+    else
+        PyErr_Clear();
+    r->finished = true;
+}
+
 /* Logs the current exception against the request, then answers 500 if the
  * head is not out yet, or gives up on the connection if it is. */
 static void app_failed(responder_t *r)
@@ -260,25 +280,24 @@ static void app_failed(responder_t *r)
         r->finished = true;
         return;
     }
+    /* A body the client got wrong (too large, malformed) is its error, not
+     * the app's: answer with the request's own status. */
+    int status = conn->req.phase == CHD_REQ_ERROR ? conn->req.error_status : 500;
     char title[512];
     snprintf(title, sizeof title, "Error handling request %s %.*s", chd_request_method(&conn->req),
              (int)(conn->req.url_len > 400 ? 400 : conn->req.url_len), chd_request_url(&conn->req));
-    chd_python_log_exception(title);
+    if (status == 500) {
+        chd_python_log_exception(title);
+    } else {
+        PyErr_Clear();
+        cmn_info("%s: %d %s", title, status, conn->req.error_reason);
+    }
     if (r->resp.head_finished || r->finished) {
         conn->close_after = true; /* the client sees a cut-short response */
         r->finished = true;
         return;
     }
-    static const char body[] = "Internal Server Error\n";
-    chd_response_reset(&r->resp);
-    chd_response_set_status(&r->resp, "500 Internal Server Error", 25);
-    chd_response_add_header(&r->resp, "Content-Type", 12, "text/plain; charset=utf-8", 25);
-    r->started = true;
-    if (send_body(r, body, sizeof body - 1, sizeof body - 1) == 0)
-        finish_response(r);
-    else
-        PyErr_Clear();
-    r->finished = true;
+    send_error_response(r, status);
 }
 
 /* Sends a wsgi.file_wrapper over a regular file with sendfile(). Returns 1

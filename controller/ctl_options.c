@@ -19,6 +19,14 @@ enum {
     OPT_PYTHONPATH,
     OPT_GRACEFUL_TIMEOUT,
     OPT_LOG_LEVEL,
+    OPT_LIMIT_REQUEST_LINE,
+    OPT_LIMIT_REQUEST_FIELDS,
+    OPT_LIMIT_REQUEST_FIELD_SIZE,
+    OPT_LIMIT_REQUEST_BODY,
+    OPT_HEADER_TIMEOUT,
+    OPT_KEEPALIVE,
+    OPT_NO_KEEPALIVE,
+    OPT_BODY_TIMEOUT,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -43,6 +51,22 @@ static const option_doc_t options[] = {
      "change to DIR before loading the app (DIR is put on sys.path)"},
     {{"pythonpath", required_argument, NULL, OPT_PYTHONPATH}, "DIR",
      "add DIR to the front of sys.path (repeatable)"},
+    {{"limit-request-line", required_argument, NULL, OPT_LIMIT_REQUEST_LINE}, "BYTES",
+     "longest request line, else 414 (default 8190; 0: no limit)"},
+    {{"limit-request-fields", required_argument, NULL, OPT_LIMIT_REQUEST_FIELDS}, "N",
+     "most header fields in a request, else 431 (default 100, at most 32768)"},
+    {{"limit-request-field-size", required_argument, NULL, OPT_LIMIT_REQUEST_FIELD_SIZE},
+     "BYTES", "largest header field, else 431 (default 8190; 0: no limit)"},
+    {{"limit-request-body", required_argument, NULL, OPT_LIMIT_REQUEST_BODY}, "SIZE",
+     "largest request body (K, M, G suffixes), else 413 (default 0: no limit)"},
+    {{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT}, "SECONDS",
+     "time a client has to send a complete request head (default 30)"},
+    {{"keepalive", required_argument, NULL, OPT_KEEPALIVE}, "SECONDS",
+     "how long an idle keep-alive connection is kept (default 75; 0: no keep-alive)"},
+    {{"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE}, NULL,
+     "close every connection after one response"},
+    {{"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT}, "SECONDS",
+     "longest wait for the next request body bytes or for the client to read (default 30)"},
     {{"log-level", required_argument, NULL, OPT_LOG_LEVEL}, "LEVEL",
      "debug, info, warning, error or critical (default info)"},
     {{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help and exit"},
@@ -109,6 +133,29 @@ static int parse_seconds(const char *s, double *out)
     return 0;
 }
 
+/* Parses a byte size with an optional K, M or G suffix (powers of 1024). */
+static int parse_size(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || v < 0)
+        return -EINVAL;
+    int shift = 0;
+    if (*end && !end[1]) {
+        const char *units = "KMG";
+        const char *u = strchr(units, *end & ~0x20);
+        if (!u)
+            return -EINVAL;
+        shift = 10 * (int)(u - units + 1);
+        end++;
+    }
+    if (*end || v > (LLONG_MAX >> shift))
+        return -EINVAL;
+    *out = v << shift;
+    return 0;
+}
+
 static void set_defaults(ctl_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -119,6 +166,18 @@ static void set_defaults(ctl_config_t *cfg)
     cfg->threads = 4;
     cfg->graceful_timeout = 30;
     cfg->log_level = "info";
+    cfg->limit_request_line = 8190;
+    cfg->limit_request_fields = 100;
+    cfg->limit_request_field_size = 8190;
+    cfg->header_timeout = 30;
+    cfg->keepalive = 75;
+    cfg->body_timeout = 30;
+}
+
+static int bad_value(int c, const char *arg, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: invalid value '%s'", option_name(c), arg);
+    return -EINVAL;
 }
 
 /* Applies one parsed option. Returns 0, 1 for "exit 0", or -EINVAL with err. */
@@ -129,7 +188,7 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
     switch (c) {
     case 'i':
         if (!*arg)
-            goto bad;
+            return bad_value(c, arg, err, errlen);
         cfg->host = arg;
         return 0;
     case 'p':
@@ -158,9 +217,7 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
         }
         return 0;
     case OPT_GRACEFUL_TIMEOUT:
-        if (parse_seconds(arg, &cfg->graceful_timeout) < 0)
-            goto bad;
-        return 0;
+        return parse_seconds(arg, &cfg->graceful_timeout) < 0 ? bad_value(c, arg, err, errlen) : 0;
     case OPT_CHDIR:
         cfg->chdir = arg;
         return 0;
@@ -171,9 +228,26 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
         }
         cfg->pythonpath[cfg->npythonpath++] = arg;
         return 0;
+    case OPT_LIMIT_REQUEST_LINE:
+        return parse_int(arg, 0, 1 << 20, &cfg->limit_request_line) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_LIMIT_REQUEST_FIELDS:
+        return parse_int(arg, 1, 32768, &cfg->limit_request_fields) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_LIMIT_REQUEST_FIELD_SIZE:
+        return parse_int(arg, 0, 1 << 20, &cfg->limit_request_field_size) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_LIMIT_REQUEST_BODY:
+        return parse_size(arg, &cfg->limit_request_body) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_HEADER_TIMEOUT:
+        return parse_seconds(arg, &cfg->header_timeout) < 0 || cfg->header_timeout <= 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_KEEPALIVE:
+        return parse_seconds(arg, &cfg->keepalive) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_NO_KEEPALIVE:
+        cfg->keepalive = 0;
+        return 0;
+    case OPT_BODY_TIMEOUT:
+        return parse_seconds(arg, &cfg->body_timeout) < 0 || cfg->body_timeout <= 0 ? bad_value(c, arg, err, errlen) : 0;
     case OPT_LOG_LEVEL:
         if (cmn_log_parse_level(arg, &level) < 0)
-            goto bad;
+            return bad_value(c, arg, err, errlen);
         cfg->log_level = arg;
         return 0;
     case OPT_HELP:
@@ -186,9 +260,6 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
         snprintf(err, errlen, "unknown option");
         return -EINVAL;
     }
-bad:
-    snprintf(err, errlen, "%s: invalid value '%s'", option_name(c), arg);
-    return -EINVAL;
 }
 
 /* Describes the option getopt just rejected, for the one-line error. */
@@ -262,5 +333,13 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
     json_object_set_new(m, "server_name", json_string(cfg->host));
     json_object_set_new(m, "server_port", json_integer(server_port));
     json_object_set_new(m, "log_level", json_string(cfg->log_level));
+    json_object_set_new(m, "limit_request_line", json_integer(cfg->limit_request_line));
+    json_object_set_new(m, "limit_request_fields", json_integer(cfg->limit_request_fields));
+    json_object_set_new(m, "limit_request_field_size",
+                        json_integer(cfg->limit_request_field_size));
+    json_object_set_new(m, "limit_request_body", json_integer(cfg->limit_request_body));
+    json_object_set_new(m, "header_timeout", json_real(cfg->header_timeout));
+    json_object_set_new(m, "keepalive", json_real(cfg->keepalive));
+    json_object_set_new(m, "body_timeout", json_real(cfg->body_timeout));
     return m;
 }

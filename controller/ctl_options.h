@@ -25,6 +25,13 @@ typedef struct {
     const char *middleware[CTL_MAX_LIST];
     int nmiddleware;
     const char *log_level;     /* --log-level */
+    int limit_request_line;    /* --limit-request-line, bytes, 0 = no limit */
+    int limit_request_fields;  /* --limit-request-fields */
+    int limit_request_field_size; /* --limit-request-field-size, bytes, 0 = no limit */
+    long long limit_request_body; /* --limit-request-body, bytes, 0 = no limit */
+    double header_timeout;     /* --header-timeout, seconds */
+    double keepalive;          /* --keepalive, seconds; 0 = no keep-alive */
+    double body_timeout;       /* --body-timeout, seconds */
 } ctl_config_t;
 
 typedef enum {

@@ -38,7 +38,7 @@ static size_t feed_bytewise(chd_request_t *r, const char *s, size_t len)
 static void expect_error(const char *input, size_t len, int status, const char *file, int line)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     chd_request_feed(&r, input, len);
     if (r.phase != CHD_REQ_ERROR || r.error_status != status) {
         unit_fail(file, line, "phase %d status %d, want error %d (reason %s) for:", r.phase,
@@ -61,7 +61,7 @@ static void expect_error_bytewise(const char *input, size_t len, int status, con
                                   int line)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed_bytewise(&r, input, len);
     if (r.phase != CHD_REQ_ERROR || r.error_status != status)
         unit_fail(file, line, "bytewise: phase %d status %d, want error %d", r.phase,
@@ -72,7 +72,7 @@ static void expect_error_bytewise(const char *input, size_t len, int status, con
 TEST(simple_get)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     CHECK_EQ_INT(r.phase, CHD_REQ_IDLE);
     const char *req = "GET /index.html?x=1&y=%20 HTTP/1.1\r\nHost: example.com\r\n\r\n";
     CHECK_EQ_INT(feed(&r, req), strlen(req));
@@ -99,7 +99,7 @@ TEST(simple_get)
 TEST(phases_follow_the_message)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     CHECK_EQ_INT(chd_request_feed(&r, "", 0), 0);
     CHECK_EQ_INT(r.phase, CHD_REQ_IDLE);
     CHECK_EQ_INT(feed(&r, "POST /form HTTP/1.1\r\n"), 21);
@@ -120,7 +120,7 @@ TEST(phases_follow_the_message)
 TEST(headers_are_collected_with_case_kept)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     const char *req = "GET / HTTP/1.1\r\n"
                       "Host: h\r\n"
                       "X-Custom-Header: Some Value, with: colons\r\n"
@@ -146,7 +146,7 @@ TEST(headers_are_collected_with_case_kept)
 TEST(empty_value_between_fields_keeps_them_apart)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     const char *req = "GET / HTTP/1.1\r\nA:\r\nB:\r\nC: c\r\n\r\n";
     CHECK_EQ_INT(feed(&r, req), strlen(req));
     CHECK_EQ_INT(r.nheaders, 3);
@@ -156,7 +156,7 @@ TEST(empty_value_between_fields_keeps_them_apart)
     chd_request_free(&r);
 
     /* the same, one byte at a time */
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     CHECK_EQ_INT(feed_bytewise(&r, req, strlen(req)), strlen(req));
     CHECK_EQ_INT(r.nheaders, 3);
     CHECK_HEADER(&r, 0, "A", "");
@@ -176,7 +176,7 @@ TEST(one_byte_feeds)
                       "hello, world!";
     size_t len = strlen(req);
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     size_t used = 0;
     bool each_one = true;
     while (used < len && r.phase != CHD_REQ_DONE && r.phase != CHD_REQ_ERROR) {
@@ -209,7 +209,7 @@ TEST(irregular_splits)
     /* every split point into two feeds gives the same result */
     for (size_t cut = 1; cut < len; cut++) {
         chd_request_t r;
-        chd_request_init(&r);
+        chd_request_init(&r, NULL);
         size_t a = chd_request_feed(&r, req, cut);
         size_t b = chd_request_feed(&r, req + a, len - a);
         bool ok = a == cut && a + b == len && r.phase == CHD_REQ_DONE && r.nheaders == 3 &&
@@ -234,7 +234,7 @@ TEST(pipelined_requests)
     size_t len = strlen(all), off = 0;
 
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     size_t n = chd_request_feed(&r, all, len);
     CHECK_EQ_INT(n, strlen(first));
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
@@ -276,7 +276,7 @@ TEST(pipelined_after_chunked_body)
                       "3\r\nabc\r\n0\r\n\r\n"
                       "GET /next HTTP/1.1\r\n\r\n";
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     size_t n = feed(&r, req);
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
     CHECK_BODY(&r, "abc");
@@ -293,7 +293,7 @@ TEST(leading_empty_lines_are_ignored)
     /* RFC 9112 2.2: a server SHOULD ignore at least one empty line before
      * the request line (clients send one after a POST body). */
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     const char *req = "\r\nGET /after HTTP/1.1\r\n\r\n";
     CHECK_EQ_INT(feed(&r, req), strlen(req));
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
@@ -304,7 +304,7 @@ TEST(leading_empty_lines_are_ignored)
 TEST(content_length_body)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     const char *req = "POST /u HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world";
     CHECK_EQ_INT(feed(&r, req), strlen(req));
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
@@ -315,7 +315,7 @@ TEST(content_length_body)
     chd_request_free(&r);
 
     /* Content-Length: 0 is a length, not "absent" */
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     CHECK_EQ_INT(feed(&r, "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), 38);
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
     CHECK_EQ_INT(r.content_length, 0);
@@ -328,7 +328,7 @@ TEST(large_body_in_pieces)
     char head[128];
     int hlen = snprintf(head, sizeof head, "PUT /big HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", size);
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     CHECK_EQ_INT(chd_request_feed(&r, head, (size_t)hlen), hlen);
     CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
     CHECK_EQ_INT(r.content_length, (long long)size);
@@ -354,7 +354,7 @@ TEST(large_body_in_pieces)
 TEST(chunked_body_decoded)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     const char *req = "POST /c HTTP/1.1\r\n"
                       "Host: h\r\n"
                       "Transfer-Encoding: chunked\r\n"
@@ -375,7 +375,7 @@ TEST(chunked_body_decoded)
     chd_request_free(&r);
 
     /* byte by byte */
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     CHECK_EQ_INT(feed_bytewise(&r, req, strlen(req)), strlen(req));
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
     CHECK_BODY(&r, "hello world0123456789");
@@ -386,7 +386,7 @@ TEST(chunked_body_decoded)
 TEST(chunked_empty_body)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     const char *req = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
     CHECK_EQ_INT(feed(&r, req), strlen(req));
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
@@ -398,30 +398,30 @@ TEST(chunked_empty_body)
 TEST(expect_continue)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
     CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
     CHECK(r.expect_continue);
     chd_request_free(&r);
 
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "POST / HTTP/1.1\r\nexpect: 100-Continue\r\nContent-Length: 5\r\n\r\n");
     CHECK(r.expect_continue); /* expectation tokens are case-insensitive */
     chd_request_free(&r);
 
     /* HTTP/1.0 has no 100 Continue */
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
     CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
     CHECK(!r.expect_continue);
     chd_request_free(&r);
 
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "POST / HTTP/1.1\r\nExpect: something-else\r\nContent-Length: 5\r\n\r\n");
     CHECK(!r.expect_continue);
     chd_request_free(&r);
 
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n");
     CHECK(!r.expect_continue);
     chd_request_free(&r);
@@ -431,7 +431,7 @@ TEST(expect_continue)
 static int keep_alive_of(const char *req)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, req);
     int ka = r.phase == CHD_REQ_DONE ? r.keep_alive : -1;
     chd_request_free(&r);
@@ -452,7 +452,7 @@ TEST(keep_alive_rules)
 TEST(version_fields)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "GET / HTTP/1.0\r\n\r\n");
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
     CHECK_EQ_INT(r.http_major, 1);
@@ -514,7 +514,7 @@ TEST(whitespace_before_first_field_gets_400)
      * must be rejected or the line ignored; it must not become a field
      * named " Host". */
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "GET / HTTP/1.1\r\n Host: a\r\n\r\n");
     if (r.phase == CHD_REQ_DONE) {
         for (int i = 0; i < r.nheaders; i++) {
@@ -545,7 +545,7 @@ TEST(trailing_whitespace_is_not_part_of_values)
     /* RFC 9110 5.5: a field value does not include leading or trailing
      * whitespace; parsers exclude it before evaluating the value. */
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "GET / HTTP/1.1\r\nX-A: a  \r\nX-B: b\t\r\n\r\n");
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
     CHECK_HEADER(&r, 0, "X-A", "a");
@@ -553,7 +553,7 @@ TEST(trailing_whitespace_is_not_part_of_values)
     chd_request_free(&r);
 
     /* so "Expect: 100-continue " still expects a 100 */
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "POST / HTTP/1.1\r\nExpect: 100-continue \r\nContent-Length: 1\r\n\r\n");
     CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
     CHECK(r.expect_continue);
@@ -574,34 +574,98 @@ static char *request_with_fields(int n)
 
 TEST(header_count_limit)
 {
-    char *ok = request_with_fields(CHD_MAX_HEADERS);
+    char *ok = request_with_fields(CHD_DEFAULT_LIMIT_FIELDS);
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     CHECK_EQ_INT(feed(&r, ok), strlen(ok));
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
-    CHECK_EQ_INT(r.nheaders, CHD_MAX_HEADERS);
-    CHECK_HEADER(&r, CHD_MAX_HEADERS - 1, "X-Header-99", "99");
+    CHECK_EQ_INT(r.nheaders, CHD_DEFAULT_LIMIT_FIELDS);
+    CHECK_HEADER(&r, CHD_DEFAULT_LIMIT_FIELDS - 1, "X-Header-99", "99");
     chd_request_free(&r);
     free(ok);
 
-    char *too_many = request_with_fields(CHD_MAX_HEADERS + 1);
+    char *too_many = request_with_fields(CHD_DEFAULT_LIMIT_FIELDS + 1);
     EXPECT_ERROR(too_many, 431);
     expect_error_bytewise(too_many, strlen(too_many), 431, __FILE__, __LINE__);
     free(too_many);
 }
 
-TEST(head_size_limit)
+/* Feeds req under `limits` in pieces of `step` bytes; returns the phase
+ * and stores the error status. */
+static int feed_limited(const chd_limits_t *limits, const char *req, size_t step, int *status)
 {
-    /* one huge field value */
-    size_t big = CHD_MAX_HEAD_BYTES + 100;
+    chd_request_t r;
+    chd_request_init(&r, limits);
+    size_t len = strlen(req), off = 0;
+    while (off < len && r.phase != CHD_REQ_ERROR && r.phase != CHD_REQ_DONE) {
+        size_t n = len - off < step ? len - off : step;
+        size_t used = chd_request_feed(&r, req + off, n);
+        if (used == 0)
+            break;
+        off += used;
+    }
+    int phase = r.phase;
+    *status = r.error_status;
+    chd_request_free(&r);
+    return phase;
+}
+
+/* "GET /ppp... HTTP/1.1" with a request line of exactly `line` bytes. */
+static char *request_line_of(size_t line)
+{
+    char *req = malloc(line + 32);
+    size_t target = line - strlen("GET  HTTP/1.1");
+    memcpy(req, "GET /", 5);
+    memset(req + 5, 'p', target - 1);
+    strcpy(req + 4 + target, " HTTP/1.1\r\n\r\n");
+    return req;
+}
+
+TEST(request_line_limit)
+{
+    int status;
+    char *ok = request_line_of(CHD_DEFAULT_LIMIT_REQUEST_LINE);
+    CHECK_EQ_INT(feed_limited(NULL, ok, 1000, &status), CHD_REQ_DONE);
+    char *big = request_line_of(CHD_DEFAULT_LIMIT_REQUEST_LINE + 1);
+    CHECK_EQ_INT(feed_limited(NULL, big, 1000, &status), CHD_REQ_ERROR);
+    CHECK_EQ_INT(status, 414);
+    CHECK_EQ_INT(feed_limited(NULL, big, 1, &status), CHD_REQ_ERROR);
+    CHECK_EQ_INT(status, 414);
+    chd_limits_t none = chd_default_limits;
+    none.request_line = 0; /* no limit of ours */
+    CHECK_EQ_INT(feed_limited(&none, big, 1000, &status), CHD_REQ_DONE);
+    chd_limits_t small = chd_default_limits;
+    small.request_line = 20;
+    CHECK_EQ_INT(feed_limited(&small, "GET /abcdefg HTTP/1.1\r\n\r\n", 3, &status),
+                 CHD_REQ_ERROR);
+    CHECK_EQ_INT(status, 414);
+    free(ok);
+    free(big);
+}
+
+TEST(field_size_limit)
+{
+    int status;
+    size_t big = CHD_DEFAULT_LIMIT_FIELD_SIZE; /* "X-Big: " + value > limit */
     char *req = malloc(big + 64);
     int n = sprintf(req, "GET / HTTP/1.1\r\nX-Big: ");
     memset(req + n, 'v', big);
     strcpy(req + n + big, "\r\n\r\n");
-    EXPECT_ERROR(req, 431);
-    expect_error_bytewise(req, strlen(req), 431, __FILE__, __LINE__);
-
-    /* fields that only add up past the limit */
+    CHECK_EQ_INT(feed_limited(NULL, req, 4096, &status), CHD_REQ_ERROR);
+    CHECK_EQ_INT(status, 431);
+    CHECK_EQ_INT(feed_limited(NULL, req, 1, &status), CHD_REQ_ERROR);
+    CHECK_EQ_INT(status, 431);
+    /* exactly at the limit: "X-Big: " is 7 bytes, the value fills the rest */
+    n = sprintf(req, "GET / HTTP/1.1\r\nX-Big: ");
+    memset(req + n, 'v', CHD_DEFAULT_LIMIT_FIELD_SIZE - 7);
+    strcpy(req + n + CHD_DEFAULT_LIMIT_FIELD_SIZE - 7, "\r\n\r\n");
+    CHECK_EQ_INT(feed_limited(NULL, req, 4096, &status), CHD_REQ_DONE);
+    chd_limits_t small = chd_default_limits;
+    small.field_size = 10;
+    CHECK_EQ_INT(feed_limited(&small, "GET / HTTP/1.1\r\nHost: abcde\r\n\r\n", 2, &status),
+                 CHD_REQ_ERROR);
+    CHECK_EQ_INT(status, 431);
+    /* fields that only add up to a lot are fine while each is in bounds */
     cmn_buf_t b = CMN_BUF_INIT;
     cmn_buf_append_str(&b, "GET / HTTP/1.1\r\n");
     char value[2001];
@@ -610,57 +674,43 @@ TEST(head_size_limit)
     for (int i = 0; i < 40; i++)
         cmn_buf_appendf(&b, "X-%d: %s\r\n", i, value);
     cmn_buf_append(&b, "\r\n", 3);
-    EXPECT_ERROR(b.data, 431);
+    CHECK_EQ_INT(feed_limited(NULL, b.data, 4096, &status), CHD_REQ_DONE);
     cmn_buf_free(&b);
-
-    /* an over-long request target */
-    n = sprintf(req, "GET /");
-    memset(req + n, 'p', big);
-    strcpy(req + n + big, " HTTP/1.1\r\n\r\n");
-    EXPECT_ERROR(req, 414);
-    /* ... also when it arrives in pieces */
-    chd_request_t r;
-    chd_request_init(&r);
-    size_t len = strlen(req), off = 0;
-    while (off < len && r.phase != CHD_REQ_ERROR && r.phase != CHD_REQ_DONE) {
-        size_t step = len - off < 1000 ? len - off : 1000;
-        size_t used = chd_request_feed(&r, req + off, step);
-        if (used == 0)
-            break;
-        off += used;
-    }
-    CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
-    CHECK_EQ_INT(r.error_status, 414);
-    chd_request_free(&r);
     free(req);
+}
 
-    /* a head just under the limit is fine */
-    cmn_buf_t ok = CMN_BUF_INIT;
-    cmn_buf_append_str(&ok, "GET / HTTP/1.1\r\nX-Fits: ");
-    char *fill = malloc(CHD_MAX_HEAD_BYTES / 2);
-    memset(fill, 'f', CHD_MAX_HEAD_BYTES / 2);
-    cmn_buf_append(&ok, fill, CHD_MAX_HEAD_BYTES / 2);
-    cmn_buf_append(&ok, "\r\n\r\n", 5);
-    chd_request_init(&r);
-    feed(&r, ok.data);
-    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
-    chd_request_free(&r);
-    cmn_buf_free(&ok);
-    free(fill);
+TEST(body_limit)
+{
+    int status;
+    chd_limits_t small = chd_default_limits;
+    small.body = 4;
+    CHECK_EQ_INT(feed_limited(&small, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 100,
+                              &status),
+                 CHD_REQ_ERROR);
+    CHECK_EQ_INT(status, 413);
+    CHECK_EQ_INT(feed_limited(&small, "POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nhell", 100,
+                              &status),
+                 CHD_REQ_DONE);
+    CHECK_EQ_INT(feed_limited(&small,
+                              "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n",
+                              5, &status),
+                 CHD_REQ_ERROR);
+    CHECK_EQ_INT(status, 413);
 }
 
 TEST(ambiguous_framing_is_refused)
 {
     /* RFC 9112 6.1: Content-Length with Transfer-Encoding may be smuggling */
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
              "0\r\n\r\n");
     CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
     CHECK(r.error_status >= 400 && r.error_status < 500);
     chd_request_free(&r);
 
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
              "0\r\n\r\n");
     CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
@@ -677,7 +727,7 @@ TEST(ambiguous_framing_is_refused)
 TEST(transfer_coding_other_than_chunked_is_refused)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nxxxx");
     CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
     CHECK(r.error_status == 400 || r.error_status == 501);
@@ -703,7 +753,7 @@ TEST(bad_chunks_are_errors)
 TEST(find_header_is_case_insensitive)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "GET / HTTP/1.1\r\nContent-Type: text/html\r\nX-A: 1\r\nx-a: 2\r\n\r\n");
     const chd_header_t *h = chd_request_find_header(&r, "content-type");
     CHECK(h != NULL);
@@ -730,7 +780,7 @@ TEST(method_names)
         char req[64];
         snprintf(req, sizeof req, "%s /m HTTP/1.1\r\nContent-Length: 0\r\n\r\n", methods[i]);
         chd_request_t r;
-        chd_request_init(&r);
+        chd_request_init(&r, NULL);
         feed(&r, req);
         CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
         CHECK_EQ_STR(chd_request_method(&r), methods[i]);
@@ -746,7 +796,7 @@ TEST(request_targets)
         char req[128];
         snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: h\r\n\r\n", methods[i], targets[i]);
         chd_request_t r;
-        chd_request_init(&r);
+        chd_request_init(&r, NULL);
         feed(&r, req);
         CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
         CHECK_URL(&r, targets[i]);
@@ -757,7 +807,7 @@ TEST(request_targets)
 TEST(reset_after_error_parses_again)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "BOGUS\x01 / HTTP/1.1\r\n\r\n");
     CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
     chd_request_reset(&r);
@@ -779,7 +829,7 @@ TEST(reset_releases_big_buffers)
     int hlen = snprintf(head, sizeof head, "POST / HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", size);
     char *body = calloc(1, size);
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     chd_request_feed(&r, head, (size_t)hlen);
     chd_request_feed(&r, body, size);
     CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
@@ -795,7 +845,7 @@ TEST(reset_releases_big_buffers)
 TEST(upgrade_is_not_kept_alive)
 {
     chd_request_t r;
-    chd_request_init(&r);
+    chd_request_init(&r, NULL);
     feed(&r, "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
     /* either served as a plain request that closes, or refused */
     if (r.phase == CHD_REQ_DONE)
@@ -833,7 +883,9 @@ int main(int argc, char **argv)
     RUN(chunk_data_must_end_with_crlf);
     RUN(trailing_whitespace_is_not_part_of_values);
     RUN(header_count_limit);
-    RUN(head_size_limit);
+    RUN(request_line_limit);
+    RUN(field_size_limit);
+    RUN(body_limit);
     RUN(ambiguous_framing_is_refused);
     RUN(transfer_coding_other_than_chunked_is_refused);
     RUN(bad_chunks_are_errors);

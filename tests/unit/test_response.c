@@ -9,7 +9,7 @@
 /* Parses a real request into req (which the caller frees). */
 static void make_request(chd_request_t *req, const char *raw)
 {
-    chd_request_init(req);
+    chd_request_init(req, NULL);
     chd_request_feed(req, raw, strlen(raw));
     if (req->phase != CHD_REQ_DONE)
         unit_fail(__FILE__, __LINE__, "request did not parse: %s", raw);
