@@ -3,9 +3,12 @@
 
 #include "chd_request.h"
 
-enum { LINE_LEAD, LINE_METHOD, LINE_TARGET_START, LINE_TARGET, LINE_VERSION, LINE_LF, LINE_DONE };
+enum {
+    LINE_LEAD, LINE_METHOD, LINE_TARGET_START, LINE_TARGET, LINE_VERSION, LINE_LF,
+    FIELD_START, FIELD, FIELD_LF, END_LF, HEAD_DONE,
+};
 
-void chd_line_check_init(chd_line_check_t *c)
+void chd_head_check_init(chd_head_check_t *c)
 {
     c->state = LINE_LEAD;
     c->pos = 0;
@@ -26,7 +29,7 @@ static bool version_byte_ok(uint8_t pos, unsigned char b)
     return b >= '0' && b <= '9'; /* pos 5 and 7 */
 }
 
-static chd_check_result_t line_step(chd_line_check_t *c, unsigned char b)
+static chd_check_result_t head_step(chd_head_check_t *c, unsigned char b)
 {
     switch (c->state) {
     case LINE_LEAD: /* RFC 9112 2.2: empty lines before a request are ignored */
@@ -57,20 +60,41 @@ static chd_check_result_t line_step(chd_line_check_t *c, unsigned char b)
         }
         return version_byte_ok(c->pos++, b) ? CHD_CHECK_MORE : CHD_CHECK_BAD;
     case LINE_LF:
-        c->state = LINE_DONE;
+        c->state = FIELD_START;
+        return b == '\n' ? CHD_CHECK_MORE : CHD_CHECK_BAD;
+    case FIELD_START:
+        if (b == '\r') {
+            c->state = END_LF;
+            return CHD_CHECK_MORE;
+        }
+        if (b == ' ' || b == '\t')
+            return CHD_CHECK_BAD; /* obs-fold, or whitespace before the first field */
+        c->state = FIELD;
+        /* fall through */
+    case FIELD:
+        if (b == '\r')
+            c->state = FIELD_LF;
+        return b == '\n' || b == '\0' ? CHD_CHECK_BAD : CHD_CHECK_MORE;
+    case FIELD_LF:
+        c->state = FIELD_START;
+        return b == '\n' ? CHD_CHECK_MORE : CHD_CHECK_BAD;
+    case END_LF:
+        c->state = HEAD_DONE;
         return b == '\n' ? CHD_CHECK_DONE : CHD_CHECK_BAD;
     default:
         return CHD_CHECK_DONE;
     }
 }
 
-chd_check_result_t chd_line_check(chd_line_check_t *c, const char *data, size_t len, size_t *used)
+bool chd_head_check_line_done(const chd_head_check_t *c) { return c->state >= FIELD_START; }
+
+chd_check_result_t chd_head_check(chd_head_check_t *c, const char *data, size_t len, size_t *used)
 {
-    chd_check_result_t rc = c->state == LINE_DONE ? CHD_CHECK_DONE : CHD_CHECK_MORE;
+    chd_check_result_t rc = c->state == HEAD_DONE ? CHD_CHECK_DONE : CHD_CHECK_MORE;
     size_t i = 0;
     while (rc == CHD_CHECK_MORE && i < len) {
-        rc = line_step(c, (unsigned char)data[i++]);
-        if (c->state != LINE_LEAD && c->length < UINT32_MAX)
+        rc = head_step(c, (unsigned char)data[i++]);
+        if (c->state != LINE_LEAD && c->state <= LINE_LF)
             c->length++;
     }
     *used = i;

@@ -4,7 +4,8 @@
  * skips any two bytes after chunk data as if they were CRLF. Where two
  * parsers may disagree on where a request ends, lenience is a smuggling
  * hole, so these small state machines re-check, byte by byte, the two
- * places that decide framing: the request line and the chunked body. They
+ * places that decide framing: the head (request line and field lines) and
+ * the chunked body. They
  * see the same bytes as http-parser; a request either passes both or is
  * rejected with 400. Plain C, no allocation. */
 #ifndef CHD_FRAMING_H
@@ -17,8 +18,8 @@
 typedef struct {
     uint8_t state;
     uint8_t pos;     /* index into "HTTP/x.y" */
-    uint32_t length; /* bytes of the line seen so far, leading empty lines excluded */
-} chd_line_check_t;
+    uint32_t length; /* bytes of the request line seen so far (without leading empty lines) */
+} chd_head_check_t;
 
 typedef struct {
     uint8_t state;
@@ -32,13 +33,18 @@ typedef enum {
     CHD_CHECK_BAD = -1, /* a violation */
 } chd_check_result_t;
 
-void chd_line_check_init(chd_line_check_t *c);
+void chd_head_check_init(chd_head_check_t *c);
 
-/* Checks the request line: leading empty lines, method (token), SP,
- * target (visible bytes), SP, "HTTP/" DIGIT "." DIGIT, CRLF. Consumes at
- * most through the line's LF and stores in *used how many bytes it looked
- * at (so bytes of the next request are never examined). */
-chd_check_result_t chd_line_check(chd_line_check_t *c, const char *data, size_t len, size_t *used);
+/* Checks the head: leading empty lines, then the request line (method
+ * token, SP, target of visible bytes, SP, "HTTP/" DIGIT "." DIGIT, CRLF),
+ * then field lines up to the empty line: every line ends in CRLF (no bare
+ * CR or LF), no NUL, no line starting with whitespace (obs-fold). Looks at
+ * most through the head's final LF and stores in *used how many bytes it
+ * examined, so body bytes and the next request are never examined. */
+chd_check_result_t chd_head_check(chd_head_check_t *c, const char *data, size_t len, size_t *used);
+
+/* True once the request line has been checked completely. */
+bool chd_head_check_line_done(const chd_head_check_t *c);
 
 void chd_chunk_check_init(chd_chunk_check_t *c);
 

@@ -64,7 +64,7 @@ typedef struct {
     uint64_t body_received;
     int error_status;
     const char *error_reason;
-    chd_line_check_t line_check;   /* strict request-line check */
+    chd_head_check_t head_check;   /* strict head check */
     chd_chunk_check_t chunk_check; /* strict chunked-framing check */
     bool checking_chunks;
     bool skip_head_lf; /* the head's last LF is fed again after the pause */
