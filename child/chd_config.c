@@ -70,6 +70,17 @@ static int get_limits(json_t *msg, chd_limits_t *l, char *err, size_t errlen)
     return rc;
 }
 
+static int get_iplist(json_t *msg, const char *key, cmn_iplist_t *list, char *err, size_t errlen)
+{
+    const char *text = json_string_value(json_object_get(msg, key));
+    char why[128];
+    if (!text || cmn_iplist_parse(text, list, why, sizeof why) < 0) {
+        snprintf(err, errlen, "config: '%s': %s", key, text ? why : "missing");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int get_int(json_t *msg, const char *key, int *out, char *err, size_t errlen)
 {
     json_t *v = json_object_get(msg, key);
@@ -98,6 +109,7 @@ int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errle
     if (rc == 0) rc = get_number(msg, "header_timeout", 0.001, 1e7, &cfg->header_timeout, err, errlen);
     if (rc == 0) rc = get_number(msg, "keepalive", 0, 1e7, &cfg->keepalive, err, errlen);
     if (rc == 0) rc = get_number(msg, "body_timeout", 0.001, 1e7, &cfg->body_timeout, err, errlen);
+    if (rc == 0) rc = get_iplist(msg, "forwarded_allow_ips", &cfg->trusted_proxies, err, errlen);
     if (rc == 0 && cfg->threads < 1) {
         snprintf(err, errlen, "config: threads must be at least 1");
         rc = -EINVAL;

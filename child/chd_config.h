@@ -4,6 +4,7 @@
 #define CHD_CONFIG_H
 
 #include "chd_request.h"
+#include "cmn_iplist.h"
 
 #include <jansson.h>
 
@@ -25,6 +26,7 @@ typedef struct {
     double header_timeout; /* seconds */
     double keepalive;      /* seconds; 0: one response per connection */
     double body_timeout;   /* seconds */
+    cmn_iplist_t trusted_proxies; /* --forwarded-allow-ips */
 } chd_config_t;
 
 /* Fills cfg from a config message. Returns 0, or -EINVAL when a member is

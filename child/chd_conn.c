@@ -157,6 +157,7 @@ chd_conn_t *chd_conn_open(chd_server_t *server, int fd, const struct sockaddr *p
     conn->state = CHD_CONN_WAITING;
     chd_request_init(&conn->req, &server->cfg->limits);
     describe_peer(conn, peer);
+    conn->via_trusted_proxy = cmn_iplist_has(&server->cfg->trusted_proxies, conn->peer_addr);
     ev_io_init(&conn->io, on_readable, fd, EV_READ);
     conn->io.data = conn;
     ev_timer_init(&conn->timer, on_timeout, 0, 0);

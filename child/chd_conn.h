@@ -46,6 +46,7 @@ typedef struct chd_conn {
     bool continue_sent;   /* "100 Continue" already written for this request */
     char peer_addr[INET6_ADDRSTRLEN];
     int peer_port;
+    bool via_trusted_proxy; /* the peer is in --forwarded-allow-ips */
     struct chd_conn *prev, *next; /* the server's list of connections */
 } chd_conn_t;
 

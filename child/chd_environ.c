@@ -2,6 +2,7 @@
 #include "chd_environ.h"
 
 #include "chd_filewrapper.h"
+#include "chd_forwarded.h"
 #include "chd_server.h"
 
 #include <string.h>
@@ -14,7 +15,7 @@ static struct {
         *remote_port, *wsgi_version, *wsgi_url_scheme, *wsgi_input, *wsgi_errors,
         *wsgi_multithread, *wsgi_multiprocess, *wsgi_run_once, *wsgi_file_wrapper,
         *wsgi_input_terminated;
-    PyObject *version_value, *scheme_value, *server_name_value, *server_port_value,
+    PyObject *version_value, *scheme_value, *https_value, *server_name_value, *server_port_value,
         *empty_value, *http10_value, *http11_value;
     int multithread, multiprocess;
 } env;
@@ -45,6 +46,7 @@ int chd_environ_init(const chd_config_t *cfg)
     env.wsgi_input_terminated = intern("wsgi.input_terminated");
     env.version_value = Py_BuildValue("(ii)", 1, 0);
     env.scheme_value = intern("http");
+    env.https_value = intern("https");
     env.server_name_value = PyUnicode_DecodeLatin1(cfg->server_name, strlen(cfg->server_name), NULL);
     env.server_port_value = PyUnicode_FromFormat("%d", cfg->server_port);
     env.empty_value = intern("");
@@ -226,12 +228,18 @@ PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
         rc = PyDict_SetItem(d, env.server_protocol, http10 ? env.http10_value : env.http11_value);
     if (rc == 0)
         rc = add_target(d, req);
+    chd_forwarded_t fwd = {"", ""};
+    if (conn->via_trusted_proxy)
+        chd_forwarded_read(req, &fwd);
+    const char *remote = fwd.addr[0] ? fwd.addr : conn->peer_addr;
     if (rc == 0)
-        rc = set_new(d, env.remote_addr, latin1(conn->peer_addr, strlen(conn->peer_addr)));
+        rc = set_new(d, env.remote_addr, latin1(remote, strlen(remote)));
     if (rc == 0)
         rc = set_new(d, env.remote_port, PyUnicode_FromFormat("%d", conn->peer_port));
     if (rc == 0)
         rc = add_constants(d, input);
+    if (rc == 0 && strcmp(fwd.scheme, "https") == 0)
+        rc = PyDict_SetItem(d, env.wsgi_url_scheme, env.https_value);
     for (int i = 0; rc == 0 && i < req->nheaders; i++) {
         const chd_header_t *h = &req->headers[i];
         rc = add_header(d, chd_header_name(req, h), h->name_len, chd_header_value(req, h),

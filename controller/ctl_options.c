@@ -2,6 +2,7 @@
 #include "ctl_options.h"
 
 #include "cmn_ctlmsg.h"
+#include "cmn_iplist.h"
 #include "cmn_log.h"
 #include "cmn_version.h"
 
@@ -27,6 +28,7 @@ enum {
     OPT_KEEPALIVE,
     OPT_NO_KEEPALIVE,
     OPT_BODY_TIMEOUT,
+    OPT_FORWARDED_ALLOW_IPS,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -67,6 +69,9 @@ static const option_doc_t options[] = {
      "close every connection after one response"},
     {{"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT}, "SECONDS",
      "longest wait for the next request body bytes or for the client to read (default 30)"},
+    {{"forwarded-allow-ips", required_argument, NULL, OPT_FORWARDED_ALLOW_IPS}, "LIST",
+     "proxies (comma-separated IPs, or *) whose Forwarded / X-Forwarded-For / "
+     "X-Forwarded-Proto set REMOTE_ADDR and wsgi.url_scheme (default 127.0.0.1,::1)"},
     {{"log-level", required_argument, NULL, OPT_LOG_LEVEL}, "LEVEL",
      "debug, info, warning, error or critical (default info)"},
     {{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help and exit"},
@@ -172,6 +177,7 @@ static void set_defaults(ctl_config_t *cfg)
     cfg->header_timeout = 30;
     cfg->keepalive = 75;
     cfg->body_timeout = 30;
+    cfg->forwarded_allow_ips = "127.0.0.1,::1";
 }
 
 static int bad_value(int c, const char *arg, char *err, size_t errlen)
@@ -245,6 +251,16 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
         return 0;
     case OPT_BODY_TIMEOUT:
         return parse_seconds(arg, &cfg->body_timeout) < 0 || cfg->body_timeout <= 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_FORWARDED_ALLOW_IPS: {
+        cmn_iplist_t list;
+        char why[128];
+        if (cmn_iplist_parse(arg, &list, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s: %s", option_name(c), why);
+            return -EINVAL;
+        }
+        cfg->forwarded_allow_ips = arg;
+        return 0;
+    }
     case OPT_LOG_LEVEL:
         if (cmn_log_parse_level(arg, &level) < 0)
             return bad_value(c, arg, err, errlen);
@@ -341,5 +357,6 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
     json_object_set_new(m, "header_timeout", json_real(cfg->header_timeout));
     json_object_set_new(m, "keepalive", json_real(cfg->keepalive));
     json_object_set_new(m, "body_timeout", json_real(cfg->body_timeout));
+    json_object_set_new(m, "forwarded_allow_ips", json_string(cfg->forwarded_allow_ips));
     return m;
 }

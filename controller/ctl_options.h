@@ -32,6 +32,7 @@ typedef struct {
     double header_timeout;     /* --header-timeout, seconds */
     double keepalive;          /* --keepalive, seconds; 0 = no keep-alive */
     double body_timeout;       /* --body-timeout, seconds */
+    const char *forwarded_allow_ips; /* --forwarded-allow-ips */
 } ctl_config_t;
 
 typedef enum {
