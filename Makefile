@@ -38,7 +38,7 @@ PREFIX ?= /usr/local
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check unit bats asan asan-test clean example install
+.PHONY: all deps test check unit bats asan asan-test clean example install fuzz fuzz-build
 all: $(BINARIES)
 
 $(BUILD)/obj/child/%.o: child/%.c
@@ -91,10 +91,31 @@ asan-test: export ASAN_OPTIONS = detect_leaks=1
 asan-test:
 	$(MAKE) BUILD=build-asan SANITIZE=1 check
 
+# libFuzzer over the request parser and environ building (clang, ASan+UBSan).
+# `make fuzz` runs the regression corpus, then fuzzes for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := build-fuzz/fuzz_request
+FUZZ_SRC := tests/fuzz/fuzz_request.c $(filter-out child/main.c,$(CHILD_SRC)) $(COMMON_SRC)
+fuzz-build: $(FUZZ_BIN)
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard child/*.h common/*.h)
+	@mkdir -p build-fuzz
+	clang -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Icommon -Ichild \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  $(PY_CFLAGS) -o $@ $(FUZZ_SRC) -lev -ljansson -lhttp_parser $(PY_LIBS) -lm -pthread
+
+fuzz: export ASAN_OPTIONS = detect_leaks=0
+fuzz: $(FUZZ_BIN)
+	@mkdir -p build-fuzz/corpus
+	@$(PYTHON) tests/fuzz/seed_corpus.py build-fuzz/corpus
+	$(FUZZ_BIN) -runs=0 -artifact_prefix=build-fuzz/ tests/fuzz/regressions build-fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	  -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fuzz/regressions
+
 test: deps
 	$(MAKE) all
 	$(MAKE) check
 	$(MAKE) asan-test
+	$(MAKE) fuzz FUZZ_SECONDS=60
 
 # The README's first command: build, then serve the hello app on :8080.
 example: deps
@@ -109,6 +130,6 @@ install: all
 	ln -sf spawning_controller $(DESTDIR)$(PREFIX)/bin/spawn
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

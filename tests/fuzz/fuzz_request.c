@@ -1,0 +1,99 @@
+/* libFuzzer target: the request parser (chd_request with its strict
+ * checks), then, for every request it accepts, the environ building
+ * (chd_environ_build, in embedded CPython) and the forwarding headers.
+ *
+ * The first input byte picks how the rest is split into feeds (1 to 256
+ * bytes), so split heads and bodies are exercised like real reads. A
+ * request must never crash, leak or trip a sanitizer, whatever the bytes. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "chd_conn.h"
+#include "chd_environ.h"
+#include "chd_filewrapper.h"
+#include "chd_forwarded.h"
+#include "chd_input.h"
+#include "chd_request.h"
+#include "chd_server.h"
+#include "chd_wsgi.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static chd_config_t config;
+static chd_server_t server;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    config.server_name = (char *)"127.0.0.1";
+    config.server_port = 8080;
+    config.threads = 1;
+    config.processes = 1;
+    config.limits = chd_default_limits;
+    config.limits.body = 1 << 20;
+    cmn_iplist_parse("*", &config.trusted_proxies, NULL, 0);
+    server.cfg = &config;
+    Py_InitializeEx(0);
+    if (chd_input_init() < 0 || chd_filewrapper_init() < 0 || chd_environ_init(&config) < 0) {
+        PyErr_Print();
+        abort();
+    }
+    return 0;
+}
+
+/* Builds the environ of a complete request and reads every value once. */
+static void build_environ(chd_conn_t *conn)
+{
+    PyObject *input = chd_input_new(conn);
+    PyObject *environ = input ? chd_environ_build(conn, input) : NULL;
+    if (!environ) {
+        PyErr_Clear(); /* e.g. an over-long name: an error, never a crash */
+    } else {
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(environ, &pos, &key, &value))
+            if (PyUnicode_Check(value) && PyUnicode_GET_LENGTH(value) < 0)
+                abort();
+    }
+    Py_XDECREF(environ);
+    if (input) {
+        chd_input_detach(input);
+        Py_DECREF(input);
+    }
+    chd_forwarded_t fwd;
+    chd_forwarded_read(&conn->req, &fwd);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    size_t step = (size_t)data[0] + 1;
+    const char *p = (const char *)data + 1;
+    size_t left = size - 1;
+    chd_conn_t conn;
+    memset(&conn, 0, sizeof conn);
+    conn.server = &server;
+    strcpy(conn.peer_addr, "127.0.0.1");
+    conn.peer_port = 40000;
+    conn.via_trusted_proxy = true;
+    chd_request_init(&conn.req, &config.limits);
+    while (left > 0) {
+        size_t n = left < step ? left : step;
+        size_t used = chd_request_feed(&conn.req, p, n);
+        if (conn.req.phase == CHD_REQ_ERROR)
+            break;
+        if (conn.req.phase == CHD_REQ_DONE) {
+            build_environ(&conn);
+            chd_request_reset(&conn.req); /* pipelined: the next request */
+        } else if (used < n) {
+            abort(); /* the parser may only stop early at a message's end */
+        }
+        p += used;
+        left -= used;
+    }
+    chd_request_free(&conn.req);
+    return 0;
+}
