@@ -306,6 +306,11 @@ int chd_conn_read_body(chd_conn_t *conn)
     size_t had = cmn_buf_unread(&req->body);
     while (req->phase == CHD_REQ_BODY && cmn_buf_unread(&req->body) == had) {
         int rc = read_and_parse(conn);
+        if (rc == -ETIMEDOUT) {
+            req->phase = CHD_REQ_ERROR; /* the client's fault: answer 408 */
+            req->error_status = 408;
+            req->error_reason = "request body not received in time";
+        }
         if (rc < 0)
             return rc;
     }

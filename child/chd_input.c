@@ -30,7 +30,9 @@ static int fill(input_t *self)
             if (rc == -ECONNRESET)
                 PyErr_SetString(PyExc_OSError, "client disconnected before the end of the body");
             else if (rc == -EPROTO)
-                PyErr_SetString(PyExc_OSError, "malformed request body");
+                PyErr_Format(PyExc_OSError, "bad request body: %s", conn->req.error_reason);
+            else if (rc == -ETIMEDOUT)
+                PyErr_SetString(PyExc_OSError, "timed out waiting for the request body");
             else
                 PyErr_Format(PyExc_OSError, "reading the request body: %s", strerror(-rc));
             return -1;
