@@ -4,7 +4,7 @@
 #include "chd_request.h"
 
 enum {
-    LINE_LEAD, LINE_METHOD, LINE_TARGET_START, LINE_TARGET, LINE_VERSION, LINE_LF,
+    LINE_LEAD, LINE_LEAD_LF, LINE_METHOD, LINE_TARGET_START, LINE_TARGET, LINE_VERSION, LINE_LF,
     FIELD_START, FIELD, FIELD_LF, END_LF, HEAD_DONE,
 };
 
@@ -32,9 +32,13 @@ static bool version_byte_ok(uint8_t pos, unsigned char b)
 static chd_check_result_t head_step(chd_head_check_t *c, unsigned char b)
 {
     switch (c->state) {
-    case LINE_LEAD: /* RFC 9112 2.2: empty lines before a request are ignored */
-        if (b == '\r' || b == '\n')
+    case LINE_LEAD: /* RFC 9112 2.2: empty lines (CRLF) before a request are ignored */
+        if (b == '\r') {
+            c->state = LINE_LEAD_LF;
             return CHD_CHECK_MORE;
+        }
+        if (b == '\n')
+            return CHD_CHECK_BAD;
         c->state = LINE_METHOD;
         /* fall through */
     case LINE_METHOD:
@@ -44,6 +48,9 @@ static chd_check_result_t head_step(chd_head_check_t *c, unsigned char b)
         }
         c->pos = 1;
         return chd_is_tchar(b) ? CHD_CHECK_MORE : CHD_CHECK_BAD;
+    case LINE_LEAD_LF:
+        c->state = LINE_LEAD;
+        return b == '\n' ? CHD_CHECK_MORE : CHD_CHECK_BAD;
     case LINE_TARGET_START:
     case LINE_TARGET:
         if (b == ' ' && c->state == LINE_TARGET) {
@@ -93,8 +100,10 @@ chd_check_result_t chd_head_check(chd_head_check_t *c, const char *data, size_t 
     chd_check_result_t rc = c->state == HEAD_DONE ? CHD_CHECK_DONE : CHD_CHECK_MORE;
     size_t i = 0;
     while (rc == CHD_CHECK_MORE && i < len) {
+        uint8_t before = c->state;
         rc = head_step(c, (unsigned char)data[i++]);
-        if (c->state != LINE_LEAD && c->state <= LINE_LF)
+        /* Count the request line with its CRLF, not the empty lines before it. */
+        if (before >= LINE_METHOD ? before <= LINE_LF : c->state == LINE_METHOD)
             c->length++;
     }
     *used = i;
@@ -102,7 +111,7 @@ chd_check_result_t chd_head_check(chd_head_check_t *c, const char *data, size_t 
 }
 
 enum {
-    CK_SIZE_START, CK_SIZE, CK_EXT, CK_SIZE_LF, CK_DATA, CK_DATA_CR, CK_DATA_LF,
+    CK_SIZE_START, CK_SIZE, CK_SIZE_BWS, CK_EXT, CK_SIZE_LF, CK_DATA, CK_DATA_CR, CK_DATA_LF,
     CK_TRAILER_START, CK_TRAILER, CK_TRAILER_LF, CK_FINAL_LF, CK_DONE,
 };
 
@@ -146,10 +155,18 @@ static chd_check_result_t chunk_step(chd_chunk_check_t *c, unsigned char b)
         }
         if (c->state == CK_SIZE_START)
             return CHD_CHECK_BAD;
-        if (b == ';' || b == ' ' || b == '\t') {
+        /* fall through */
+    case CK_SIZE_BWS: /* chunk-size BWS ";" ext: whitespace only before a ';' */
+        if (b == ' ' || b == '\t') {
+            c->state = CK_SIZE_BWS;
+            return CHD_CHECK_MORE;
+        }
+        if (b == ';') {
             c->state = CK_EXT;
             return CHD_CHECK_MORE;
         }
+        if (b != '\r')
+            return CHD_CHECK_BAD;
         /* fall through */
     case CK_EXT:
         if (b == '\r') {
@@ -176,6 +193,8 @@ static chd_check_result_t chunk_step(chd_chunk_check_t *c, unsigned char b)
             c->state = CK_FINAL_LF;
             return CHD_CHECK_MORE;
         }
+        if (b == ' ' || b == '\t')
+            return CHD_CHECK_BAD; /* obs-fold in a trailer */
         c->state = CK_TRAILER;
         /* fall through */
     case CK_TRAILER:

@@ -18,7 +18,7 @@ static void make_request(chd_request_t *req, const char *raw)
 static const char *GET11 = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
 static const char *GET10 = "GET / HTTP/1.0\r\n\r\n";
 static const char *GET10_KA = "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
-static const char *GET11_CLOSE = "GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
+static const char *GET11_CLOSE = "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
 static const char *HEAD11 = "HEAD / HTTP/1.1\r\nHost: h\r\n\r\n";
 
 /* The head as a NUL-terminated string (static buffer, for checks). */

@@ -71,8 +71,10 @@ static void unit_print_bytes(const char *s, size_t len)
         printf("...(%zu bytes)", len);
 }
 
-static void unit_fail_mem(const char *file, int line, const char *expr, const char *got,
-                          size_t got_len, const char *want, size_t want_len)
+/* Unused in a binary that makes no CHECK_MEM/CHECK_EQ_STR checks. */
+__attribute__((unused)) static void unit_fail_mem(const char *file, int line, const char *expr,
+                                                  const char *got, size_t got_len, const char *want,
+                                                  size_t want_len)
 {
     unit_fail(file, line, "%s", expr);
     printf("       got  ");
