@@ -105,8 +105,10 @@ int main(int argc, char **argv)
     if (cmn_log_parse_level(cfg.log_level, &level) == 0)
         cmn_log_set_level(level);
     PyObject *app = start_python(&cfg, control_fd);
-    if (!app)
+    if (!app) {
+        chd_config_free(&cfg);
         return EXIT_APP_FAILED;
+    }
     PyThreadState *main_tstate = PyEval_SaveThread(); /* the I/O thread never holds the GIL */
 
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL) | O_NONBLOCK);
@@ -115,6 +117,7 @@ int main(int argc, char **argv)
                              .thread_stop = chd_wsgi_thread_stop};
     if (chd_server_init(&server, &cfg, listen_fd, control_fd, &handler) < 0) {
         send_fatal(control_fd, "cannot start the worker threads");
+        chd_config_free(&cfg);
         return EXIT_APP_FAILED;
     }
     json_t *ready = json_pack("{s:s, s:i}", "type", CMN_MSG_READY, "pid", (int)getpid());
