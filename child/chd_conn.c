@@ -14,122 +14,6 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
-static void process_input(chd_conn_t *conn);
-static void reject(chd_conn_t *conn);
-
-static void conn_free(chd_conn_t *conn)
-{
-    chd_server_t *s = conn->server;
-    ev_io_stop(s->loop, &conn->io);
-    ev_timer_stop(s->loop, &conn->timer);
-    close(conn->fd);
-    cmn_buf_free(&conn->rbuf);
-    chd_request_free(&conn->req);
-    chd_server_remove_conn(s, conn);
-    free(conn);
-}
-
-static void set_timer(chd_conn_t *conn, double seconds)
-{
-    ev_timer_stop(conn->server->loop, &conn->timer);
-    ev_timer_set(&conn->timer, seconds, 0);
-    ev_timer_start(conn->server->loop, &conn->timer);
-}
-
-static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    chd_conn_t *conn = w->data;
-    if (conn->req.phase == CHD_REQ_IDLE && cmn_buf_unread(&conn->rbuf) == 0) {
-        conn_free(conn); /* idle keep-alive: a quiet close */
-        return;
-    }
-    conn->req.phase = CHD_REQ_ERROR;
-    conn->req.error_status = 408;
-    conn->req.error_reason = "request not received in time";
-    reject(conn);
-}
-
-/* Best-effort answer to a malformed request from the I/O thread, then close.
- * The socket is non-blocking; an answer this small fits the send buffer. */
-static void reject(chd_conn_t *conn)
-{
-    int status = conn->req.error_status ? conn->req.error_status : 400;
-    const char *phrase = chd_reason_phrase(status);
-    const char *why = conn->req.error_reason ? conn->req.error_reason : phrase;
-    char out[512];
-    int n = snprintf(out, sizeof out,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s\n",
-                     status, phrase, strlen(why) + 1, why);
-    if (n > 0 && (size_t)n < sizeof out) {
-        ssize_t w = send(conn->fd, out, (size_t)n, MSG_NOSIGNAL);
-        (void)w;
-    }
-    cmn_info("%s:%d: %d %s", conn->peer_addr, conn->peer_port, status, why);
-    shutdown(conn->fd, SHUT_WR);
-    conn_free(conn);
-}
-
-static void dispatch(chd_conn_t *conn)
-{
-    ev_io_stop(conn->server->loop, &conn->io);
-    ev_timer_stop(conn->server->loop, &conn->timer);
-    conn->state = CHD_CONN_IN_APP;
-    conn->close_after = false;
-    conn->continue_sent = false;
-    chd_pool_submit(&conn->server->pool, &conn->job);
-}
-
-/* Parses what is buffered and dispatches a request once it is ready:
- * complete, or its head is complete and the client awaits "100 Continue" or
- * the pre-read body reached CHD_PREREAD_BYTES. */
-static void process_input(chd_conn_t *conn)
-{
-    chd_request_t *req = &conn->req;
-    chd_req_phase_t before = req->phase;
-    size_t used = chd_request_feed(req, cmn_buf_head(&conn->rbuf), cmn_buf_unread(&conn->rbuf));
-    cmn_buf_consume(&conn->rbuf, used);
-    if (before == CHD_REQ_IDLE && req->phase != CHD_REQ_IDLE)
-        set_timer(conn, conn->server->cfg->header_timeout);
-    switch (req->phase) {
-    case CHD_REQ_ERROR:
-        reject(conn);
-        return;
-    case CHD_REQ_DONE:
-        dispatch(conn);
-        return;
-    case CHD_REQ_BODY:
-        if (req->expect_continue || cmn_buf_unread(&req->body) >= CHD_PREREAD_BYTES)
-            dispatch(conn);
-        return;
-    default:
-        return;
-    }
-}
-
-static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    chd_conn_t *conn = w->data;
-    if (cmn_buf_reserve(&conn->rbuf, CHD_READ_CHUNK) < 0) {
-        conn_free(conn);
-        return;
-    }
-    ssize_t n = read(conn->fd, conn->rbuf.data + conn->rbuf.len,
-                     conn->rbuf.cap - conn->rbuf.len);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0) {
-        conn_free(conn);
-        return;
-    }
-    conn->rbuf.len += (size_t)n;
-    process_input(conn);
-}
-
 static void describe_peer(chd_conn_t *conn, const struct sockaddr *peer)
 {
     if (peer->sa_family == AF_INET) {
@@ -145,7 +29,7 @@ static void describe_peer(chd_conn_t *conn, const struct sockaddr *peer)
     }
 }
 
-chd_conn_t *chd_conn_open(chd_server_t *server, int fd, const struct sockaddr *peer)
+chd_conn_t *chd_conn_new(chd_server_t *server, int fd, const struct sockaddr *peer)
 {
     chd_conn_t *conn = calloc(1, sizeof *conn);
     if (!conn) {
@@ -158,47 +42,96 @@ chd_conn_t *chd_conn_open(chd_server_t *server, int fd, const struct sockaddr *p
     chd_request_init(&conn->req, &server->cfg->limits);
     describe_peer(conn, peer);
     conn->via_trusted_proxy = cmn_iplist_has(&server->cfg->trusted_proxies, conn->peer_addr);
-    ev_io_init(&conn->io, on_readable, fd, EV_READ);
-    conn->io.data = conn;
-    ev_timer_init(&conn->timer, on_timeout, 0, 0);
-    conn->timer.data = conn;
     chd_server_add_conn(server, conn);
-    ev_io_start(server->loop, &conn->io);
-    set_timer(conn, conn->server->cfg->header_timeout);
     return conn;
 }
 
-void chd_conn_request_done(chd_conn_t *conn)
+void chd_conn_destroy(chd_conn_t *conn)
 {
-    conn->state = CHD_CONN_WAITING;
-    if (conn->close_after || chd_server_closing(conn->server)) {
-        conn_free(conn);
-        return;
-    }
-    chd_request_reset(&conn->req);
-    cmn_buf_shrink(&conn->rbuf, 64 * 1024);
-    ev_io_start(conn->server->loop, &conn->io);
-    set_timer(conn, conn->server->cfg->keepalive);
-    if (cmn_buf_unread(&conn->rbuf) > 0)
-        process_input(conn); /* a pipelined request is already here */
+    close(conn->fd);
+    cmn_buf_free(&conn->rbuf);
+    chd_request_free(&conn->req);
+    chd_server_remove_conn(conn->server, conn);
+    free(conn);
 }
 
-bool chd_conn_close_if_idle(chd_conn_t *conn)
+int chd_conn_read_some(chd_conn_t *conn)
 {
-    if (conn->state != CHD_CONN_WAITING || conn->req.phase != CHD_REQ_IDLE ||
-        cmn_buf_unread(&conn->rbuf) > 0)
+    if (cmn_buf_reserve(&conn->rbuf, CHD_READ_CHUNK) < 0)
+        return -ENOMEM;
+    ssize_t n;
+    do
+        n = read(conn->fd, conn->rbuf.data + conn->rbuf.len, conn->rbuf.cap - conn->rbuf.len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    conn->rbuf.len += (size_t)n;
+    return (int)n;
+}
+
+chd_parse_result_t chd_conn_parse(chd_conn_t *conn)
+{
+    chd_request_t *req = &conn->req;
+    size_t used = chd_request_feed(req, cmn_buf_head(&conn->rbuf), cmn_buf_unread(&conn->rbuf));
+    cmn_buf_consume(&conn->rbuf, used);
+    switch (req->phase) {
+    case CHD_REQ_ERROR:
+        return CHD_PARSE_BAD;
+    case CHD_REQ_DONE:
+        return CHD_PARSE_READY;
+    case CHD_REQ_BODY:
+        return req->expect_continue || cmn_buf_unread(&req->body) >= CHD_PREREAD_BYTES
+                   ? CHD_PARSE_READY
+                   : CHD_PARSE_MORE;
+    default:
+        return CHD_PARSE_MORE;
+    }
+}
+
+void chd_conn_reject(chd_conn_t *conn)
+{
+    int status = conn->req.error_status ? conn->req.error_status : 400;
+    const char *phrase = chd_reason_phrase(status);
+    const char *why = conn->req.error_reason ? conn->req.error_reason : phrase;
+    char out[512];
+    int n = snprintf(out, sizeof out,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s\n",
+                     status, phrase, strlen(why) + 1, why);
+    if (n > 0 && (size_t)n < sizeof out) {
+        ssize_t w = send(conn->fd, out, (size_t)n, MSG_NOSIGNAL); /* fits the send buffer */
+        (void)w;
+    }
+    cmn_info("%s:%d: %d %s", conn->peer_addr, conn->peer_port, status, why);
+    shutdown(conn->fd, SHUT_WR);
+}
+
+void chd_conn_begin_request(chd_conn_t *conn)
+{
+    conn->state = CHD_CONN_IN_APP;
+    conn->close_after = false;
+    conn->continue_sent = false;
+}
+
+bool chd_conn_end_request(chd_conn_t *conn)
+{
+    conn->state = CHD_CONN_WAITING;
+    if (conn->close_after || chd_server_closing(conn->server))
         return false;
-    conn_free(conn);
+    chd_request_reset(&conn->req);
+    cmn_buf_shrink(&conn->rbuf, 64 * 1024);
     return true;
 }
 
-/* Worker side. The socket stays non-blocking (the I/O thread relies on
- * that); waiting is done with poll() so every wait is bounded. */
+bool chd_conn_is_idle(const chd_conn_t *conn)
+{
+    return conn->state == CHD_CONN_WAITING && conn->req.phase == CHD_REQ_IDLE &&
+           cmn_buf_unread(&conn->rbuf) == 0;
+}
 
-static int wait_for(chd_conn_t *conn, short events)
+int chd_conn_poll_wait(chd_conn_t *conn, short events, int timeout_ms)
 {
     struct pollfd p = {.fd = conn->fd, .events = events};
-    int timeout_ms = (int)(conn->server->cfg->body_timeout * 1000);
     for (;;) {
         int n = poll(&p, 1, timeout_ms);
         if (n > 0)
@@ -208,6 +141,15 @@ static int wait_for(chd_conn_t *conn, short events)
         if (errno != EINTR)
             return -errno;
     }
+}
+
+/* Request side. The socket stays non-blocking (the I/O thread relies on
+ * that); waits go through the server's wait function (poll() in threaded
+ * mode, the gevent hub in green mode), bounded by --body-timeout. */
+
+static int wait_for(chd_conn_t *conn, short events)
+{
+    return conn->server->wait(conn, events, (int)(conn->server->cfg->body_timeout * 1000));
 }
 
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
@@ -273,22 +215,16 @@ static int read_and_parse(chd_conn_t *conn)
 {
     chd_request_t *req = &conn->req;
     if (cmn_buf_unread(&conn->rbuf) == 0) {
-        if (cmn_buf_reserve(&conn->rbuf, CHD_READ_CHUNK) < 0)
-            return -ENOMEM;
-        ssize_t n;
-        for (;;) {
-            n = read(conn->fd, conn->rbuf.data + conn->rbuf.len, conn->rbuf.cap - conn->rbuf.len);
-            if (n >= 0 || errno != EAGAIN)
-                break;
+        int n;
+        while ((n = chd_conn_read_some(conn)) == -EAGAIN) {
             int rc = wait_for(conn, POLLIN);
             if (rc < 0)
                 return rc;
         }
         if (n < 0)
-            return errno == EINTR ? 0 : -errno;
+            return n;
         if (n == 0)
             return -ECONNRESET;
-        conn->rbuf.len += (size_t)n;
     }
     size_t used = chd_request_feed(req, cmn_buf_head(&conn->rbuf), cmn_buf_unread(&conn->rbuf));
     cmn_buf_consume(&conn->rbuf, used);

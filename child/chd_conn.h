@@ -1,14 +1,15 @@
-/* chd_conn: one client connection of a child.
+/* chd_conn: one client connection of a child, whatever drives it.
  *
- * Lifecycle and ownership. The I/O thread owns a connection while it waits
- * for and parses a request head (and, up to CHD_PREREAD_BYTES, its body):
- * no thread and no GIL is spent on a slow client. Once a request is ready
- * the connection is handed to the worker pool; the worker owns it until the
- * response is written (it may read the rest of the body and write with the
- * blocking helpers below, the GIL released), then hands it back, and the
- * I/O thread either parses the next pipelined request, waits for one
- * (keep-alive), or closes. Ownership moves only through the pool's locked
- * queues, so no field is ever touched by two threads at once. */
+ * This is the transport-neutral core: buffers, the request being parsed,
+ * the peer, and the I/O a request needs (reading the rest of its body,
+ * writing its response). Two drivers use it:
+ *   - chd_conn_loop.c, threaded mode: the libev I/O thread reads and parses
+ *     heads (no thread, no GIL spent on a slow client), a worker thread runs
+ *     the request; ownership moves only through the pool's locked queues.
+ *   - chd_green.c, green mode: a greenlet per connection does both.
+ * Waiting for the socket goes through the server's `wait` function (poll()
+ * with the GIL released, or the gevent hub), so the code here never blocks
+ * any other way. */
 #ifndef CHD_CONN_H
 #define CHD_CONN_H
 
@@ -23,60 +24,93 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#define CHD_PREREAD_BYTES (64 * 1024) /* body read on the I/O thread before dispatch */
+#define CHD_PREREAD_BYTES (64 * 1024) /* body read before the app runs */
 #define CHD_READ_CHUNK (16 * 1024)
 
 struct chd_server;
 
 typedef enum {
-    CHD_CONN_WAITING, /* I/O thread: waiting for (the rest of) a request */
-    CHD_CONN_IN_APP,  /* a worker owns it */
+    CHD_CONN_WAITING, /* waiting for (the rest of) a request head */
+    CHD_CONN_IN_APP,  /* a request is running */
 } chd_conn_state_t;
 
+typedef enum {
+    CHD_PARSE_MORE,  /* need more bytes */
+    CHD_PARSE_READY, /* a request is ready to run */
+    CHD_PARSE_BAD,   /* malformed: chd_conn_reject(), then close */
+} chd_parse_result_t;
+
 typedef struct chd_conn {
-    chd_job_t job; /* the pool's link; while IN_APP */
+    chd_job_t job; /* the pool's link (threaded mode), while IN_APP */
     struct chd_server *server;
     int fd;
     chd_conn_state_t state;
-    ev_io io;
-    ev_timer timer;
-    cmn_buf_t rbuf;       /* bytes read and not yet parsed */
+    ev_io io;       /* threaded mode only */
+    ev_timer timer; /* threaded mode only */
+    void *driver;   /* green mode: the connection's Python object */
+    cmn_buf_t rbuf; /* bytes read and not yet parsed */
     chd_request_t req;
-    bool close_after;     /* set by the worker: close once the response is out */
-    bool continue_sent;   /* "100 Continue" already written for this request */
+    bool close_after;   /* set while serving: close once the response is out */
+    bool continue_sent; /* "100 Continue" already written for this request */
     char peer_addr[INET6_ADDRSTRLEN];
     int peer_port;
     bool via_trusted_proxy; /* the peer is in --forwarded-allow-ips */
     struct chd_conn *prev, *next; /* the server's list of connections */
 } chd_conn_t;
 
-/* I/O thread: takes ownership of an accepted socket and starts reading.
- * Returns NULL (and closes fd) when out of memory. */
-chd_conn_t *chd_conn_open(struct chd_server *server, int fd, const struct sockaddr *peer);
+/* Takes ownership of an accepted non-blocking socket and adds the
+ * connection to the server's list. Returns NULL (fd closed) when out of
+ * memory. */
+chd_conn_t *chd_conn_new(struct chd_server *server, int fd, const struct sockaddr *peer);
 
-/* I/O thread: called by the pool when the worker finished the request. */
-void chd_conn_request_done(chd_conn_t *conn);
+/* Closes the socket, frees everything, leaves the server's list (which may
+ * end a drain). */
+void chd_conn_destroy(chd_conn_t *conn);
 
-/* I/O thread: closes the connection if it is between requests (used when
- * the child drains). Returns true when it was closed. */
-bool chd_conn_close_if_idle(chd_conn_t *conn);
+/* One non-blocking read into rbuf. Returns the byte count, 0 at end of
+ * file, -EAGAIN when nothing is there, or another negative errno. */
+int chd_conn_read_some(chd_conn_t *conn);
 
-/* Worker, GIL released: writes all of iov. Returns 0, or -errno
- * (-ETIMEDOUT when the client stops reading for --body-timeout). */
+/* Parses what rbuf holds. READY when the request is complete, or its head
+ * is and the client awaits "100 Continue" or CHD_PREREAD_BYTES of body are
+ * buffered. */
+chd_parse_result_t chd_conn_parse(chd_conn_t *conn);
+
+/* Best-effort answer to a malformed or timed-out request (its status in
+ * conn->req), then shuts the write side. The caller destroys the conn. */
+void chd_conn_reject(chd_conn_t *conn);
+
+/* Brackets one request: begin before running it; end after the response,
+ * returning true when the connection stays open for the next request
+ * (the request state is then reset; pipelined bytes stay in rbuf). */
+void chd_conn_begin_request(chd_conn_t *conn);
+bool chd_conn_end_request(chd_conn_t *conn);
+
+/* True between requests with nothing of a next one received. */
+bool chd_conn_is_idle(const chd_conn_t *conn);
+
+/* Waits for `events` (POLLIN/POLLOUT) with poll(). Returns 0, -ETIMEDOUT
+ * or -errno. The threaded mode's server wait function. */
+int chd_conn_poll_wait(chd_conn_t *conn, short events, int timeout_ms);
+
+/* While a request runs (GIL released in threaded mode): writes all of iov.
+ * Returns 0, or -errno (-ETIMEDOUT when the client stops reading for
+ * --body-timeout). */
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt);
 
-/* Worker, GIL released: sends count bytes of file fd from *offset with
+/* While a request runs: sends count bytes of file fd from *offset with
  * sendfile(), advancing *offset. Returns 0 or -errno. */
 int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count);
 
-/* Worker, GIL released: reads and parses more of the request body until at
- * least one new body byte is buffered or the message is complete. Writes
- * "100 Continue" first when the client asked for it. Returns 0, or -errno:
- * -ECONNRESET when the client closed mid-body, -ETIMEDOUT, -EPROTO when the
- * body is malformed. */
+/* While a request runs: reads and parses more of the body until at least
+ * one new body byte is buffered or the message is complete. Writes "100
+ * Continue" first when the client asked for it. Returns 0, or -errno:
+ * -ECONNRESET when the client closed mid-body, -ETIMEDOUT (the request is
+ * then failed with 408), -EPROTO when the body is malformed or too large
+ * (req.error_status says which). */
 int chd_conn_read_body(chd_conn_t *conn);
 
-/* Worker, GIL released: reads and discards the unread rest of the body, up
+/* While a request runs: reads and discards the unread rest of the body, up
  * to `limit` bytes. Returns 0 when the message is complete, else -errno. */
 int chd_conn_discard_body(chd_conn_t *conn, size_t limit);
 

@@ -1,6 +1,8 @@
 /* chd_server: see chd_server.h. */
 #include "chd_server.h"
 
+#include "chd_conn_loop.h"
+
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
 
@@ -27,7 +29,7 @@ void chd_server_add_conn(chd_server_t *s, chd_conn_t *conn)
 
 static void maybe_finish_drain(chd_server_t *s)
 {
-    if (atomic_load(&s->draining) && s->nconns == 0 && chd_pool_busy(&s->pool) == 0)
+    if (s->loop && atomic_load(&s->draining) && s->nconns == 0 && chd_pool_busy(&s->pool) == 0)
         ev_break(s->loop, EVBREAK_ALL);
 }
 
@@ -76,7 +78,7 @@ static void on_acceptable(struct ev_loop *loop, ev_io *w, int revents)
             return; /* EAGAIN, or a connection that went away: fine */
         }
         configure_client_socket(fd);
-        chd_conn_open(s, fd, (struct sockaddr *)&peer);
+        chd_conn_loop_open(s, fd, (struct sockaddr *)&peer);
     }
 }
 
@@ -94,7 +96,7 @@ void chd_server_drain(chd_server_t *s)
     chd_conn_t *conn = s->conns;
     while (conn) {
         chd_conn_t *next = conn->next;
-        chd_conn_close_if_idle(conn);
+        chd_conn_loop_close_if_idle(conn);
         conn = next;
     }
     maybe_finish_drain(s);
@@ -139,7 +141,7 @@ static void on_job_run(chd_job_t *job, void *ctx)
 static void on_job_done(chd_job_t *job, void *ctx)
 {
     chd_server_t *s = ctx;
-    chd_conn_request_done((chd_conn_t *)job);
+    chd_conn_loop_request_done((chd_conn_t *)job);
     maybe_finish_drain(s);
 }
 
@@ -179,6 +181,7 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, int listen_fd, int
     s->handler = *handler;
     s->listen_fd = listen_fd;
     s->control_fd = control_fd;
+    s->wait = chd_conn_poll_wait;
     atomic_init(&s->draining, false);
     ev_io_init(&s->accept_watcher, on_acceptable, listen_fd, EV_READ);
     s->accept_watcher.data = s;

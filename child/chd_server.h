@@ -41,6 +41,8 @@ typedef struct chd_server {
     chd_conn_t *conns;
     int nconns;
     atomic_bool draining; /* read by workers to add "Connection: close" */
+    /* How a request waits for its socket: chd_conn_poll_wait, or gevent's. */
+    int (*wait)(chd_conn_t *conn, short events, int timeout_ms);
 } chd_server_t;
 
 /* True when responses must say "Connection: close": draining, or

@@ -1,0 +1,27 @@
+/* chd_conn_loop: connections on the libev I/O thread (threaded mode).
+ *
+ * Watches a connection for its next request with an ev_io and one ev_timer
+ * (--header-timeout while a head is arriving, --keepalive while idle),
+ * parses on the I/O thread without the GIL, answers malformed or late
+ * requests itself, and hands ready requests to the worker pool. All
+ * functions run on the I/O thread. */
+#ifndef CHD_CONN_LOOP_H
+#define CHD_CONN_LOOP_H
+
+#include "chd_conn.h"
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+struct chd_server;
+
+/* Starts serving an accepted socket. */
+void chd_conn_loop_open(struct chd_server *server, int fd, const struct sockaddr *peer);
+
+/* The pool finished the connection's request: next request, or close. */
+void chd_conn_loop_request_done(chd_conn_t *conn);
+
+/* Closes the connection if it is idle (draining). Returns true if closed. */
+bool chd_conn_loop_close_if_idle(chd_conn_t *conn);
+
+#endif
