@@ -44,7 +44,13 @@ all: $(BINARIES)
 $(BUILD)/obj/child/%.o: child/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
-	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -MMD -MP -c $< -o $@
+	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -I$(BUILD)/gen -MMD -MP -c $< -o $@
+
+# The Python that spawning_child carries inside it (green mode's loop).
+$(BUILD)/gen/green_py.h: child/python/spawning/green.py child/python/embed.py
+	@mkdir -p $(dir $@)
+	@$(PYTHON) child/python/embed.py $< chd_green_py_source $@
+$(BUILD)/obj/child/chd_green.o: $(BUILD)/gen/green_py.h
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -97,9 +103,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_BIN := build-fuzz/fuzz_request
 FUZZ_SRC := tests/fuzz/fuzz_request.c $(filter-out child/main.c,$(CHILD_SRC)) $(COMMON_SRC)
 fuzz-build: $(FUZZ_BIN)
-$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard child/*.h common/*.h)
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard child/*.h common/*.h) $(BUILD)/gen/green_py.h
 	@mkdir -p build-fuzz
-	clang -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Icommon -Ichild \
+	clang -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Icommon -Ichild -I$(BUILD)/gen \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  $(PY_CFLAGS) -o $@ $(FUZZ_SRC) -lev -ljansson -lhttp_parser $(PY_LIBS) -lm -pthread
 

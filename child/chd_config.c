@@ -110,8 +110,8 @@ int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errle
     if (rc == 0) rc = get_number(msg, "keepalive", 0, 1e7, &cfg->keepalive, err, errlen);
     if (rc == 0) rc = get_number(msg, "body_timeout", 0.001, 1e7, &cfg->body_timeout, err, errlen);
     if (rc == 0) rc = get_iplist(msg, "forwarded_allow_ips", &cfg->trusted_proxies, err, errlen);
-    if (rc == 0 && cfg->threads < 1) {
-        snprintf(err, errlen, "config: threads must be at least 1");
+    if (rc == 0 && cfg->threads < 0) {
+        snprintf(err, errlen, "config: threads must be 0 (green) or more");
         rc = -EINVAL;
     }
     return rc;

@@ -1,5 +1,6 @@
 /* chd_input: see chd_input.h. */
 #include "chd_input.h"
+#include "chd_gil.h"
 
 #include <errno.h>
 #include <string.h>
@@ -22,9 +23,9 @@ static int fill(input_t *self)
         if (conn->req.phase != CHD_REQ_BODY)
             return 0;
         int rc;
-        Py_BEGIN_ALLOW_THREADS
+        CHD_IO_BEGIN
         rc = chd_conn_read_body(conn);
-        Py_END_ALLOW_THREADS
+        CHD_IO_END;
         if (rc < 0) {
             conn->close_after = true;
             if (rc == -ECONNRESET)

@@ -3,6 +3,7 @@
 
 #include "chd_environ.h"
 #include "chd_filewrapper.h"
+#include "chd_gil.h"
 #include "chd_input.h"
 #include "chd_python.h"
 #include "chd_response.h"
@@ -16,6 +17,7 @@
 #define DISCARD_BODY_LIMIT (1024 * 1024) /* unread body drained to keep the connection */
 
 static PyObject *the_app;
+bool chd_gil_release_for_io = true;
 
 /* start_response, and the state of the response it starts. */
 typedef struct {
@@ -35,9 +37,9 @@ static int send_iov(responder_t *r, struct iovec *iov, int n)
 {
     int rc;
     chd_conn_t *conn = r->conn;
-    Py_BEGIN_ALLOW_THREADS
+    CHD_IO_BEGIN
     rc = chd_conn_send(conn, iov, n);
-    Py_END_ALLOW_THREADS
+    CHD_IO_END;
     if (rc < 0) {
         r->send_failed = true;
         conn->close_after = true;
@@ -328,9 +330,9 @@ static int try_sendfile(responder_t *r, PyObject *result)
         return 1;
     if (!r->resp.no_body && length > 0) {
         int rc;
-        Py_BEGIN_ALLOW_THREADS
+        CHD_IO_BEGIN
         rc = chd_conn_sendfile(r->conn, fd, &offset, (size_t)length);
-        Py_END_ALLOW_THREADS
+        CHD_IO_END;
         if (rc < 0) {
             r->send_failed = true;
             r->conn->close_after = true;
@@ -429,9 +431,9 @@ static void settle_body(chd_conn_t *conn)
         return;
     }
     int rc;
-    Py_BEGIN_ALLOW_THREADS
+    CHD_IO_BEGIN
     rc = chd_conn_discard_body(conn, DISCARD_BODY_LIMIT);
-    Py_END_ALLOW_THREADS
+    CHD_IO_END;
     if (rc < 0)
         conn->close_after = true;
 }
@@ -457,6 +459,12 @@ void chd_wsgi_handle(chd_conn_t *conn, void *ctx)
 {
     (void)ctx;
     PyEval_RestoreThread(worker_tstate);
+    chd_wsgi_serve(conn);
+    PyEval_SaveThread();
+}
+
+void chd_wsgi_serve(chd_conn_t *conn)
+{
     PyObject *input = chd_input_new(conn);
     responder_t *r = input ? responder_new(conn) : NULL;
     if (r) {
@@ -472,7 +480,6 @@ void chd_wsgi_handle(chd_conn_t *conn, void *ctx)
         Py_DECREF(input);
     }
     settle_body(conn);
-    PyEval_SaveThread();
 }
 
 int chd_wsgi_init(PyObject *app, const chd_config_t *cfg)
@@ -481,5 +488,6 @@ int chd_wsgi_init(PyObject *app, const chd_config_t *cfg)
         chd_environ_init(cfg) < 0)
         return -1;
     the_app = Py_NewRef(app);
+    chd_gil_release_for_io = cfg->threads > 0;
     return 0;
 }

@@ -6,8 +6,8 @@
  * close() on the returned iterable, answers 500 (and logs the traceback)
  * when the app fails before the head is out, closes the connection when it
  * fails after, and leaves the connection ready for the next request (the
- * unread body discarded) or marked to close. The GIL is released around
- * every socket wait. */
+ * unread body discarded) or marked to close. Socket waits follow
+ * chd_gil.h. */
 #ifndef CHD_WSGI_H
 #define CHD_WSGI_H
 
@@ -24,6 +24,9 @@ int chd_wsgi_init(PyObject *app, const chd_config_t *cfg);
 
 /* Worker thread, GIL not held: serves the current request of conn. */
 void chd_wsgi_handle(chd_conn_t *conn, void *ctx);
+
+/* The same with the GIL held (green mode calls it from a greenlet). */
+void chd_wsgi_serve(chd_conn_t *conn);
 
 /* Worker thread start/stop: create and destroy its Python thread state. */
 void chd_wsgi_thread_start(void *ctx);

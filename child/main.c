@@ -2,9 +2,11 @@
  *
  * Reads its configuration (and the listening sockets) from the control
  * channel, starts Python, imports the app, says "ready", and serves until
- * drained. If the app cannot be imported it says "fatal" with the
- * traceback and exits with code 3. */
+ * drained, in threaded mode (libev I/O thread + worker pool) or green mode
+ * (gevent, --threads 0). If the app cannot be imported it says "fatal" with
+ * the traceback and exits with code 3. */
 #include "chd_config.h"
+#include "chd_green.h"
 #include "chd_python.h"
 #include "chd_server.h"
 #include "chd_wsgi.h"
@@ -32,6 +34,13 @@ static void send_fatal(int control_fd, const char *text)
         cmn_ctlmsg_send(control_fd, msg, NULL, 0);
     }
     json_decref(msg);
+}
+
+static void send_ready(int control_fd)
+{
+    json_t *ready = json_pack("{s:s, s:i}", "type", CMN_MSG_READY, "pid", (int)getpid());
+    cmn_ctlmsg_send(control_fd, ready, NULL, 0);
+    json_decref(ready);
 }
 
 /* Receives the config message; returns the listening fd or -1. */
@@ -71,6 +80,11 @@ static PyObject *start_python(const chd_config_t *cfg, int control_fd)
         return NULL;
     }
     char *text = NULL;
+    if (cfg->threads == 0 && chd_green_prepare(&text) < 0) {
+        send_fatal(control_fd, text);
+        free(text);
+        return NULL;
+    }
     PyObject *app = chd_python_load_app(cfg, &text);
     if (app && chd_wsgi_init(app, cfg) < 0) {
         Py_CLEAR(app);
@@ -81,6 +95,32 @@ static PyObject *start_python(const chd_config_t *cfg, int control_fd)
         free(text);
     }
     return app;
+}
+
+/* Green mode: say ready, then serve on the gevent hub with the GIL held. */
+static int run_green(const chd_config_t *cfg, int listen_fd, int control_fd)
+{
+    send_ready(control_fd);
+    return chd_green_run(cfg, listen_fd, control_fd) == 0 ? 0 : 1;
+}
+
+/* Threaded mode: the I/O thread (this one) lets go of the GIL for good;
+ * the worker pool takes it per request. */
+static int run_threaded(chd_config_t *cfg, int listen_fd, int control_fd)
+{
+    PyThreadState *main_tstate = PyEval_SaveThread();
+    chd_server_t server;
+    chd_handler_t handler = {.handle = chd_wsgi_handle, .thread_start = chd_wsgi_thread_start,
+                             .thread_stop = chd_wsgi_thread_stop};
+    int rc = chd_server_init(&server, cfg, listen_fd, control_fd, &handler);
+    if (rc == 0) {
+        send_ready(control_fd);
+        chd_server_run(&server);
+    } else {
+        send_fatal(control_fd, "cannot start the worker threads");
+    }
+    PyEval_RestoreThread(main_tstate);
+    return rc == 0 ? 0 : EXIT_APP_FAILED;
 }
 
 static int parse_args(int argc, char **argv)
@@ -109,25 +149,11 @@ int main(int argc, char **argv)
         chd_config_free(&cfg);
         return EXIT_APP_FAILED;
     }
-    PyThreadState *main_tstate = PyEval_SaveThread(); /* the I/O thread never holds the GIL */
-
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL) | O_NONBLOCK);
-    chd_server_t server;
-    chd_handler_t handler = {.handle = chd_wsgi_handle, .thread_start = chd_wsgi_thread_start,
-                             .thread_stop = chd_wsgi_thread_stop};
-    if (chd_server_init(&server, &cfg, listen_fd, control_fd, &handler) < 0) {
-        send_fatal(control_fd, "cannot start the worker threads");
-        chd_config_free(&cfg);
-        return EXIT_APP_FAILED;
-    }
-    json_t *ready = json_pack("{s:s, s:i}", "type", CMN_MSG_READY, "pid", (int)getpid());
-    cmn_ctlmsg_send(control_fd, ready, NULL, 0);
-    json_decref(ready);
-    chd_server_run(&server);
-
-    PyEval_RestoreThread(main_tstate);
+    int rc = cfg.threads == 0 ? run_green(&cfg, listen_fd, control_fd)
+                              : run_threaded(&cfg, listen_fd, control_fd);
     Py_DECREF(app);
     chd_python_finalize();
     chd_config_free(&cfg);
-    return 0;
+    return rc;
 }

@@ -46,7 +46,8 @@ static const option_doc_t options[] = {
     {{"processes", required_argument, NULL, 's'}, "N",
      "number of child processes (default: one per CPU core)"},
     {{"threads", required_argument, NULL, 't'}, "N",
-     "Python threads per process that run the app (default 4)"},
+     "Python threads per process that run the app (default 4); 0: green mode, "
+     "a greenlet per request on gevent"},
     {{"graceful-timeout", required_argument, NULL, OPT_GRACEFUL_TIMEOUT}, "SECONDS",
      "on SIGTERM, how long in-flight requests may take to finish (default 30)"},
     {{"chdir", required_argument, NULL, OPT_CHDIR}, "DIR",
@@ -212,13 +213,8 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
         return 0;
     case 't':
         if (parse_int(arg, 0, 1024, &cfg->threads) < 0) {
-            snprintf(err, errlen, "%s: '%s' is not a number of threads (1-1024)", option_name(c),
+            snprintf(err, errlen, "%s: '%s' is not a number of threads (0-1024)", option_name(c),
                      arg);
-            return -EINVAL;
-        }
-        if (cfg->threads == 0) {
-            snprintf(err, errlen, "%s: 0 (green threads) is not supported yet; use 1 or more",
-                     option_name(c));
             return -EINVAL;
         }
         return 0;

@@ -7,7 +7,19 @@
 #include "ctl_supervisor.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
+
+/* A server holds thousands of connections: lift the soft limit on open
+ * descriptors to the hard one (the children inherit it). */
+static void raise_descriptor_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -26,6 +38,7 @@ int main(int argc, char **argv)
     if (cmn_log_parse_level(cfg.log_level, &level) == 0)
         cmn_log_set_level(level);
     signal(SIGPIPE, SIG_IGN);
+    raise_descriptor_limit();
 
     int port = 0;
     int fd = ctl_listen_tcp(cfg.host, cfg.port, &port, err, sizeof err);

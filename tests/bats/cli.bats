@@ -89,8 +89,8 @@ assert_bad_option() {
   [[ "$stderr" == *--port* ]]
 }
 
-@test "--threads 0 is rejected with a clear error, exit 2" {
-  assert_bad_option --threads --threads 0 tests.apps.hello:app
+@test "--threads over the maximum is rejected with a clear error, exit 2" {
+  assert_bad_option --threads --threads 1025 tests.apps.hello:app
 }
 
 @test "--threads with a negative or non-numeric value: exit 2" {

@@ -153,8 +153,11 @@ TEST(bad_values_name_the_option)
     EXPECT_USAGE(rc, err, "--port");
     rc = PARSE(&cfg, err, "--port", "99999999999999999999", "app");
     EXPECT_USAGE(rc, err, "--port");
-    rc = PARSE(&cfg, err, "--threads", "0", "app");
+    rc = PARSE(&cfg, err, "--threads", "1025", "app");
     EXPECT_USAGE(rc, err, "--threads");
+    rc = PARSE(&cfg, err, "--threads", "0", "app"); /* green mode */
+    CHECK_EQ_INT(rc, CTL_OPTIONS_RUN);
+    CHECK_EQ_INT(cfg.threads, 0);
     rc = PARSE(&cfg, err, "-t", "many", "app");
     EXPECT_USAGE(rc, err, "--threads");
     rc = PARSE(&cfg, err, "--processes", "0", "app");

@@ -1,0 +1,293 @@
+/* chd_green: see chd_green.h. */
+#include "chd_green.h"
+
+#include "chd_conn.h"
+#include "chd_python.h"
+#include "chd_server.h"
+#include "chd_wsgi.h"
+#include "cmn_ctlmsg.h"
+#include "cmn_log.h"
+#include "green_py.h" /* generated: the text of python/spawning/green.py */
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+static chd_server_t server; /* no loop, no pool: only what connections need */
+static PyObject *wait_read_fn, *wait_write_fn;
+
+/* The server's wait function in green mode: yield to the hub until the
+ * socket is ready. GIL held. */
+static int green_wait(chd_conn_t *conn, short events, int timeout_ms)
+{
+    PyObject *fn = (events & POLLOUT) ? wait_write_fn : wait_read_fn;
+    PyObject *rv = PyObject_CallFunction(fn, "id", conn->fd, timeout_ms / 1000.0);
+    if (rv) {
+        Py_DECREF(rv);
+        return 0;
+    }
+    int rc = PyErr_ExceptionMatches(PyExc_TimeoutError) ? -ETIMEDOUT : -ECONNABORTED;
+    PyErr_Clear(); /* a kill (GreenletExit) while waiting ends this request too */
+    return rc;
+}
+
+typedef struct {
+    PyObject_HEAD
+    chd_conn_t *conn; /* NULL once closed */
+} green_conn_t;
+
+static PyObject *closed_error(void)
+{
+    PyErr_SetString(PyExc_ValueError, "connection is closed");
+    return NULL;
+}
+
+static PyObject *gc_fileno(green_conn_t *self, PyObject *unused)
+{
+    (void)unused;
+    return self->conn ? PyLong_FromLong(self->conn->fd) : closed_error();
+}
+
+/* feed() -> 1 a request is ready, 0 need more bytes, -1 close (a malformed
+ * request has been answered, or the client went away). */
+static PyObject *gc_feed(green_conn_t *self, PyObject *unused)
+{
+    (void)unused;
+    chd_conn_t *conn = self->conn;
+    if (!conn)
+        return closed_error();
+    chd_parse_result_t rc = chd_conn_parse(conn);
+    if (rc == CHD_PARSE_MORE) {
+        int n = chd_conn_read_some(conn);
+        if (n == -EAGAIN)
+            return PyLong_FromLong(0);
+        if (n <= 0)
+            return PyLong_FromLong(-1);
+        rc = chd_conn_parse(conn);
+    }
+    if (rc == CHD_PARSE_BAD) {
+        chd_conn_reject(conn);
+        return PyLong_FromLong(-1);
+    }
+    return PyLong_FromLong(rc == CHD_PARSE_READY ? 1 : 0);
+}
+
+/* serve() -> True when the connection stays open for another request. */
+static PyObject *gc_serve(green_conn_t *self, PyObject *unused)
+{
+    (void)unused;
+    if (!self->conn)
+        return closed_error();
+    chd_conn_begin_request(self->conn);
+    chd_wsgi_serve(self->conn);
+    return PyBool_FromLong(chd_conn_end_request(self->conn));
+}
+
+/* timeout(): the wait for a request ran out; 408 unless it was idle. */
+static PyObject *gc_timeout(green_conn_t *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->conn && !chd_conn_is_idle(self->conn)) {
+        self->conn->req.phase = CHD_REQ_ERROR;
+        self->conn->req.error_status = 408;
+        self->conn->req.error_reason = "request not received in time";
+        chd_conn_reject(self->conn);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *gc_close(green_conn_t *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->conn) {
+        chd_conn_destroy(self->conn);
+        self->conn = NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *gc_idle(green_conn_t *self, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(self->conn && chd_conn_is_idle(self->conn));
+}
+
+static void gc_dealloc(green_conn_t *self)
+{
+    if (self->conn)
+        chd_conn_destroy(self->conn);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef gc_methods[] = {
+    {"fileno", (PyCFunction)gc_fileno, METH_NOARGS, NULL},
+    {"feed", (PyCFunction)gc_feed, METH_NOARGS, NULL},
+    {"serve", (PyCFunction)gc_serve, METH_NOARGS, NULL},
+    {"timeout", (PyCFunction)gc_timeout, METH_NOARGS, NULL},
+    {"close", (PyCFunction)gc_close, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef gc_getset[] = {
+    {"idle", (getter)gc_idle, NULL, "between requests, nothing of the next received", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject green_conn_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_spawning_green.Connection",
+    .tp_basicsize = sizeof(green_conn_t),
+    .tp_dealloc = (destructor)gc_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_methods = gc_methods,
+    .tp_getset = gc_getset,
+};
+
+/* accept(listen_fd) -> Connection, or None when no client is waiting.
+ * Raises OSError when out of descriptors. */
+static PyObject *mod_accept(PyObject *mod, PyObject *arg)
+{
+    (void)mod;
+    int listen_fd = PyLong_AsLong(arg);
+    if (listen_fd < 0 && PyErr_Occurred())
+        return NULL;
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    int fd = accept4(listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            return PyErr_SetFromErrno(PyExc_OSError);
+        Py_RETURN_NONE; /* EAGAIN, or a client that already left */
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    green_conn_t *self = PyObject_New(green_conn_t, &green_conn_type);
+    if (!self) {
+        close(fd);
+        return NULL;
+    }
+    self->conn = chd_conn_new(&server, fd, (struct sockaddr *)&peer);
+    if (!self->conn) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+/* control_message(fd) -> "stop", "eof", or None (nothing, or another type). */
+static PyObject *mod_control_message(PyObject *mod, PyObject *arg)
+{
+    (void)mod;
+    int fd = PyLong_AsLong(arg);
+    int err;
+    json_t *msg = cmn_ctlmsg_recv(fd, NULL, NULL, &err);
+    if (msg) {
+        bool stop = strcmp(cmn_ctlmsg_type(msg), CMN_MSG_STOP) == 0;
+        json_decref(msg);
+        if (stop)
+            return PyUnicode_FromString("stop");
+        Py_RETURN_NONE;
+    }
+    if (err == -EAGAIN || err == -EBADMSG)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString("eof");
+}
+
+static PyObject *mod_set_draining(PyObject *mod, PyObject *unused)
+{
+    (void)mod;
+    (void)unused;
+    if (!atomic_exchange(&server.draining, true))
+        cmn_info("draining: %d connection(s) open", server.nconns);
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_close_listener(PyObject *mod, PyObject *unused)
+{
+    (void)mod;
+    (void)unused;
+    if (server.listen_fd >= 0) {
+        close(server.listen_fd);
+        server.listen_fd = -1;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef mod_methods[] = {
+    {"accept", mod_accept, METH_O, NULL},
+    {"control_message", mod_control_message, METH_O, NULL},
+    {"set_draining", mod_set_draining, METH_NOARGS, NULL},
+    {"close_listener", mod_close_listener, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef mod_def = {
+    PyModuleDef_HEAD_INIT, "_spawning_green", "C side of Spawning's green mode", -1, mod_methods,
+    NULL, NULL, NULL, NULL,
+};
+
+int chd_green_prepare(char **error_text)
+{
+    PyObject *monkey = PyImport_ImportModule("gevent.monkey");
+    PyObject *rv = monkey ? PyObject_CallMethod(monkey, "patch_all", NULL) : NULL;
+    Py_XDECREF(rv);
+    Py_XDECREF(monkey);
+    if (rv)
+        return 0;
+    char *why = chd_python_format_exception();
+    size_t len = strlen(why) + 128;
+    *error_text = malloc(len);
+    if (*error_text)
+        snprintf(*error_text, len,
+                 "green mode (--threads 0) needs gevent (Debian: python3-gevent):\n%s", why);
+    free(why);
+    return -1;
+}
+
+/* Registers _spawning_green and imports gevent's waiters. */
+static int setup_native(void)
+{
+    if (PyType_Ready(&green_conn_type) < 0)
+        return -1;
+    PyObject *mod = PyModule_Create(&mod_def);
+    PyObject *modules = PySys_GetObject("modules"); /* borrowed */
+    int rc = mod && modules ? PyDict_SetItemString(modules, "_spawning_green", mod) : -1;
+    Py_XDECREF(mod);
+    PyObject *gsock = rc == 0 ? PyImport_ImportModule("gevent.socket") : NULL;
+    wait_read_fn = gsock ? PyObject_GetAttrString(gsock, "wait_read") : NULL;
+    wait_write_fn = gsock ? PyObject_GetAttrString(gsock, "wait_write") : NULL;
+    Py_XDECREF(gsock);
+    return wait_read_fn && wait_write_fn ? 0 : -1;
+}
+
+/* Compiles the built-in green.py into a module. New reference or NULL. */
+static PyObject *load_loop_module(void)
+{
+    PyObject *code = Py_CompileString(chd_green_py_source, "spawning/green.py", Py_file_input);
+    PyObject *mod = code ? PyImport_ExecCodeModule("spawning_green_loop", code) : NULL;
+    Py_XDECREF(code);
+    return mod;
+}
+
+int chd_green_run(const chd_config_t *cfg, int listen_fd, int control_fd)
+{
+    server.cfg = cfg;
+    server.listen_fd = listen_fd;
+    server.control_fd = control_fd;
+    server.wait = green_wait;
+    atomic_init(&server.draining, false);
+    PyObject *loop = setup_native() == 0 ? load_loop_module() : NULL;
+    PyObject *rv = loop ? PyObject_CallMethod(loop, "serve", "iidd", listen_fd, control_fd,
+                                              cfg->header_timeout, cfg->keepalive)
+                        : NULL;
+    Py_XDECREF(loop);
+    if (!rv) {
+        chd_python_log_exception("the green server loop failed");
+        return -1;
+    }
+    Py_DECREF(rv);
+    return 0;
+}

@@ -1,0 +1,26 @@
+/* chd_green: green mode (--threads=0), on gevent.
+ *
+ * chd_green_prepare() monkeypatches the interpreter before the app is
+ * imported (so the app's sockets, sleeps and locks cooperate), then
+ * chd_green_run() runs the server loop of python/spawning/green.py (built
+ * into the binary) on the gevent hub: a greenlet per connection, parsing
+ * and the WSGI work done by the same C code as threaded mode, through the
+ * `_spawning_green` module defined here. Socket waits inside a request
+ * yield to the hub (chd_gil.h). Everything runs in one OS thread with the
+ * GIL held. */
+#ifndef CHD_GREEN_H
+#define CHD_GREEN_H
+
+#include "chd_config.h"
+
+#include <stddef.h>
+
+/* Imports gevent and monkeypatches. GIL. Returns 0, or -1 with a
+ * malloc'd explanation in *error_text (e.g. gevent is not installed). */
+int chd_green_prepare(char **error_text);
+
+/* Serves until drained. GIL held; the app is loaded and chd_wsgi_init done.
+ * Returns 0, or -1 after logging the Python error. */
+int chd_green_run(const chd_config_t *cfg, int listen_fd, int control_fd);
+
+#endif

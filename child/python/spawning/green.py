@@ -1,0 +1,101 @@
+"""Green mode (--threads=0): the child's server loop on the gevent hub.
+
+Embedded in spawning_child at build time and run after gevent has
+monkeypatched the interpreter and the app is imported. One greenlet accepts,
+one greenlet per connection reads and parses requests (in C, through the
+`_spawning_green` module) and runs the app; a blocked socket inside a
+request yields to the hub, so thousands of long-poll requests wait at once
+in one OS thread. A greenlet per connection listens on the control channel;
+SIGTERM or the controller's "stop" drains: stop accepting, close idle
+connections, let running requests finish.
+"""
+import os
+import signal
+import socket
+import time
+
+import gevent
+from gevent.pool import Group
+from gevent.socket import wait_read
+
+import _spawning_green as native
+
+
+def serve(listen_fd, control_fd, header_timeout, keepalive):
+    connections = Group()
+    idle = set()  # greenlets waiting for a next request, killed on drain
+    draining = []
+
+    def drain():
+        if draining:
+            return
+        draining.append(True)
+        native.set_draining()
+        acceptor.kill(block=False)
+        for g in list(idle):
+            g.kill(block=False)
+
+    def wait_for_request(conn, me):
+        """Returns True when a request is ready, False to close."""
+        deadline = None
+        while True:
+            state = conn.feed()
+            if state != 0:
+                return state > 0
+            if conn.idle:
+                idle.add(me)
+                timeout = keepalive
+            else:
+                idle.discard(me)
+                if deadline is None:
+                    deadline = time.monotonic() + header_timeout
+                timeout = deadline - time.monotonic()
+            try:
+                if timeout <= 0:
+                    raise socket.timeout()
+                wait_read(conn.fileno(), timeout=timeout)
+            except socket.timeout:
+                conn.timeout()  # 408 unless the connection was idle
+                return False
+
+    def handle(conn):
+        me = gevent.getcurrent()
+        try:
+            while not (draining and conn.idle):
+                ready = wait_for_request(conn, me)
+                idle.discard(me)
+                if not ready or not conn.serve():
+                    return
+        finally:
+            idle.discard(me)
+            conn.close()
+
+    def accept_loop():
+        while True:
+            wait_read(listen_fd)
+            while True:
+                try:
+                    conn = native.accept(listen_fd)
+                except OSError:  # out of descriptors: let connections finish
+                    gevent.sleep(0.1)
+                    break
+                if conn is None:
+                    break
+                connections.spawn(handle, conn)
+
+    def control_loop():
+        while True:
+            wait_read(control_fd)
+            if native.control_message(control_fd) in ("stop", "eof"):
+                drain()
+                return
+
+    gevent.signal_handler(signal.SIGTERM, drain)
+    gevent.signal_handler(signal.SIGINT, os._exit, 0)
+    gevent.signal_handler(signal.SIGQUIT, os._exit, 0)
+    acceptor = gevent.spawn(accept_loop)
+    control = gevent.spawn(control_loop)
+    acceptor.join()
+    native.close_listener()
+    connections.join()
+    control.kill()
