@@ -139,3 +139,14 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Benchmark: Spawning against gunicorn (sync, gthread, gevent), uWSGI and nginx
+# on the same app, alternating servers per round; a table, build/bench/results.json
+# and a chart (tests/bench/bench.py; installs its own packages). About 12 minutes;
+# `make bench BENCH_ARGS=--quick` is a smoke run of under 2 minutes.
+.PHONY: bench
+BENCH_ARGS ?=
+bench: deps
+	@sh tests/bench/install-deps.sh
+	$(MAKE) all
+	BUILD=$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)

@@ -110,6 +110,14 @@ int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errle
     if (rc == 0) rc = get_number(msg, "keepalive", 0, 1e7, &cfg->keepalive, err, errlen);
     if (rc == 0) rc = get_number(msg, "body_timeout", 0.001, 1e7, &cfg->body_timeout, err, errlen);
     if (rc == 0) rc = get_iplist(msg, "forwarded_allow_ips", &cfg->trusted_proxies, err, errlen);
+    if (rc == 0) {
+        double max_requests;
+        rc = get_number(msg, "max_requests", 0, 9e18, &max_requests, err, errlen);
+        cfg->max_requests = (long long)max_requests;
+    }
+    if (rc == 0) cfg->report_files = json_is_true(json_object_get(msg, "report_files"));
+    if (rc == 0) rc = get_string(msg, "stdout", true, &cfg->stdout_path, err, errlen);
+    if (rc == 0) rc = get_string(msg, "stderr", true, &cfg->stderr_path, err, errlen);
     if (rc == 0 && cfg->threads < 0) {
         snprintf(err, errlen, "config: threads must be 0 (green) or more");
         rc = -EINVAL;
@@ -123,6 +131,8 @@ void chd_config_free(chd_config_t *cfg)
     free(cfg->chdir);
     free(cfg->server_name);
     free(cfg->log_level);
+    free(cfg->stdout_path);
+    free(cfg->stderr_path);
     for (int i = 0; i < cfg->nmiddleware; i++)
         free(cfg->middleware[i]);
     for (int i = 0; i < cfg->npythonpath; i++)

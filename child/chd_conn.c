@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <time.h>
 #include <unistd.h>
 
 static void describe_peer(chd_conn_t *conn, const struct sockaddr *peer)
@@ -106,9 +107,20 @@ void chd_conn_reject(chd_conn_t *conn)
     shutdown(conn->fd, SHUT_WR);
 }
 
+double chd_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void chd_conn_begin_request(chd_conn_t *conn)
 {
     conn->state = CHD_CONN_IN_APP;
+    conn->request_started = chd_monotonic();
+    snprintf(conn->request_line, sizeof conn->request_line, "%s %.*s",
+             chd_request_method(&conn->req),
+             (int)(conn->req.url_len < 100 ? conn->req.url_len : 100), chd_request_url(&conn->req));
     conn->close_after = false;
     conn->continue_sent = false;
 }
@@ -116,7 +128,10 @@ void chd_conn_begin_request(chd_conn_t *conn)
 bool chd_conn_end_request(chd_conn_t *conn)
 {
     conn->state = CHD_CONN_WAITING;
-    if (conn->close_after || chd_server_closing(conn->server))
+    /* The response said whether the connection stays open; when it said so,
+     * the client may already be sending its next request, so even a
+     * draining child keeps its word (that request gets "Connection: close"). */
+    if (conn->close_after)
         return false;
     chd_request_reset(&conn->req);
     cmn_buf_shrink(&conn->rbuf, 64 * 1024);

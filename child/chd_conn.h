@@ -55,6 +55,8 @@ typedef struct chd_conn {
     char peer_addr[INET6_ADDRSTRLEN];
     int peer_port;
     bool via_trusted_proxy; /* the peer is in --forwarded-allow-ips */
+    double request_started;   /* monotonic seconds, while IN_APP */
+    char request_line[128];   /* "GET /path" of the running request, for the logs */
     struct chd_conn *prev, *next; /* the server's list of connections */
 } chd_conn_t;
 
@@ -80,7 +82,12 @@ chd_parse_result_t chd_conn_parse(chd_conn_t *conn);
  * conn->req), then shuts the write side. The caller destroys the conn. */
 void chd_conn_reject(chd_conn_t *conn);
 
-/* Brackets one request: begin before running it; end after the response,
+/* Seconds on the monotonic clock. */
+double chd_monotonic(void);
+
+/* Brackets one request: begin before running it (on the thread that owns
+ * the connection then: the I/O thread in threaded mode); end after the
+ * response,
  * returning true when the connection stays open for the next request
  * (the request state is then reset; pipelined bytes stay in rbuf). */
 void chd_conn_begin_request(chd_conn_t *conn);

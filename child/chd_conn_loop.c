@@ -92,15 +92,14 @@ void chd_conn_loop_request_done(chd_conn_t *conn)
         return;
     }
     ev_io_start(conn->server->loop, &conn->io);
-    set_timer(conn, conn->server->cfg->keepalive);
+    set_timer(conn, atomic_load(&conn->server->draining) ? CHD_DRAIN_GRACE
+                                                         : conn->server->cfg->keepalive);
     if (cmn_buf_unread(&conn->rbuf) > 0)
         process_input(conn); /* a pipelined request is already here */
 }
 
-bool chd_conn_loop_close_if_idle(chd_conn_t *conn)
+void chd_conn_loop_drain(chd_conn_t *conn)
 {
-    if (!chd_conn_is_idle(conn))
-        return false;
-    close_conn(conn);
-    return true;
+    if (chd_conn_is_idle(conn))
+        set_timer(conn, CHD_DRAIN_GRACE);
 }

@@ -21,7 +21,9 @@ void chd_conn_loop_open(struct chd_server *server, int fd, const struct sockaddr
 /* The pool finished the connection's request: next request, or close. */
 void chd_conn_loop_request_done(chd_conn_t *conn);
 
-/* Closes the connection if it is idle (draining). Returns true if closed. */
-bool chd_conn_loop_close_if_idle(chd_conn_t *conn);
+/* The child drains: an idle connection may still bring one request within
+ * CHD_DRAIN_GRACE (answered with "Connection: close"), then it is closed.
+ * Closing at once would race with a request the client is sending. */
+void chd_conn_loop_drain(chd_conn_t *conn);
 
 #endif

@@ -2,6 +2,7 @@
 #include "chd_green.h"
 
 #include "chd_conn.h"
+#include "chd_control.h"
 #include "chd_python.h"
 #include "chd_server.h"
 #include "chd_wsgi.h"
@@ -83,6 +84,7 @@ static PyObject *gc_serve(green_conn_t *self, PyObject *unused)
         return closed_error();
     chd_conn_begin_request(self->conn);
     chd_wsgi_serve(self->conn);
+    chd_control_request_done(&server);
     return PyBool_FromLong(chd_conn_end_request(self->conn));
 }
 
@@ -177,23 +179,20 @@ static PyObject *mod_accept(PyObject *mod, PyObject *arg)
     return (PyObject *)self;
 }
 
-/* control_message(fd) -> "stop", "eof", or None (nothing, or another type). */
-static PyObject *mod_control_message(PyObject *mod, PyObject *arg)
+/* control_message() -> "stop", "eof", or None; heartbeats and log
+ * reopening are handled on the way (chd_control.c). */
+static PyObject *mod_control_message(PyObject *mod, PyObject *unused)
 {
     (void)mod;
-    int fd = PyLong_AsLong(arg);
-    int err;
-    json_t *msg = cmn_ctlmsg_recv(fd, NULL, NULL, &err);
-    if (msg) {
-        bool stop = strcmp(cmn_ctlmsg_type(msg), CMN_MSG_STOP) == 0;
-        json_decref(msg);
-        if (stop)
-            return PyUnicode_FromString("stop");
+    (void)unused;
+    switch (chd_control_read(&server)) {
+    case CHD_CONTROL_STOP:
+        return PyUnicode_FromString("stop");
+    case CHD_CONTROL_GONE:
+        return PyUnicode_FromString("eof");
+    default:
         Py_RETURN_NONE;
     }
-    if (err == -EAGAIN || err == -EBADMSG)
-        Py_RETURN_NONE;
-    return PyUnicode_FromString("eof");
 }
 
 static PyObject *mod_set_draining(PyObject *mod, PyObject *unused)
@@ -218,7 +217,7 @@ static PyObject *mod_close_listener(PyObject *mod, PyObject *unused)
 
 static PyMethodDef mod_methods[] = {
     {"accept", mod_accept, METH_O, NULL},
-    {"control_message", mod_control_message, METH_O, NULL},
+    {"control_message", mod_control_message, METH_NOARGS, NULL},
     {"set_draining", mod_set_draining, METH_NOARGS, NULL},
     {"close_listener", mod_close_listener, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},

@@ -159,6 +159,28 @@ PyObject *chd_python_load_app(const chd_config_t *cfg, char **error_text)
     return app;
 }
 
+PyObject *chd_python_module_files(void)
+{
+    static const char code[] =
+        "def _spawning_module_files():\n"
+        "    import os, sys\n"
+        "    files = set()\n"
+        "    for m in list(sys.modules.values()):\n"
+        "        f = getattr(m, '__file__', None)\n"
+        "        if isinstance(f, str) and f.endswith(('.py', '.pyc')):\n"
+        "            if f.endswith('.pyc'):\n"
+        "                f = f[:-1]\n"
+        "            files.add(os.path.abspath(f))\n"
+        "    return sorted(files)\n";
+    PyObject *globals = PyDict_New();
+    PyObject *rv = globals ? PyRun_String(code, Py_file_input, globals, globals) : NULL;
+    PyObject *fn = rv ? PyDict_GetItemString(globals, "_spawning_module_files") : NULL;
+    PyObject *files = fn ? PyObject_CallNoArgs(fn) : NULL;
+    Py_XDECREF(rv);
+    Py_XDECREF(globals);
+    return files;
+}
+
 void chd_python_finalize(void)
 {
     if (Py_FinalizeEx() < 0)

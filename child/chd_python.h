@@ -29,6 +29,10 @@ char *chd_python_format_exception(void);
 /* Logs the current exception with its traceback under `title`, and clears it. */
 void chd_python_log_exception(const char *title);
 
+/* The source files of every imported module (absolute paths, .py for
+ * compiled ones), as a new list of str; NULL with an error set on failure. */
+PyObject *chd_python_module_files(void);
+
 /* Shuts the interpreter down; the calling thread must hold the GIL. */
 void chd_python_finalize(void);
 

@@ -2,6 +2,7 @@
 #include "chd_server.h"
 
 #include "chd_conn_loop.h"
+#include "chd_control.h"
 
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
@@ -93,12 +94,8 @@ void chd_server_drain(chd_server_t *s)
         close(s->listen_fd);
         s->listen_fd = -1;
     }
-    chd_conn_t *conn = s->conns;
-    while (conn) {
-        chd_conn_t *next = conn->next;
-        chd_conn_loop_close_if_idle(conn);
-        conn = next;
-    }
+    for (chd_conn_t *conn = s->conns; conn; conn = conn->next)
+        chd_conn_loop_drain(conn);
     maybe_finish_drain(s);
 }
 
@@ -106,19 +103,17 @@ static void on_control(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
     chd_server_t *s = w->data;
-    int err;
-    json_t *msg = cmn_ctlmsg_recv(s->control_fd, NULL, NULL, &err);
-    if (msg) {
-        if (strcmp(cmn_ctlmsg_type(msg), CMN_MSG_STOP) == 0)
-            chd_server_drain(s);
-        json_decref(msg);
-        return;
+    switch (chd_control_read(s)) {
+    case CHD_CONTROL_GONE: /* the controller is gone: finish what is in flight, leave */
+        ev_io_stop(loop, w);
+        chd_server_drain(s);
+        break;
+    case CHD_CONTROL_STOP:
+        chd_server_drain(s);
+        break;
+    default:
+        break;
     }
-    if (err == -EAGAIN || err == -EBADMSG)
-        return;
-    /* The controller is gone: finish what is in flight and leave. */
-    ev_io_stop(loop, w);
-    chd_server_drain(s);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -141,6 +136,7 @@ static void on_job_run(chd_job_t *job, void *ctx)
 static void on_job_done(chd_job_t *job, void *ctx)
 {
     chd_server_t *s = ctx;
+    chd_control_request_done(s);
     chd_conn_loop_request_done((chd_conn_t *)job);
     maybe_finish_drain(s);
 }

@@ -2,8 +2,9 @@
  *
  * Accepts on the listening socket handed over by the controller, keeps the
  * list of connections, feeds complete requests to the worker pool, listens
- * on the control channel, and drains: on SIGTERM, a "stop" message or the
- * controller going away it stops accepting, closes idle connections,
+ * on the control channel (chd_control.c), and drains: on SIGTERM, a "stop"
+ * message or the controller going away it stops accepting, answers with
+ * "Connection: close", closes connections still idle after CHD_DRAIN_GRACE,
  * finishes in-flight requests and returns from chd_server_run(). SIGINT and
  * SIGQUIT end the process at once. Runs on the I/O thread, never holds the
  * GIL; requests reach Python only through `handler`. */
@@ -27,6 +28,8 @@ typedef struct {
     void *ctx;
 } chd_handler_t;
 
+#define CHD_DRAIN_GRACE 1.0 /* seconds idle connections may still send a request */
+
 typedef struct chd_server {
     struct ev_loop *loop;
     const chd_config_t *cfg;
@@ -41,6 +44,8 @@ typedef struct chd_server {
     chd_conn_t *conns;
     int nconns;
     atomic_bool draining; /* read by workers to add "Connection: close" */
+    uint64_t requests_done; /* owned by the I/O thread (the main thread in green mode) */
+    bool recycle_asked;     /* "recycle" sent after --max-requests */
     /* How a request waits for its socket: chd_conn_poll_wait, or gevent's. */
     int (*wait)(chd_conn_t *conn, short events, int timeout_ms);
 } chd_server_t;

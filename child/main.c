@@ -97,6 +97,34 @@ static PyObject *start_python(const chd_config_t *cfg, int control_fd)
     return app;
 }
 
+/* --reload=dev: tell the controller which source files to watch, in
+ * messages of at most FILES_PER_MESSAGE paths. GIL held. */
+#define FILES_PER_MESSAGE 200
+static void report_files(int control_fd)
+{
+    PyObject *files = chd_python_module_files();
+    if (!files) {
+        chd_python_log_exception("cannot list the imported modules for --reload=dev");
+        return;
+    }
+    json_t *batch = json_array();
+    Py_ssize_t n = PyList_GET_SIZE(files);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *path = PyUnicode_AsUTF8(PyList_GET_ITEM(files, i));
+        if (path)
+            json_array_append_new(batch, json_string(path));
+        PyErr_Clear();
+        if (json_array_size(batch) == FILES_PER_MESSAGE || i == n - 1) {
+            json_t *msg = json_pack("{s:s, s:O}", "type", CMN_MSG_FILES, "files", batch);
+            cmn_ctlmsg_send(control_fd, msg, NULL, 0);
+            json_decref(msg);
+            json_array_clear(batch);
+        }
+    }
+    json_decref(batch);
+    Py_DECREF(files);
+}
+
 /* Green mode: say ready, then serve on the gevent hub with the GIL held. */
 static int run_green(const chd_config_t *cfg, int listen_fd, int control_fd)
 {
@@ -149,6 +177,8 @@ int main(int argc, char **argv)
         chd_config_free(&cfg);
         return EXIT_APP_FAILED;
     }
+    if (cfg.report_files)
+        report_files(control_fd);
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL) | O_NONBLOCK);
     int rc = cfg.threads == 0 ? run_green(&cfg, listen_fd, control_fd)
                               : run_threaded(&cfg, listen_fd, control_fd);

@@ -8,9 +8,17 @@
  *
  *   controller -> child   "config"  the child's settings, listening fds attached
  *                         "stop"    stop accepting, finish in-flight requests, exit
+ *                         "ping"    heartbeat: answer "pong"
+ *                         "reopen"  reopen the log files (SIGUSR1 on the controller)
  *   child -> controller   "ready"   the app is imported and the child is accepting
  *                         "fatal"   start-up failed; "error" holds the reason
  *                                   (a Python traceback when the import failed)
+ *                         "pong"    alive; "requests" served, "active" requests,
+ *                                   "oldest" seconds and "oldest_request" ("GET /x")
+ *                                   of the longest-running one, "connections" open
+ *                         "recycle" please replace me ("reason": "max-requests")
+ *                         "files"   "files": source files the app imported
+ *                                   (--reload=dev watches them)
  */
 #ifndef CMN_CTLMSG_H
 #define CMN_CTLMSG_H
@@ -22,6 +30,11 @@
 #define CMN_MSG_STOP "stop"
 #define CMN_MSG_READY "ready"
 #define CMN_MSG_FATAL "fatal"
+#define CMN_MSG_PING "ping"
+#define CMN_MSG_PONG "pong"
+#define CMN_MSG_REOPEN "reopen"
+#define CMN_MSG_RECYCLE "recycle"
+#define CMN_MSG_FILES "files"
 
 /* Largest packet either side sends; longer "error" texts are cut to fit. */
 #define CMN_CTLMSG_MAX (64 * 1024)

@@ -29,6 +29,14 @@ enum {
     OPT_NO_KEEPALIVE,
     OPT_BODY_TIMEOUT,
     OPT_FORWARDED_ALLOW_IPS,
+    OPT_DEADMAN_TIMEOUT,
+    OPT_RELOAD,
+    OPT_MAX_REQUESTS,
+    OPT_MAX_REQUESTS_JITTER,
+    OPT_TIMEOUT,
+    OPT_PIDFILE,
+    OPT_STDOUT,
+    OPT_STDERR,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -48,8 +56,34 @@ static const option_doc_t options[] = {
     {{"threads", required_argument, NULL, 't'}, "N",
      "Python threads per process that run the app (default 4); 0: green mode, "
      "a greenlet per request on gevent"},
+    {{"deadman-timeout", required_argument, NULL, OPT_DEADMAN_TIMEOUT}, "SECONDS",
+     "how long a stopping child may finish its requests, and how long a child may "
+     "miss heartbeats, before it is killed (default 10)"},
     {{"graceful-timeout", required_argument, NULL, OPT_GRACEFUL_TIMEOUT}, "SECONDS",
-     "on SIGTERM, how long in-flight requests may take to finish (default 30)"},
+     "the same as --deadman-timeout"},
+    {{"reload", required_argument, NULL, OPT_RELOAD}, "MODE",
+     "dev: reload gracefully within a second when an imported source file changes"},
+    {{"watch", required_argument, NULL, 'w'}, "FILE",
+     "with --reload=dev, also watch FILE (repeatable)"},
+    {{"max-memory", required_argument, NULL, 'm'}, "SIZE",
+     "replace children gracefully while their summed memory passes SIZE "
+     "(MB, or K/M/G suffix; default 0: no limit)"},
+    {{"max-age", required_argument, NULL, 'a'}, "SECONDS",
+     "replace a child gracefully once it is this old (staggered; default 0: never)"},
+    {{"max-requests", required_argument, NULL, OPT_MAX_REQUESTS}, "N",
+     "replace a child gracefully after it served N requests (default 0: never)"},
+    {{"max-requests-jitter", required_argument, NULL, OPT_MAX_REQUESTS_JITTER}, "J",
+     "add a random 0..J to each child's --max-requests"},
+    {{"timeout", required_argument, NULL, OPT_TIMEOUT}, "SECONDS",
+     "replace a child whose request runs longer than this (default 0: off)"},
+    {{"pidfile", required_argument, NULL, OPT_PIDFILE}, "FILE", "write the controller's pid here"},
+    {{"daemonize", no_argument, NULL, 'd'}, NULL, "detach from the terminal and run in the background"},
+    {{"stdout", required_argument, NULL, OPT_STDOUT}, "FILE",
+     "append standard output (the app's prints) to FILE; reopened on SIGUSR1"},
+    {{"stderr", required_argument, NULL, OPT_STDERR}, "FILE",
+     "append standard error (the error log) to FILE; reopened on SIGUSR1"},
+    {{"chuid", required_argument, NULL, 'u'}, "USER[:GROUP]",
+     "after binding, run as USER (and GROUP): bind port 80 as root, serve as a user"},
     {{"chdir", required_argument, NULL, OPT_CHDIR}, "DIR",
      "change to DIR before loading the app (DIR is put on sys.path)"},
     {{"pythonpath", required_argument, NULL, OPT_PYTHONPATH}, "DIR",
@@ -99,7 +133,8 @@ static void print_help(const char *prog)
                      d->metavar ? d->metavar : "");
         printf("  %-30s %s\n", left, d->help);
     }
-    printf("\nsignals: TERM graceful stop, INT/QUIT immediate stop.\n");
+    printf("\nsignals: HUP graceful reload, TERM graceful stop, INT/QUIT immediate stop,\n"
+           "TTIN one more child, TTOU one fewer, USR1 reopen the log files.\n");
 }
 
 /* Name of an option for error messages, "--port" or "-p". */
@@ -139,15 +174,16 @@ static int parse_seconds(const char *s, double *out)
     return 0;
 }
 
-/* Parses a byte size with an optional K, M or G suffix (powers of 1024). */
-static int parse_size(const char *s, long long *out)
+/* Parses a size with an optional K, M or G suffix (powers of 1024); a bare
+ * number is in units of 2^default_shift bytes (20: megabytes). */
+static int parse_size(const char *s, int default_shift, long long *out)
 {
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (errno || end == s || v < 0)
         return -EINVAL;
-    int shift = 0;
+    int shift = default_shift;
     if (*end && !end[1]) {
         const char *units = "KMG";
         const char *u = strchr(units, *end & ~0x20);
@@ -170,7 +206,7 @@ static void set_defaults(ctl_config_t *cfg)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->processes = ncpu > 0 ? (int)ncpu : 1;
     cfg->threads = 4;
-    cfg->graceful_timeout = 30;
+    cfg->deadman_timeout = 10;
     cfg->log_level = "info";
     cfg->limit_request_line = 8190;
     cfg->limit_request_fields = 100;
@@ -219,7 +255,45 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
         }
         return 0;
     case OPT_GRACEFUL_TIMEOUT:
-        return parse_seconds(arg, &cfg->graceful_timeout) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_DEADMAN_TIMEOUT:
+        return parse_seconds(arg, &cfg->deadman_timeout) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_RELOAD:
+        if (strcmp(arg, "dev") != 0 && strcmp(arg, "off") != 0)
+            return bad_value(c, arg, err, errlen);
+        cfg->reload_dev = strcmp(arg, "dev") == 0;
+        return 0;
+    case 'w':
+        if (cfg->nwatch == CTL_MAX_LIST)
+            return bad_value(c, arg, err, errlen);
+        cfg->watch[cfg->nwatch++] = arg;
+        return 0;
+    case 'm':
+        return parse_size(arg, 20, &cfg->max_memory) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case 'a':
+        return parse_seconds(arg, &cfg->max_age) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_MAX_REQUESTS:
+        return parse_size(arg, 0, &cfg->max_requests) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_MAX_REQUESTS_JITTER:
+        return parse_size(arg, 0, &cfg->max_requests_jitter) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_TIMEOUT:
+        return parse_seconds(arg, &cfg->timeout) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_PIDFILE:
+        cfg->pidfile = arg;
+        return 0;
+    case 'd':
+        cfg->daemonize = true;
+        return 0;
+    case OPT_STDOUT:
+        cfg->stdout_path = arg;
+        return 0;
+    case OPT_STDERR:
+        cfg->stderr_path = arg;
+        return 0;
+    case 'u':
+        if (!*arg)
+            return bad_value(c, arg, err, errlen);
+        cfg->chuid = arg;
+        return 0;
     case OPT_CHDIR:
         cfg->chdir = arg;
         return 0;
@@ -237,7 +311,7 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
     case OPT_LIMIT_REQUEST_FIELD_SIZE:
         return parse_int(arg, 0, 1 << 20, &cfg->limit_request_field_size) < 0 ? bad_value(c, arg, err, errlen) : 0;
     case OPT_LIMIT_REQUEST_BODY:
-        return parse_size(arg, &cfg->limit_request_body) < 0 ? bad_value(c, arg, err, errlen) : 0;
+        return parse_size(arg, 0, &cfg->limit_request_body) < 0 ? bad_value(c, arg, err, errlen) : 0;
     case OPT_HEADER_TIMEOUT:
         return parse_seconds(arg, &cfg->header_timeout) < 0 || cfg->header_timeout <= 0 ? bad_value(c, arg, err, errlen) : 0;
     case OPT_KEEPALIVE:
@@ -280,7 +354,7 @@ static void describe_bad_option(int c, int argc, char **argv, char *err, size_t 
     const char *word = optind - 1 < argc ? argv[optind - 1] : "?";
     if (c == ':')
         snprintf(err, errlen, "%s: needs a value", optopt ? option_name(optopt) : word);
-    else if (optopt && optopt < 256 && !strchr("ipst", optopt))
+    else if (optopt && optopt < 256 && !strchr("ipstwmadu", optopt))
         snprintf(err, errlen, "-%c: unknown option", optopt);
     else
         snprintf(err, errlen, "%s: unknown option", word);
@@ -298,7 +372,7 @@ ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg,
     opterr = 0;
     optind = 0; /* 0, not 1: also resets glibc's scan of grouped short options */
     int c;
-    while ((c = getopt_long(argc, argv, ":i:p:s:t:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":i:p:s:t:w:m:a:du:", longopts, NULL)) != -1) {
         if (c == '?' || c == ':') {
             describe_bad_option(c, argc, argv, err, errlen);
             return CTL_OPTIONS_USAGE;
@@ -354,5 +428,9 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
     json_object_set_new(m, "keepalive", json_real(cfg->keepalive));
     json_object_set_new(m, "body_timeout", json_real(cfg->body_timeout));
     json_object_set_new(m, "forwarded_allow_ips", json_string(cfg->forwarded_allow_ips));
+    json_object_set_new(m, "max_requests", json_integer(cfg->max_requests));
+    json_object_set_new(m, "report_files", json_boolean(cfg->reload_dev));
+    json_object_set_new(m, "stdout", cfg->stdout_path ? json_string(cfg->stdout_path) : json_null());
+    json_object_set_new(m, "stderr", cfg->stderr_path ? json_string(cfg->stderr_path) : json_null());
     return m;
 }

@@ -8,6 +8,7 @@
 #define CTL_OPTIONS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CTL_MAX_LIST 64 /* most --pythonpath entries / middlewares */
@@ -17,7 +18,7 @@ typedef struct {
     int port;                  /* -p/--port */
     int processes;             /* -s/--processes */
     int threads;               /* -t/--threads */
-    double graceful_timeout;   /* --graceful-timeout, seconds */
+    double deadman_timeout;    /* --deadman-timeout (alias --graceful-timeout), seconds */
     const char *chdir;         /* --chdir, or NULL */
     const char *pythonpath[CTL_MAX_LIST];
     int npythonpath;
@@ -33,6 +34,19 @@ typedef struct {
     double keepalive;          /* --keepalive, seconds; 0 = no keep-alive */
     double body_timeout;       /* --body-timeout, seconds */
     const char *forwarded_allow_ips; /* --forwarded-allow-ips */
+    bool reload_dev;           /* --reload=dev */
+    const char *watch[CTL_MAX_LIST]; /* -w/--watch */
+    int nwatch;
+    long long max_memory;      /* -m/--max-memory, bytes, 0 = none */
+    double max_age;            /* -a/--max-age, seconds, 0 = none */
+    long long max_requests;    /* --max-requests, 0 = none */
+    long long max_requests_jitter; /* --max-requests-jitter */
+    double timeout;            /* --timeout, seconds, 0 = off */
+    const char *pidfile;       /* --pidfile */
+    bool daemonize;            /* -d/--daemonize */
+    const char *stdout_path;   /* --stdout */
+    const char *stderr_path;   /* --stderr */
+    const char *chuid;         /* -u/--chuid USER[:GROUP] */
 } ctl_config_t;
 
 typedef enum {
@@ -47,7 +61,9 @@ ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg,
                                        char *err, size_t errlen);
 
 /* The settings a child needs, as the body of a CMN_MSG_CONFIG message (new
- * reference). server_port is the port actually bound (the config may say 0). */
+ * reference). server_port is the port actually bound (the config may say 0).
+ * "max_requests" is --max-requests without the jitter; the supervisor sets
+ * each child's own. */
 json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port);
 
 #endif

@@ -1,328 +1,562 @@
-/* ctl_supervisor: see ctl_supervisor.h. */
+/* ctl_supervisor: see ctl_supervisor.h. The lifecycle half; the periodic
+ * checks are in ctl_health.c. */
 #include "ctl_supervisor.h"
 
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
+#include "cmn_logfile.h"
 #include "ctl_child.h"
+#include "ctl_supervisor_priv.h"
 
 #include <errno.h>
-#include <ev.h>
 #include <signal.h>
-#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define RESTART_DELAY_MIN 0.1  /* seconds, after the first failed start */
-#define RESTART_DELAY_MAX 10.0
-#define IMMEDIATE_STOP_GRACE 2.0 /* seconds before SIGKILL after INT/QUIT */
+static void top_up(ctl_supervisor_t *sup);
 
-typedef enum { SLOT_EMPTY, SLOT_STARTING, SLOT_READY, SLOT_STOPPING } slot_state_t;
-
-typedef struct supervisor supervisor_t;
-
-/* One place for a child: the slot outlives the processes that fill it. */
-typedef struct {
-    supervisor_t *sup;
-    slot_state_t state;
-    pid_t pid;
-    int control_fd;
-    ev_io control_watcher;
-    ev_timer restart_timer;
-    ev_tstamp started_at;
-    int failed_starts; /* consecutive children that died before "ready" */
-    char *fatal_error; /* what the last child said before dying, or NULL */
-} slot_t;
-
-struct supervisor {
-    struct ev_loop *loop;
-    const ctl_config_t *cfg;
-    json_t *child_config;
-    char child_binary[4096];
-    int listen_fd;
-    slot_t *slots;
-    int nslots;
-    ev_signal sig_term, sig_int, sig_quit;
-    ev_child child_watcher;
-    ev_timer kill_timer;
-    bool stopping;
-    bool ever_ready;
-    int exit_code;
-};
-
-static void start_child(supervisor_t *sup, slot_t *slot);
-
-static int live_children(const supervisor_t *sup)
+static int count_live(const ctl_supervisor_t *sup)
 {
     int n = 0;
-    for (int i = 0; i < sup->nslots; i++)
-        n += sup->slots[i].pid > 0;
+    for (const ctl_child_t *c = sup->children; c; c = c->next)
+        n++;
     return n;
 }
 
-static void signal_children(supervisor_t *sup, int signo)
+/* Children that serve (or will) for the current generation: not draining,
+ * not about to be replaced. */
+static int count_serving(const ctl_supervisor_t *sup)
 {
-    for (int i = 0; i < sup->nslots; i++)
-        if (sup->slots[i].pid > 0)
-            kill(sup->slots[i].pid, signo);
+    int n = 0;
+    for (const ctl_child_t *c = sup->children; c; c = c->next)
+        n += c->generation == sup->generation && c->state != CTL_CHILD_DRAINING &&
+             !c->being_replaced;
+    return n;
 }
 
-static void on_kill_timer(struct ev_loop *loop, ev_timer *w, int revents)
+static void signal_all(ctl_supervisor_t *sup, int signo)
 {
-    (void)loop;
-    (void)revents;
-    supervisor_t *sup = w->data;
-    if (live_children(sup) > 0) {
-        cmn_warning("children still running after the timeout; killing them");
-        signal_children(sup, SIGKILL);
-    }
+    for (ctl_child_t *c = sup->children; c; c = c->next)
+        kill(c->pid, signo);
 }
 
-/* Begins shutting down: no restarts, children told with `signo`, SIGKILL
- * after `grace` seconds, the loop ends when the last child is reaped. */
-static void begin_stop(supervisor_t *sup, int signo, double grace, int exit_code)
+static void drain(ctl_supervisor_t *sup, ctl_child_t *c, const char *why)
 {
-    if (!sup->stopping)
-        sup->exit_code = exit_code;
-    sup->stopping = true;
-    for (int i = 0; i < sup->nslots; i++) {
-        ev_timer_stop(sup->loop, &sup->slots[i].restart_timer);
-        if (sup->slots[i].pid > 0)
-            sup->slots[i].state = SLOT_STOPPING;
-    }
-    if (sup->listen_fd >= 0) {
-        close(sup->listen_fd);
-        sup->listen_fd = -1;
-    }
-    signal_children(sup, signo);
-    ev_timer_stop(sup->loop, &sup->kill_timer);
-    ev_timer_set(&sup->kill_timer, grace, 0);
-    ev_timer_start(sup->loop, &sup->kill_timer);
-    if (live_children(sup) == 0)
-        ev_break(sup->loop, EVBREAK_ALL);
-}
-
-static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    supervisor_t *sup = w->data;
-    if (w->signum == SIGTERM) {
-        cmn_info("SIGTERM: graceful stop (timeout %.0f s)", sup->cfg->graceful_timeout);
-        begin_stop(sup, SIGTERM, sup->cfg->graceful_timeout, 0);
-    } else {
-        cmn_info("%s: immediate stop", w->signum == SIGINT ? "SIGINT" : "SIGQUIT");
-        begin_stop(sup, SIGQUIT, IMMEDIATE_STOP_GRACE, 0);
-    }
-}
-
-static void close_control(supervisor_t *sup, slot_t *slot)
-{
-    if (slot->control_fd < 0)
+    if (c->state == CTL_CHILD_DRAINING)
         return;
-    ev_io_stop(sup->loop, &slot->control_watcher);
-    close(slot->control_fd);
-    slot->control_fd = -1;
+    cmn_info("stopping child %d (%s)", (int)c->pid, why);
+    c->state = CTL_CHILD_DRAINING;
+    c->drain_at = ev_now(sup->loop);
+    ctl_children_send(c, CMN_MSG_STOP);
+    kill(c->pid, SIGTERM); /* also works if the channel is clogged */
 }
 
-static void handle_message(supervisor_t *sup, slot_t *slot, json_t *msg)
+static void on_control(struct ev_loop *loop, ev_io *w, int revents);
+
+/* The config a new child gets: the shared one plus its own max_requests. */
+static json_t *config_for_child(ctl_supervisor_t *sup)
+{
+    const ctl_config_t *cfg = sup->cfg;
+    json_t *conf = json_copy(sup->child_config);
+    if (conf && cfg->max_requests > 0) {
+        long long jitter = cfg->max_requests_jitter > 0
+                               ? (long long)(drand48() * (double)(cfg->max_requests_jitter + 1))
+                               : 0;
+        json_object_set_new(conf, "max_requests", json_integer(cfg->max_requests + jitter));
+    }
+    return conf;
+}
+
+static ctl_child_t *spawn(ctl_supervisor_t *sup, int generation)
+{
+    char err[256];
+    int control_fd;
+    json_t *conf = config_for_child(sup);
+    pid_t pid = conf ? ctl_child_spawn(sup->child_binary, conf, &sup->listen_fd, 1, &control_fd,
+                                       err, sizeof err)
+                     : -ENOMEM;
+    json_decref(conf);
+    if (pid < 0) {
+        cmn_error("cannot start a child: %s", pid == -ENOMEM ? "out of memory" : err);
+        return NULL;
+    }
+    ctl_child_t *c = ctl_children_new(sup, pid, control_fd, generation, ev_now(sup->loop));
+    if (!c) {
+        kill(pid, SIGKILL);
+        close(control_fd);
+        return NULL;
+    }
+    /* --max-age is staggered: each child gets up to 10% more, so children
+     * started together are not all replaced together. */
+    if (sup->cfg->max_age > 0)
+        c->age_limit = sup->cfg->max_age * (1.0 + 0.1 * drand48());
+    c->next = sup->children;
+    sup->children = c;
+    ev_io_init(&c->control_watcher, on_control, control_fd, EV_READ);
+    c->control_watcher.data = c;
+    ev_io_start(sup->loop, &c->control_watcher);
+    cmn_debug("started child %d (generation %d)", (int)pid, generation);
+    return c;
+}
+
+static void unlink_child(ctl_supervisor_t *sup, ctl_child_t *c)
+{
+    for (ctl_child_t **p = &sup->children; *p; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    for (ctl_child_t *o = sup->children; o; o = o->next) {
+        if (o->replaces == c)
+            o->replaces = NULL;
+    }
+    ev_io_stop(sup->loop, &c->control_watcher);
+}
+
+/* --- reloads ---------------------------------------------------------- */
+
+static void set_reload_error(ctl_supervisor_t *sup, const char *text)
+{
+    free(sup->last_reload_error);
+    sup->last_reload_error = text ? strdup(text) : NULL;
+}
+
+/* Starts a complete new generation; the old one is drained only once every
+ * new child is ready (finish_reload), so no request ever finds no child. */
+static void begin_reload(ctl_supervisor_t *sup, const char *reason)
+{
+    if (sup->stopping)
+        return;
+    if (sup->pending_generation) {
+        cmn_info("reload (%s) ignored: generation %d is still starting", reason,
+                 sup->pending_generation);
+        return;
+    }
+    sup->reloads++;
+    snprintf(sup->last_reload_reason, sizeof sup->last_reload_reason, "%s", reason);
+    sup->pending_generation = sup->generation + 1;
+    cmn_info("reloading (%s): starting generation %d", reason, sup->pending_generation);
+    for (int i = 0; i < sup->desired; i++)
+        if (!spawn(sup, sup->pending_generation))
+            break;
+}
+
+static void finish_reload_if_ready(ctl_supervisor_t *sup)
+{
+    int ready = 0;
+    for (ctl_child_t *c = sup->children; c; c = c->next)
+        ready += c->generation == sup->pending_generation && c->state == CTL_CHILD_READY;
+    if (ready < sup->desired)
+        return;
+    int old = sup->generation;
+    sup->generation = sup->pending_generation;
+    sup->pending_generation = 0;
+    set_reload_error(sup, NULL);
+    for (ctl_child_t *c = sup->children; c; c = c->next)
+        if (c->generation <= old)
+            drain(sup, c, "replaced by a new generation");
+    cmn_info("reload complete: generation %d serving", sup->generation);
+}
+
+/* A child of the generation being started died before it was ready: the
+ * deploy is broken. The old generation keeps serving. */
+static void abandon_reload(ctl_supervisor_t *sup, ctl_child_t *failed)
+{
+    const char *why = failed->fatal_error ? failed->fatal_error : "a new child died at start-up";
+    cmn_log_block(CMN_LOG_ERROR, "reload failed; the running generation keeps serving:", why,
+                  strlen(why));
+    set_reload_error(sup, why);
+    for (ctl_child_t *c = sup->children; c; c = c->next)
+        if (c->generation == sup->pending_generation && c != failed)
+            drain(sup, c, "its generation failed to start");
+    sup->pending_generation = 0;
+}
+
+bool ctl_supervisor_replace(ctl_supervisor_t *sup, ctl_child_t *c, const char *reason)
+{
+    if (sup->stopping || sup->pending_generation || c->state != CTL_CHILD_READY)
+        return false;
+    for (ctl_child_t *o = sup->children; o; o = o->next)
+        if (o->being_replaced)
+            return false;
+    ctl_child_t *successor = spawn(sup, sup->generation);
+    if (!successor)
+        return false;
+    cmn_info("replacing child %d (%s) with child %d", (int)c->pid, reason, (int)successor->pid);
+    successor->replaces = c;
+    c->being_replaced = true;
+    return true;
+}
+
+/* --- messages from children ------------------------------------------- */
+
+static void child_ready(ctl_supervisor_t *sup, ctl_child_t *c)
+{
+    if (c->state != CTL_CHILD_STARTING)
+        return;
+    c->state = CTL_CHILD_READY;
+    c->ready_at = c->last_pong = ev_now(sup->loop);
+    sup->failed_starts = 0;
+    sup->ever_ready = true;
+    cmn_info("child %d ready", (int)c->pid);
+    if (c->replaces) {
+        drain(sup, c->replaces, "its successor is ready");
+        c->replaces = NULL;
+    }
+    if (c->generation == sup->pending_generation)
+        finish_reload_if_ready(sup);
+}
+
+static void add_watched_files(ctl_supervisor_t *sup, json_t *msg)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(msg, "files"), i, f)
+    {
+        if (sup->watch && json_is_string(f))
+            ctl_watch_add(sup->watch, json_string_value(f));
+    }
+}
+
+static void handle_message(ctl_supervisor_t *sup, ctl_child_t *c, json_t *msg)
 {
     const char *type = cmn_ctlmsg_type(msg);
     if (strcmp(type, CMN_MSG_READY) == 0) {
-        if (slot->state == SLOT_STARTING)
-            slot->state = SLOT_READY;
-        slot->failed_starts = 0;
-        sup->ever_ready = true;
-        cmn_info("child %d ready", (int)slot->pid);
+        child_ready(sup, c);
+    } else if (strcmp(type, CMN_MSG_PONG) == 0) {
+        ctl_health_pong(sup, c, msg);
+    } else if (strcmp(type, CMN_MSG_RECYCLE) == 0) {
+        /* One replacement at a time: if another is under way, the health
+         * tick asks again. */
+        c->wants_recycle = !ctl_supervisor_replace(sup, c, "--max-requests");
+    } else if (strcmp(type, CMN_MSG_FILES) == 0) {
+        add_watched_files(sup, msg);
     } else if (strcmp(type, CMN_MSG_FATAL) == 0) {
         const char *text = json_string_value(json_object_get(msg, "error"));
-        free(slot->fatal_error);
-        slot->fatal_error = strdup(text ? text : "unknown error");
+        free(c->fatal_error);
+        c->fatal_error = strdup(text ? text : "unknown error");
     } else {
-        cmn_warning("child %d sent an unknown message type '%s'", (int)slot->pid, type);
+        cmn_warning("child %d sent an unknown message type '%s'", (int)c->pid, type);
     }
 }
 
 /* Reads every queued message; closes the channel at end-of-file. */
-static void drain_control(slot_t *slot)
+static void read_control(ctl_supervisor_t *sup, ctl_child_t *c)
 {
-    while (slot->control_fd >= 0) {
+    while (c->control_fd >= 0) {
         int err;
-        json_t *msg = cmn_ctlmsg_recv(slot->control_fd, NULL, NULL, &err);
+        json_t *msg = cmn_ctlmsg_recv(c->control_fd, NULL, NULL, &err);
         if (msg) {
-            handle_message(slot->sup, slot, msg);
+            handle_message(sup, c, msg);
             json_decref(msg);
             continue;
         }
         if (err == -EAGAIN)
             return;
         if (err == -EBADMSG) {
-            cmn_warning("child %d sent a malformed control message", (int)slot->pid);
+            cmn_warning("child %d sent a malformed control message", (int)c->pid);
             continue;
         }
-        /* End of file or error: the child is going; its exit is reaped by
-         * the ev_child watcher. */
-        close_control(slot->sup, slot);
+        ev_io_stop(sup->loop, &c->control_watcher); /* the child is going */
+        close(c->control_fd);
+        c->control_fd = -1;
     }
 }
 
-static void on_control_readable(struct ev_loop *loop, ev_io *w, int revents)
+static void on_control(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     (void)revents;
-    drain_control(w->data);
+    ctl_child_t *c = w->data;
+    read_control(c->owner, c);
 }
 
-static void log_exit(const slot_t *slot, int status)
+/* --- exits, restarts, scaling ------------------------------------------ */
+
+static void log_exit(const ctl_child_t *c, int status)
 {
+    bool expected = c->state == CTL_CHILD_DRAINING;
     if (WIFSIGNALED(status))
-        cmn_log(slot->state == SLOT_STOPPING ? CMN_LOG_INFO : CMN_LOG_WARNING,
-                "child %d killed by signal %d", (int)slot->pid, WTERMSIG(status));
+        cmn_log(expected ? CMN_LOG_INFO : CMN_LOG_WARNING, "child %d killed by signal %d",
+                (int)c->pid, WTERMSIG(status));
     else
-        cmn_log(slot->state == SLOT_STOPPING || WEXITSTATUS(status) == 0 ? CMN_LOG_INFO
-                                                                        : CMN_LOG_WARNING,
-                "child %d exited with code %d", (int)slot->pid, WEXITSTATUS(status));
+        cmn_log(expected || WEXITSTATUS(status) == 0 ? CMN_LOG_INFO : CMN_LOG_WARNING,
+                "child %d exited with code %d", (int)c->pid, WEXITSTATUS(status));
+}
+
+static double restart_delay(int failed_starts)
+{
+    double delay = CTL_RESTART_DELAY_MIN;
+    for (int i = 1; i < failed_starts && delay < CTL_RESTART_DELAY_MAX; i++)
+        delay *= 2;
+    return delay < CTL_RESTART_DELAY_MAX ? delay : CTL_RESTART_DELAY_MAX;
 }
 
 static void on_restart_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
-    slot_t *slot = w->data;
-    start_child(slot->sup, slot);
+    top_up(w->data);
 }
 
-/* Decides what follows the death of a child that was not asked to stop. */
-static void after_unexpected_exit(supervisor_t *sup, slot_t *slot, bool was_ready)
+/* Starts or stops children until the current generation has `desired`. */
+static void top_up(ctl_supervisor_t *sup)
 {
-    if (!was_ready && !sup->ever_ready) {
-        if (slot->fatal_error)
-            cmn_log_block(CMN_LOG_CRITICAL, "the application could not be started:",
-                          slot->fatal_error, strlen(slot->fatal_error));
-        else
-            cmn_log(CMN_LOG_CRITICAL, "the first child died before it was ready; giving up");
-        begin_stop(sup, SIGQUIT, IMMEDIATE_STOP_GRACE, 1);
+    if (sup->stopping || ev_is_active(&sup->restart_timer))
+        return;
+    int serving = count_serving(sup);
+    for (; serving < sup->desired; serving++)
+        if (!spawn(sup, sup->generation))
+            break;
+    for (ctl_child_t *c = sup->children; c && serving > sup->desired; c = c->next) {
+        if (c->generation == sup->generation && c->state != CTL_CHILD_DRAINING &&
+            !c->being_replaced) {
+            drain(sup, c, "scaled down");
+            serving--;
+        }
+    }
+}
+
+/* After a child died without being asked to. */
+static void after_unexpected_exit(ctl_supervisor_t *sup, ctl_child_t *c, bool was_ready)
+{
+    if (c->generation == sup->pending_generation && !was_ready) {
+        abandon_reload(sup, c);
         return;
     }
-    if (slot->fatal_error)
-        cmn_log_block(CMN_LOG_ERROR, "child start-up failed:", slot->fatal_error,
-                      strlen(slot->fatal_error));
-    double delay = 0;
-    if (!was_ready) {
-        slot->failed_starts++;
-        delay = RESTART_DELAY_MIN;
-        for (int i = 1; i < slot->failed_starts && delay < RESTART_DELAY_MAX; i++)
-            delay *= 2;
-        if (delay > RESTART_DELAY_MAX)
-            delay = RESTART_DELAY_MAX;
-        cmn_warning("restarting in %.1f s (%d failed starts in a row)", delay,
-                    slot->failed_starts);
+    if (!was_ready && !sup->ever_ready) {
+        if (c->fatal_error)
+            cmn_log_block(CMN_LOG_CRITICAL, "the application could not be started:",
+                          c->fatal_error, strlen(c->fatal_error));
+        else
+            cmn_log(CMN_LOG_CRITICAL, "the first child died before it was ready; giving up");
+        sup->exit_code = 1;
+        ctl_supervisor_stop(sup, SIGQUIT, CTL_IMMEDIATE_STOP_GRACE);
+        return;
     }
-    ev_timer_set(&slot->restart_timer, delay, 0);
-    ev_timer_start(sup->loop, &slot->restart_timer);
+    if (c->fatal_error)
+        cmn_log_block(CMN_LOG_ERROR, "child start-up failed:", c->fatal_error,
+                      strlen(c->fatal_error));
+    for (ctl_child_t *o = sup->children; o; o = o->next)
+        if (o->being_replaced && c->replaces == o)
+            o->being_replaced = false; /* its successor failed: keep it */
+    if (!was_ready) {
+        sup->failed_starts++;
+        double delay = restart_delay(sup->failed_starts);
+        cmn_warning("restarting in %.1f s (%d failed starts in a row)", delay,
+                    sup->failed_starts);
+        ev_timer_set(&sup->restart_timer, delay, 0);
+        ev_timer_start(sup->loop, &sup->restart_timer);
+        return;
+    }
+    top_up(sup);
 }
 
 static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
 {
     (void)loop;
     (void)revents;
-    supervisor_t *sup = w->data;
-    slot_t *slot = NULL;
-    for (int i = 0; i < sup->nslots && !slot; i++)
-        if (sup->slots[i].pid == w->rpid)
-            slot = &sup->slots[i];
-    if (!slot)
+    ctl_supervisor_t *sup = w->data;
+    ctl_child_t *c = sup->children;
+    while (c && c->pid != w->rpid)
+        c = c->next;
+    if (!c)
         return;
-    log_exit(slot, w->rstatus);
-    drain_control(slot); /* a "fatal" may still be queued */
-    bool was_ready = slot->state == SLOT_READY;
-    bool was_stopping = slot->state == SLOT_STOPPING;
-    close_control(sup, slot);
-    slot->pid = 0;
-    slot->state = SLOT_EMPTY;
-    if (sup->stopping || was_stopping) {
-        if (sup->stopping && live_children(sup) == 0)
+    read_control(sup, c); /* a "fatal" may still be queued */
+    log_exit(c, w->rstatus);
+    bool was_ready = c->state == CTL_CHILD_READY;
+    bool asked = c->state == CTL_CHILD_DRAINING;
+    unlink_child(sup, c);
+    if (sup->stopping) {
+        if (count_live(sup) == 0)
             ev_break(sup->loop, EVBREAK_ALL);
-    } else {
-        after_unexpected_exit(sup, slot, was_ready);
+    } else if (!asked) {
+        after_unexpected_exit(sup, c, was_ready);
     }
-    free(slot->fatal_error);
-    slot->fatal_error = NULL;
+    ctl_children_free(c);
 }
 
-static void start_child(supervisor_t *sup, slot_t *slot)
+/* --- stopping and signals ---------------------------------------------- */
+
+static void on_kill_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    char err[256];
-    int control_fd;
-    pid_t pid = ctl_child_spawn(sup->child_binary, sup->child_config, &sup->listen_fd, 1,
-                                &control_fd, err, sizeof err);
-    if (pid < 0) {
-        cmn_error("cannot start a child: %s", err);
-        slot->failed_starts++;
-        ev_timer_set(&slot->restart_timer, RESTART_DELAY_MAX, 0);
-        ev_timer_start(sup->loop, &slot->restart_timer);
+    (void)loop;
+    (void)revents;
+    ctl_supervisor_t *sup = w->data;
+    if (count_live(sup) > 0) {
+        cmn_warning("children still running after the timeout; killing them");
+        signal_all(sup, SIGKILL);
+    }
+}
+
+void ctl_supervisor_stop(ctl_supervisor_t *sup, int signo, double grace)
+{
+    sup->stopping = true;
+    ev_timer_stop(sup->loop, &sup->restart_timer);
+    for (ctl_child_t *c = sup->children; c; c = c->next) {
+        c->state = CTL_CHILD_DRAINING;
+        c->drain_at = ev_now(sup->loop);
+    }
+    if (sup->listen_fd >= 0) {
+        close(sup->listen_fd);
+        sup->listen_fd = -1;
+    }
+    signal_all(sup, signo);
+    ev_timer_stop(sup->loop, &sup->kill_timer);
+    ev_timer_set(&sup->kill_timer, grace, 0);
+    ev_timer_start(sup->loop, &sup->kill_timer);
+    if (count_live(sup) == 0)
+        ev_break(sup->loop, EVBREAK_ALL);
+}
+
+static void reopen_logs(ctl_supervisor_t *sup)
+{
+    const ctl_config_t *cfg = sup->cfg;
+    int rc = cmn_logfile_reopen(cfg->stdout_path, cfg->stderr_path);
+    if (rc < 0)
+        cmn_error("cannot reopen the log files: %s", strerror(-rc));
+    for (ctl_child_t *c = sup->children; c; c = c->next)
+        ctl_children_send(c, CMN_MSG_REOPEN);
+    cmn_info("log files reopened");
+}
+
+void ctl_supervisor_scale(ctl_supervisor_t *sup, int desired)
+{
+    if (desired < 1 || sup->stopping)
         return;
-    }
-    slot->pid = pid;
-    slot->state = SLOT_STARTING;
-    slot->control_fd = control_fd;
-    slot->started_at = ev_now(sup->loop);
-    ev_io_init(&slot->control_watcher, on_control_readable, control_fd, EV_READ);
-    slot->control_watcher.data = slot;
-    ev_io_start(sup->loop, &slot->control_watcher);
-    cmn_debug("started child %d", (int)pid);
+    cmn_info("scaling from %d to %d children", sup->desired, desired);
+    sup->desired = desired;
+    top_up(sup);
 }
 
-static void init_watchers(supervisor_t *sup)
+void ctl_supervisor_reload(ctl_supervisor_t *sup, const char *reason)
 {
-    ev_signal *sigs[] = {&sup->sig_term, &sup->sig_int, &sup->sig_quit};
-    int signums[] = {SIGTERM, SIGINT, SIGQUIT};
-    for (int i = 0; i < 3; i++) {
-        ev_signal_init(sigs[i], on_signal, signums[i]);
-        sigs[i]->data = sup;
-        ev_signal_start(sup->loop, sigs[i]);
+    begin_reload(sup, reason);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    ctl_supervisor_t *sup = w->data;
+    switch (w->signum) {
+    case SIGTERM:
+        cmn_info("SIGTERM: graceful stop (timeout %.0f s)", sup->cfg->deadman_timeout);
+        ctl_supervisor_stop(sup, SIGTERM, sup->cfg->deadman_timeout);
+        break;
+    case SIGINT:
+    case SIGQUIT:
+        cmn_info("%s: immediate stop", w->signum == SIGINT ? "SIGINT" : "SIGQUIT");
+        ctl_supervisor_stop(sup, SIGQUIT, CTL_IMMEDIATE_STOP_GRACE);
+        break;
+    case SIGHUP:
+        ctl_supervisor_reload(sup, "SIGHUP");
+        break;
+    case SIGTTIN:
+        ctl_supervisor_scale(sup, sup->desired + 1);
+        break;
+    case SIGTTOU:
+        ctl_supervisor_scale(sup, sup->desired - 1);
+        break;
+    case SIGUSR1:
+        reopen_logs(sup);
+        break;
     }
+}
+
+static void on_source_change(void *arg, const char *path)
+{
+    char reason[300];
+    snprintf(reason, sizeof reason, "source change: %s", path);
+    ctl_supervisor_reload(arg, reason);
+}
+
+/* --- set-up ------------------------------------------------------------- */
+
+static void start_signals(ctl_supervisor_t *sup)
+{
+    static const int signums[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGTTIN, SIGTTOU, SIGUSR1};
+    for (size_t i = 0; i < sizeof signums / sizeof signums[0]; i++) {
+        ev_signal_init(&sup->signals[i], on_signal, signums[i]);
+        sup->signals[i].data = sup;
+        ev_signal_start(sup->loop, &sup->signals[i]);
+    }
+}
+
+static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, int listen_fd, int bound_port)
+{
+    memset(sup, 0, sizeof *sup);
+    sup->cfg = cfg;
+    sup->listen_fd = listen_fd;
+    sup->desired = cfg->processes;
+    sup->generation = 1;
+    sup->loop = ev_default_loop(EVFLAG_AUTO);
+    if (!sup->loop) {
+        cmn_error("cannot initialise the event loop");
+        return -1;
+    }
+    sup->started_at = ev_now(sup->loop);
+    if (ctl_child_binary_path(sup->child_binary, sizeof sup->child_binary) < 0) {
+        cmn_error("cannot find spawning_child next to the controller");
+        return -1;
+    }
+    sup->child_config = ctl_options_child_config(cfg, bound_port);
+    if (!sup->child_config)
+        return -1;
+    srand48((long)getpid() ^ (long)ev_time());
+    start_signals(sup);
     ev_child_init(&sup->child_watcher, on_child_exit, 0, 0);
     sup->child_watcher.data = sup;
     ev_child_start(sup->loop, &sup->child_watcher);
     ev_timer_init(&sup->kill_timer, on_kill_timer, 0, 0);
     sup->kill_timer.data = sup;
+    ev_timer_init(&sup->restart_timer, on_restart_timer, 0, 0);
+    sup->restart_timer.data = sup;
+    return 0;
+}
+
+/* --reload=dev: watch the files children report, and those of --watch. */
+static int start_watching(ctl_supervisor_t *sup)
+{
+    const ctl_config_t *cfg = sup->cfg;
+    if (!cfg->reload_dev)
+        return 0;
+    char err[256];
+    sup->watch = ctl_watch_new(sup->loop, CTL_DEV_RELOAD_DEBOUNCE, on_source_change, sup, err,
+                               sizeof err);
+    if (!sup->watch) {
+        cmn_error("--reload=dev: %s", err);
+        return -1;
+    }
+    for (int i = 0; i < cfg->nwatch; i++) {
+        int rc = ctl_watch_add(sup->watch, cfg->watch[i]);
+        if (rc < 0)
+            cmn_warning("--watch %s: %s", cfg->watch[i], strerror(-rc));
+    }
+    return 0;
 }
 
 int ctl_supervisor_run(const ctl_config_t *cfg, int listen_fd, int bound_port)
 {
-    supervisor_t sup = {.cfg = cfg, .listen_fd = listen_fd};
-    sup.loop = ev_default_loop(EVFLAG_AUTO);
-    if (!sup.loop) {
-        cmn_error("cannot initialise the event loop");
+    static ctl_supervisor_t sup; /* one per process; static so signal-free code can find it */
+    if (init(&sup, cfg, listen_fd, bound_port) < 0 || start_watching(&sup) < 0)
         return 1;
-    }
-    if (ctl_child_binary_path(sup.child_binary, sizeof sup.child_binary) < 0) {
-        cmn_error("cannot find spawning_child next to the controller");
-        return 1;
-    }
-    sup.child_config = ctl_options_child_config(cfg, bound_port);
-    sup.nslots = cfg->processes;
-    sup.slots = calloc((size_t)sup.nslots, sizeof *sup.slots);
-    if (!sup.slots || !sup.child_config)
-        return 1;
-    init_watchers(&sup);
-    for (int i = 0; i < sup.nslots; i++) {
-        slot_t *slot = &sup.slots[i];
-        slot->sup = &sup;
-        slot->control_fd = -1;
-        ev_timer_init(&slot->restart_timer, on_restart_timer, 0, 0);
-        slot->restart_timer.data = slot;
-        start_child(&sup, slot);
-    }
+    ctl_health_start(&sup);
+    top_up(&sup);
     ev_run(sup.loop, 0);
-    for (int i = 0; i < sup.nslots; i++) {
-        close_control(&sup, &sup.slots[i]);
-        free(sup.slots[i].fatal_error);
+    while (sup.children) {
+        ctl_child_t *c = sup.children;
+        unlink_child(&sup, c);
+        ctl_children_free(c);
     }
-    free(sup.slots);
+    if (sup.watch)
+        ctl_watch_free(sup.watch);
     json_decref(sup.child_config);
+    free(sup.last_reload_error);
     if (sup.listen_fd >= 0)
         close(sup.listen_fd);
     cmn_info("stopped");

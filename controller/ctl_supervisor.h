@@ -1,22 +1,46 @@
-/* ctl_supervisor: the controller's main loop.
+/* ctl_supervisor: the controller's main loop and its policy.
  *
- * Keeps `processes` children running: starts them, hears "ready" and
- * "fatal" on their control channels, restarts one that dies (at once when
- * it had been serving, with exponential back-off when children keep dying
- * before they are ready), and gives up with exit code 1 when the very first
- * generation cannot start (the app does not import), printing the child's
- * traceback. Signals only set libev flags; the loop acts:
+ * Keeps `processes` children of the current generation serving: starts
+ * them, hears "ready"/"fatal"/"pong"/"recycle"/"files" on their control
+ * channels, restarts one that dies (at once when it had been serving, with
+ * exponential back-off when children keep dying before they are ready), and
+ * gives up with exit code 1 when the very first generation cannot start
+ * (the app does not import), printing the child's traceback.
+ *
+ * Graceful reload (HUP, a source change under --reload=dev): a complete new
+ * generation starts; only when all of it is ready is the old one drained
+ * (bounded by --deadman-timeout, then killed). If the new generation fails
+ * to start, it is abandoned and the old one keeps serving. Single children
+ * are replaced the same way, one at a time (--max-memory, --max-age,
+ * --max-requests, --timeout; see ctl_health.c).
+ *
+ * Signals only set libev flags; the loop acts:
  *   TERM      graceful stop: children finish in-flight requests, bounded by
- *             the graceful timeout, then are killed; exit 0
- *   INT, QUIT immediate stop: children are told to exit now; exit 0
+ *             --deadman-timeout, then are killed; exit 0
+ *   INT, QUIT immediate stop; exit 0
+ *   HUP       graceful reload
+ *   TTIN/TTOU one more / one fewer child
+ *   USR1      reopen --stdout/--stderr (and tell the children to)
  * Runs on libev's default loop (ev_child needs it). */
 #ifndef CTL_SUPERVISOR_H
 #define CTL_SUPERVISOR_H
 
 #include "ctl_options.h"
 
+typedef struct ctl_supervisor ctl_supervisor_t;
+
 /* Runs until stopped. listen_fd is the bound socket (kept open until the
  * stop begins), bound_port its port. Returns the process exit code. */
 int ctl_supervisor_run(const ctl_config_t *cfg, int listen_fd, int bound_port);
+
+/* Graceful reload of every child. */
+void ctl_supervisor_reload(ctl_supervisor_t *sup, const char *reason);
+
+/* Sets the number of children (>= 1). */
+void ctl_supervisor_scale(ctl_supervisor_t *sup, int desired);
+
+/* Stops: no more restarts, children are sent `signo`, SIGKILL after
+ * `grace` seconds; the loop ends when the last child is reaped. */
+void ctl_supervisor_stop(ctl_supervisor_t *sup, int signo, double grace);
 
 #endif

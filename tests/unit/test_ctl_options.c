@@ -46,7 +46,7 @@ TEST(defaults)
     CHECK_EQ_INT(cfg.threads, 4);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     CHECK_EQ_INT(cfg.processes, ncpu > 0 ? ncpu : 1);
-    CHECK(cfg.graceful_timeout == 30.0);
+    CHECK(cfg.deadman_timeout == 10.0);
     CHECK(cfg.chdir == NULL);
     CHECK_EQ_INT(cfg.npythonpath, 0);
     CHECK_EQ_INT(cfg.nmiddleware, 0);
@@ -91,7 +91,7 @@ TEST(long_options)
     CHECK_EQ_INT(cfg.threads, 16);
     CHECK_EQ_STR(cfg.chdir, "/srv/app");
     CHECK_EQ_STR(cfg.log_level, "debug");
-    CHECK(cfg.graceful_timeout == 2.5);
+    CHECK(cfg.deadman_timeout == 2.5);
     CHECK_EQ_STR(cfg.app, "mysite.wsgi:application");
     rc = PARSE(&cfg, err, "--port", "0", "app");
     CHECK_EQ_INT(rc, CTL_OPTIONS_RUN);

@@ -21,6 +21,9 @@ from gevent.socket import wait_read
 import _spawning_green as native
 
 
+DRAIN_GRACE = 1.0  # seconds idle connections may still send a request (CHD_DRAIN_GRACE)
+
+
 def serve(listen_fd, control_fd, header_timeout, keepalive):
     connections = Group()
     idle = set()  # greenlets waiting for a next request, killed on drain
@@ -32,6 +35,12 @@ def serve(listen_fd, control_fd, header_timeout, keepalive):
         draining.append(True)
         native.set_draining()
         acceptor.kill(block=False)
+        # Closing an idle keep-alive connection races with a request the
+        # client may be sending; requests that arrive during the grace are
+        # answered with "Connection: close", the still idle are closed after.
+        gevent.spawn_later(DRAIN_GRACE, close_idle)
+
+    def close_idle():
         for g in list(idle):
             g.kill(block=False)
 
@@ -44,7 +53,7 @@ def serve(listen_fd, control_fd, header_timeout, keepalive):
                 return state > 0
             if conn.idle:
                 idle.add(me)
-                timeout = keepalive
+                timeout = DRAIN_GRACE if draining else keepalive
             else:
                 idle.discard(me)
                 if deadline is None:
@@ -61,7 +70,7 @@ def serve(listen_fd, control_fd, header_timeout, keepalive):
     def handle(conn):
         me = gevent.getcurrent()
         try:
-            while not (draining and conn.idle):
+            while True:
                 ready = wait_for_request(conn, me)
                 idle.discard(me)
                 if not ready or not conn.serve():
@@ -86,7 +95,7 @@ def serve(listen_fd, control_fd, header_timeout, keepalive):
     def control_loop():
         while True:
             wait_read(control_fd)
-            if native.control_message(control_fd) in ("stop", "eof"):
+            if native.control_message() in ("stop", "eof"):
                 drain()
                 return
 

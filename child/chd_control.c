@@ -1,0 +1,75 @@
+/* chd_control: see chd_control.h. */
+#include "chd_control.h"
+
+#include "cmn_ctlmsg.h"
+#include "cmn_log.h"
+#include "cmn_logfile.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void send_pong(chd_server_t *s)
+{
+    double now = chd_monotonic();
+    int active = 0;
+    const chd_conn_t *oldest = NULL;
+    for (const chd_conn_t *c = s->conns; c; c = c->next) {
+        if (c->state != CHD_CONN_IN_APP)
+            continue;
+        active++;
+        if (!oldest || c->request_started < oldest->request_started)
+            oldest = c;
+    }
+    json_t *pong = json_pack("{s:s, s:I, s:i, s:i, s:f, s:s}", "type", CMN_MSG_PONG, "requests",
+                             (json_int_t)s->requests_done, "active", active, "connections",
+                             s->nconns, "oldest", oldest ? now - oldest->request_started : 0.0,
+                             "oldest_request", oldest ? oldest->request_line : "");
+    if (pong)
+        cmn_ctlmsg_send(s->control_fd, pong, NULL, 0);
+    json_decref(pong);
+}
+
+static void reopen_logs(chd_server_t *s)
+{
+    int rc = cmn_logfile_reopen(s->cfg->stdout_path, s->cfg->stderr_path);
+    if (rc < 0)
+        cmn_error("cannot reopen the log files: %s", strerror(-rc));
+}
+
+chd_control_event_t chd_control_read(chd_server_t *s)
+{
+    for (;;) {
+        int err;
+        json_t *msg = cmn_ctlmsg_recv(s->control_fd, NULL, NULL, &err);
+        if (!msg) {
+            if (err == -EAGAIN)
+                return CHD_CONTROL_IDLE;
+            if (err == -EBADMSG)
+                continue;
+            return CHD_CONTROL_GONE;
+        }
+        const char *type = cmn_ctlmsg_type(msg);
+        bool stop = strcmp(type, CMN_MSG_STOP) == 0;
+        if (strcmp(type, CMN_MSG_PING) == 0)
+            send_pong(s);
+        else if (strcmp(type, CMN_MSG_REOPEN) == 0)
+            reopen_logs(s);
+        json_decref(msg);
+        if (stop)
+            return CHD_CONTROL_STOP;
+    }
+}
+
+void chd_control_request_done(chd_server_t *s)
+{
+    s->requests_done++;
+    if (s->cfg->max_requests > 0 && !s->recycle_asked &&
+        s->requests_done >= (uint64_t)s->cfg->max_requests) {
+        s->recycle_asked = true;
+        cmn_info("served %llu requests (--max-requests): asking for a successor",
+                 (unsigned long long)s->requests_done);
+        json_t *msg = json_pack("{s:s, s:s}", "type", CMN_MSG_RECYCLE, "reason", "max-requests");
+        cmn_ctlmsg_send(s->control_fd, msg, NULL, 0);
+        json_decref(msg);
+    }
+}

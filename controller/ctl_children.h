@@ -1,0 +1,58 @@
+/* ctl_children: what the controller knows of each child process.
+ *
+ * A record per live child: its pid, generation, state, control channel and
+ * the vital signs its heartbeat answers carry. The list is owned by the
+ * supervisor (ctl_supervisor.c, the policy) and read by ctl_health.c (the
+ * periodic checks). Records live from spawn until the process is reaped. */
+#ifndef CTL_CHILDREN_H
+#define CTL_CHILDREN_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef enum {
+    CTL_CHILD_STARTING, /* forked, importing the app */
+    CTL_CHILD_READY,    /* accepting and serving */
+    CTL_CHILD_DRAINING, /* told to stop: finishing its requests */
+} ctl_child_state_t;
+
+typedef struct ctl_child {
+    struct ctl_child *next;
+    void *owner; /* the supervisor */
+    pid_t pid;
+    int generation;
+    ctl_child_state_t state;
+    int control_fd;
+    ev_io control_watcher;
+    ev_tstamp started_at, ready_at, drain_at, last_pong;
+    double age_limit;           /* --max-age plus this child's stagger; 0: none */
+    struct ctl_child *replaces; /* drain that child once this one is ready */
+    bool being_replaced;        /* a successor is starting */
+    char *fatal_error;          /* what it said before dying at start-up */
+    /* From the last "pong": */
+    uint64_t requests;
+    int active, connections;
+    double oldest;              /* seconds the oldest running request has run */
+    char oldest_request[128];
+    bool timeout_reported;
+    bool wants_recycle; /* asked for a successor (--max-requests); retried each tick */
+} ctl_child_t;
+
+/* Allocates a record for a started process (control_fd is taken over). */
+ctl_child_t *ctl_children_new(void *owner, pid_t pid, int control_fd, int generation,
+                              ev_tstamp now);
+
+/* Frees a record (closes its control fd; the caller stopped the watcher). */
+void ctl_children_free(ctl_child_t *c);
+
+/* Sends {"type": type} to the child, best effort. */
+void ctl_children_send(ctl_child_t *c, const char *type);
+
+/* Resident memory of a process in bytes, or a negative errno. */
+long long ctl_children_rss(pid_t pid);
+
+const char *ctl_children_state_name(ctl_child_state_t state);
+
+#endif
