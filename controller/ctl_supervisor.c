@@ -6,6 +6,7 @@
 #include "cmn_log.h"
 #include "cmn_logfile.h"
 #include "ctl_child.h"
+#include "ctl_daemon.h"
 #include "ctl_supervisor_priv.h"
 
 #include <errno.h>
@@ -201,6 +202,8 @@ static void child_ready(ctl_supervisor_t *sup, ctl_child_t *c)
     c->state = CTL_CHILD_READY;
     c->ready_at = c->last_pong = ev_now(sup->loop);
     sup->failed_starts = 0;
+    if (!sup->ever_ready)
+        ctl_daemon_ready(); /* -d: the command the user ran may now exit 0 */
     sup->ever_ready = true;
     cmn_info("child %d ready", (int)c->pid);
     if (c->replaces) {
@@ -334,6 +337,7 @@ static void after_unexpected_exit(ctl_supervisor_t *sup, ctl_child_t *c, bool wa
                           c->fatal_error, strlen(c->fatal_error));
         else
             cmn_log(CMN_LOG_CRITICAL, "the first child died before it was ready; giving up");
+        ctl_daemon_fail(c->fatal_error ? c->fatal_error : "the first child died at start-up");
         sup->exit_code = 1;
         ctl_supervisor_stop(sup, SIGQUIT, CTL_IMMEDIATE_STOP_GRACE);
         return;

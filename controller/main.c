@@ -2,11 +2,14 @@
  * command line, bind, hand over to the supervisor. No Python in here. */
 #include "cmn_log.h"
 #include "cmn_version.h"
+#include "cmn_logfile.h"
+#include "ctl_daemon.h"
 #include "ctl_listen.h"
 #include "ctl_options.h"
 #include "ctl_supervisor.h"
 
 #include <signal.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <stdio.h>
 
@@ -19,6 +22,39 @@ static void raise_descriptor_limit(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+/* Log files, the socket, detaching, the pidfile, then dropping root: in
+ * this order, so port 80 and root-owned paths work and the user started
+ * command reports any failure. Returns the listening fd or -1 (logged). */
+static int set_up(const ctl_config_t *cfg, int *port)
+{
+    char err[512];
+    int rc = cfg->daemonize ? 0 : cmn_logfile_reopen(cfg->stdout_path, cfg->stderr_path);
+    if (rc < 0) {
+        cmn_error("cannot open the log files: %s", strerror(-rc));
+        return -1;
+    }
+    int fd = ctl_listen_tcp(cfg->host, cfg->port, port, err, sizeof err);
+    if (fd < 0) {
+        cmn_error("%s", err);
+        return -1;
+    }
+    if (cfg->daemonize && ctl_daemonize(cfg->stdout_path, cfg->stderr_path, err, sizeof err) < 0) {
+        cmn_error("cannot daemonize: %s", err);
+        return -1;
+    }
+    if ((cfg->pidfile && ctl_pidfile_write(cfg->pidfile, err, sizeof err) < 0) ||
+        (cfg->chuid && ctl_drop_privileges(cfg->chuid, err, sizeof err) < 0)) {
+        cmn_error("%s", err);
+        ctl_daemon_fail(err);
+        return -1;
+    }
+    char url[300];
+    ctl_listen_url(cfg->host, *port, url, sizeof url);
+    cmn_info("spawning %s listening on %s (%d processes, %d threads each)", SPAWNING_VERSION, url,
+             cfg->processes, cfg->threads);
+    return fd;
 }
 
 int main(int argc, char **argv)
@@ -41,14 +77,11 @@ int main(int argc, char **argv)
     raise_descriptor_limit();
 
     int port = 0;
-    int fd = ctl_listen_tcp(cfg.host, cfg.port, &port, err, sizeof err);
-    if (fd < 0) {
-        cmn_error("%s", err);
+    int fd = set_up(&cfg, &port);
+    if (fd < 0)
         return 1;
-    }
-    char url[300];
-    ctl_listen_url(cfg.host, port, url, sizeof url);
-    cmn_info("spawning %s listening on %s (%d processes, %d threads each)", SPAWNING_VERSION,
-             url, cfg.processes, cfg.threads);
-    return ctl_supervisor_run(&cfg, fd, port);
+    int rc = ctl_supervisor_run(&cfg, fd, port);
+    if (cfg.pidfile)
+        ctl_pidfile_remove(cfg.pidfile);
+    return rc;
 }

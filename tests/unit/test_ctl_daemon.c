@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -244,6 +245,19 @@ TEST(drop_unknown_or_bad_spec)
 
 /* ---- daemonizing ---- */
 
+/* The detached daemons are re-parented to us (main makes this process a
+ * subreaper), so reap them rather than leave zombies behind. */
+static void reap_daemons(void)
+{
+    for (int waited = 0; waited < 2000; waited += 5) {
+        pid_t pid = waitpid(-1, NULL, WNOHANG);
+        if (pid < 0)
+            return; /* ECHILD: none left */
+        if (pid == 0)
+            sleep_ms(5);
+    }
+}
+
 typedef enum { DAEMON_READY, DAEMON_FAILS, DAEMON_DIES } daemon_mode_t;
 
 /* What the daemon finds about itself, written to "marker" atomically. */
@@ -313,6 +327,7 @@ TEST(daemonize_detaches_and_reports_ready)
     CHECK_EQ_STR(slurp(out), "daemon stdout line\n");
     unlink(marker);
     unlink(out);
+    reap_daemons();
 }
 
 TEST(daemonize_reports_a_failure)
@@ -325,6 +340,10 @@ TEST(daemonize_reports_a_failure)
     mode = DAEMON_DIES;
     CHECK_EQ_INT(run_forked(started_process, &mode, 5), 1);
     CHECK(strstr(slurp(errfile), "exited during start-up") != NULL);
+    reap_daemons();
+    char out[256];
+    path_of(out, sizeof out, "daemon.out"); /* created before detaching */
+    unlink(out);
 }
 
 static int bad_log_path(const void *arg)
@@ -350,6 +369,7 @@ TEST(reports_without_daemonizing_are_no_ops)
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
