@@ -13,13 +13,6 @@
 
 #define REPLY_MAX (1024 * 1024)
 
-void adm_default_socket_path(int port, char *buf, size_t len)
-{
-    const char *dir = getenv("XDG_RUNTIME_DIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    snprintf(buf, len, "%s/spawning-%d.sock", dir, port);
-}
 
 static int connect_unix(const char *path, char *err, size_t errlen)
 {

@@ -1,6 +1,8 @@
 /* spawnctl: operate a running spawning controller over its admin socket.
  * Exit codes: 0 success, 1 controller unreachable or refusing, 2 usage. */
 #include "adm_client.h"
+#include "adm_status_table.h"
+#include "cmn_admin.h"
 #include "cmn_version.h"
 
 #include <getopt.h>
@@ -29,7 +31,7 @@ static void usage(FILE *out)
 static json_t *build_request(int argc, char **argv, int *as_json)
 {
     const char *cmd = argv[0];
-    json_t *req = json_pack("{s:i, s:s}", "version", ADM_PROTOCOL_VERSION, "command", cmd);
+    json_t *req = json_pack("{s:i, s:s}", "version", CMN_ADMIN_PROTOCOL_VERSION, "command", cmd);
     if (strcmp(cmd, "status") == 0 && argc <= 2) {
         *as_json = argc == 2 && strcmp(argv[1], "--json") == 0;
         if (argc == 2 && !*as_json)
@@ -53,6 +55,33 @@ bad:
     fprintf(stderr, "spawnctl: %s: bad command or arguments (see spawnctl --help)\n", cmd);
     json_decref(req);
     return NULL;
+}
+
+/* Prints a successful reply for people (or the raw document with --json).
+ * Returns 1, or 0 when the reply is unusable. */
+static int print_reply(const char *cmd, json_t *reply, int as_json)
+{
+    if (strcmp(cmd, "status") == 0) {
+        json_t *doc = json_object_get(reply, "status");
+        if (as_json) {
+            json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+            putchar('\n');
+            return 1;
+        }
+        if (adm_status_print(stdout, doc) < 0) {
+            fprintf(stderr, "spawnctl: the controller sent no status document\n");
+            return 0;
+        }
+    } else if (strcmp(cmd, "scale") == 0) {
+        printf("scaling to %d children\n", (int)json_integer_value(json_object_get(reply, "processes")));
+    } else if (strcmp(cmd, "reload") == 0) {
+        printf("reload started\n");
+    } else if (strcmp(cmd, "stop") == 0) {
+        printf("stopping\n");
+    } else if (strcmp(cmd, "reopen-logs") == 0) {
+        printf("log files reopened\n");
+    }
+    return 1;
 }
 
 int main(int argc, char **argv)
@@ -85,7 +114,7 @@ int main(int argc, char **argv)
     if (!req)
         return 2;
     if (!*path)
-        adm_default_socket_path(port, path, sizeof path);
+        cmn_admin_default_path(port, path, sizeof path);
     char err[600];
     json_t *reply = adm_request(path, req, err, sizeof err);
     json_decref(req);
@@ -98,8 +127,7 @@ int main(int argc, char **argv)
         const char *why = json_string_value(json_object_get(reply, "error"));
         fprintf(stderr, "spawnctl: %s\n", why ? why : "refused");
     } else {
-        json_dumpf(reply, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-        putchar('\n');
+        ok = print_reply(argv[optind], reply, as_json);
     }
     json_decref(reply);
     return ok ? 0 : 1;

@@ -104,6 +104,8 @@ void chd_conn_reject(chd_conn_t *conn)
         (void)w;
     }
     cmn_info("%s:%d: %d %s", conn->peer_addr, conn->peer_port, status, why);
+    if (status >= 500)
+        atomic_fetch_add(&conn->server->responses_5xx, 1);
     shutdown(conn->fd, SHUT_WR);
 }
 

@@ -20,10 +20,13 @@ static void send_pong(chd_server_t *s)
         if (!oldest || c->request_started < oldest->request_started)
             oldest = c;
     }
-    json_t *pong = json_pack("{s:s, s:I, s:i, s:i, s:f, s:s}", "type", CMN_MSG_PONG, "requests",
-                             (json_int_t)s->requests_done, "active", active, "connections",
-                             s->nconns, "oldest", oldest ? now - oldest->request_started : 0.0,
-                             "oldest_request", oldest ? oldest->request_line : "");
+    json_t *pong = json_pack(
+        "{s:s, s:I, s:i, s:i, s:f, s:s, s:I, s:I}", "type", CMN_MSG_PONG, "requests",
+        (json_int_t)s->requests_done, "active", active, "connections", s->nconns, "oldest",
+        oldest ? now - oldest->request_started : 0.0, "oldest_request",
+        oldest ? oldest->request_line : "", "responses_5xx",
+        (json_int_t)atomic_load(&s->responses_5xx), "bytes_sent",
+        (json_int_t)atomic_load(&s->bytes_sent));
     if (pong)
         cmn_ctlmsg_send(s->control_fd, pong, NULL, 0);
     json_decref(pong);

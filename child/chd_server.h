@@ -45,6 +45,8 @@ typedef struct chd_server {
     int nconns;
     atomic_bool draining; /* read by workers to add "Connection: close" */
     uint64_t requests_done; /* owned by the I/O thread (the main thread in green mode) */
+    atomic_uint_fast64_t responses_5xx; /* counted by whichever thread answered */
+    atomic_uint_fast64_t bytes_sent;
     bool recycle_asked;     /* "recycle" sent after --max-requests */
     /* How a request waits for its socket: chd_conn_poll_wait, or gevent's. */
     int (*wait)(chd_conn_t *conn, short events, int timeout_ms);

@@ -419,6 +419,15 @@ static void run_app(chd_conn_t *conn, responder_t *r, PyObject *input)
         PyErr_Clear();
 }
 
+/* Adds the response to the child's counters (reported in heartbeats). */
+static void count_response(chd_server_t *s, const responder_t *r)
+{
+    if (r->resp.status >= 500)
+        atomic_fetch_add(&s->responses_5xx, 1);
+    uint64_t head = r->resp.head_finished ? cmn_buf_unread(&r->resp.head) : 0;
+    atomic_fetch_add(&s->bytes_sent, head + r->resp.body_bytes);
+}
+
 /* Keeps the connection usable after the response: the unread rest of the
  * body is read and dropped, unless the client still waits for "100
  * Continue" (then it never sent the body) or it is too large. GIL held. */
@@ -469,6 +478,7 @@ void chd_wsgi_serve(chd_conn_t *conn)
     responder_t *r = input ? responder_new(conn) : NULL;
     if (r) {
         run_app(conn, r, input);
+        count_response(conn->server, r);
         r->conn = NULL;
         Py_DECREF(r);
     } else {

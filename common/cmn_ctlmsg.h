@@ -15,7 +15,8 @@
  *                                   (a Python traceback when the import failed)
  *                         "pong"    alive; "requests" served, "active" requests,
  *                                   "oldest" seconds and "oldest_request" ("GET /x")
- *                                   of the longest-running one, "connections" open
+ *                                   of the longest-running one, "connections" open,
+ *                                   "responses_5xx" and "bytes_sent" so far
  *                         "recycle" please replace me ("reason": "max-requests")
  *                         "files"   "files": source files the app imported
  *                                   (--reload=dev watches them)

@@ -32,7 +32,7 @@ typedef struct ctl_child {
     bool being_replaced;        /* a successor is starting */
     char *fatal_error;          /* what it said before dying at start-up */
     /* From the last "pong": */
-    uint64_t requests;
+    uint64_t requests, responses_5xx, bytes_sent;
     int active, connections;
     double oldest;              /* seconds the oldest running request has run */
     char oldest_request[128];

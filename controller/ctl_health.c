@@ -15,6 +15,8 @@ void ctl_health_pong(ctl_supervisor_t *sup, ctl_child_t *c, json_t *msg)
 {
     c->last_pong = ev_now(sup->loop);
     c->requests = (uint64_t)json_integer_value(json_object_get(msg, "requests"));
+    c->responses_5xx = (uint64_t)json_integer_value(json_object_get(msg, "responses_5xx"));
+    c->bytes_sent = (uint64_t)json_integer_value(json_object_get(msg, "bytes_sent"));
     c->active = (int)json_integer_value(json_object_get(msg, "active"));
     c->connections = (int)json_integer_value(json_object_get(msg, "connections"));
     c->oldest = json_number_value(json_object_get(msg, "oldest"));
@@ -102,6 +104,11 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
         enforce_limits(sup, c, now);
     }
     enforce_memory(sup);
+    sup->samples[sup->next_sample].at = now;
+    sup->samples[sup->next_sample].requests = ctl_supervisor_total_requests(sup);
+    sup->next_sample = (sup->next_sample + 1) % CTL_RATE_SAMPLES;
+    if (sup->nsamples < CTL_RATE_SAMPLES)
+        sup->nsamples++;
 }
 
 void ctl_health_start(ctl_supervisor_t *sup)

@@ -37,6 +37,9 @@ enum {
     OPT_PIDFILE,
     OPT_STDOUT,
     OPT_STDERR,
+    OPT_ADMIN_SOCKET,
+    OPT_STATUS_PORT,
+    OPT_STATUS_HOST,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -107,6 +110,13 @@ static const option_doc_t options[] = {
     {{"forwarded-allow-ips", required_argument, NULL, OPT_FORWARDED_ALLOW_IPS}, "LIST",
      "proxies (comma-separated IPs, or *) whose Forwarded / X-Forwarded-For / "
      "X-Forwarded-Proto set REMOTE_ADDR and wsgi.url_scheme (default 127.0.0.1,::1)"},
+    {{"admin-socket", required_argument, NULL, OPT_ADMIN_SOCKET}, "PATH",
+     "spawnctl's UNIX socket (default $XDG_RUNTIME_DIR/spawning-PORT.sock, "
+     "else /tmp/spawning-PORT.sock; 'none' for no admin socket)"},
+    {{"status-port", required_argument, NULL, OPT_STATUS_PORT}, "PORT",
+     "serve /status (HTML), /status.json and /healthz on this port (default: off)"},
+    {{"status-host", required_argument, NULL, OPT_STATUS_HOST}, "HOST",
+     "address of the status service (default: the same as --host)"},
     {{"log-level", required_argument, NULL, OPT_LOG_LEVEL}, "LEVEL",
      "debug, info, warning, error or critical (default info)"},
     {{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help and exit"},
@@ -331,6 +341,18 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
         cfg->forwarded_allow_ips = arg;
         return 0;
     }
+    case OPT_ADMIN_SOCKET:
+        if (!*arg)
+            return bad_value(c, arg, err, errlen);
+        cfg->admin_socket = arg;
+        return 0;
+    case OPT_STATUS_PORT:
+        return parse_int(arg, 1, 65535, &cfg->status_port) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_STATUS_HOST:
+        if (!*arg)
+            return bad_value(c, arg, err, errlen);
+        cfg->status_host = arg;
+        return 0;
     case OPT_LOG_LEVEL:
         if (cmn_log_parse_level(arg, &level) < 0)
             return bad_value(c, arg, err, errlen);
@@ -385,6 +407,11 @@ ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg,
     }
     if (optind >= argc) {
         snprintf(err, errlen, "APP: missing; usage: %s [OPTIONS] APP [MIDDLEWARE ...]", prog);
+        return CTL_OPTIONS_USAGE;
+    }
+    if (cfg->status_port && cfg->status_port == cfg->port &&
+        (!cfg->status_host || strcmp(cfg->status_host, cfg->host) == 0)) {
+        snprintf(err, errlen, "--status-port: %d is the serving port", cfg->port);
         return CTL_OPTIONS_USAGE;
     }
     cfg->app = argv[optind++];

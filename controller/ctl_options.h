@@ -47,6 +47,9 @@ typedef struct {
     const char *stdout_path;   /* --stdout */
     const char *stderr_path;   /* --stderr */
     const char *chuid;         /* -u/--chuid USER[:GROUP] */
+    const char *admin_socket;  /* --admin-socket, NULL: derived from the port */
+    int status_port;           /* --status-port, 0: no status service */
+    const char *status_host;   /* --status-host, NULL: the same as --host */
 } ctl_config_t;
 
 typedef enum {

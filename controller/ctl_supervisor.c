@@ -5,7 +5,11 @@
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
 #include "cmn_logfile.h"
+#include "cmn_admin.h"
+#include "ctl_admin.h"
 #include "ctl_child.h"
+#include "ctl_listen.h"
+#include "ctl_statushttp.h"
 #include "ctl_daemon.h"
 #include "ctl_supervisor_priv.h"
 
@@ -374,6 +378,11 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
     log_exit(c, w->rstatus);
     bool was_ready = c->state == CTL_CHILD_READY;
     bool asked = c->state == CTL_CHILD_DRAINING;
+    sup->retired_requests += c->requests;
+    sup->retired_5xx += c->responses_5xx;
+    sup->retired_bytes += c->bytes_sent;
+    if (!asked && !sup->stopping)
+        sup->killed_children++;
     unlink_child(sup, c);
     if (sup->stopping) {
         if (count_live(sup) == 0)
@@ -382,6 +391,14 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
         after_unexpected_exit(sup, c, was_ready);
     }
     ctl_children_free(c);
+}
+
+uint64_t ctl_supervisor_total_requests(const ctl_supervisor_t *sup)
+{
+    uint64_t total = sup->retired_requests;
+    for (const ctl_child_t *c = sup->children; c; c = c->next)
+        total += c->requests;
+    return total;
 }
 
 /* --- stopping and signals ---------------------------------------------- */
@@ -417,7 +434,7 @@ void ctl_supervisor_stop(ctl_supervisor_t *sup, int signo, double grace)
         ev_break(sup->loop, EVBREAK_ALL);
 }
 
-static void reopen_logs(ctl_supervisor_t *sup)
+void ctl_supervisor_reopen_logs(ctl_supervisor_t *sup)
 {
     const ctl_config_t *cfg = sup->cfg;
     int rc = cmn_logfile_reopen(cfg->stdout_path, cfg->stderr_path);
@@ -467,7 +484,7 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         ctl_supervisor_scale(sup, sup->desired - 1);
         break;
     case SIGUSR1:
-        reopen_logs(sup);
+        ctl_supervisor_reopen_logs(sup);
         break;
     }
 }
@@ -496,6 +513,7 @@ static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, int listen_fd, i
     memset(sup, 0, sizeof *sup);
     sup->cfg = cfg;
     sup->listen_fd = listen_fd;
+    sup->listen_port = bound_port;
     sup->desired = cfg->processes;
     sup->generation = 1;
     sup->loop = ev_default_loop(EVFLAG_AUTO);
@@ -544,11 +562,41 @@ static int start_watching(ctl_supervisor_t *sup)
     return 0;
 }
 
+/* spawnctl's socket and the status service. */
+static int start_services(ctl_supervisor_t *sup, char *admin_path, size_t len)
+{
+    const ctl_config_t *cfg = sup->cfg;
+    char err[512];
+    if (cfg->admin_socket)
+        snprintf(admin_path, len, "%s", cfg->admin_socket);
+    else
+        cmn_admin_default_path(sup->listen_port, admin_path, len);
+    if (strcmp(admin_path, "none") != 0 && ctl_admin_start(sup, admin_path, err, sizeof err) < 0) {
+        cmn_error("%s", err);
+        return -1;
+    }
+    if (cfg->status_port) {
+        const char *host = cfg->status_host ? cfg->status_host : cfg->host;
+        if (ctl_statushttp_start(sup, host, cfg->status_port, err, sizeof err) < 0) {
+            cmn_error("status service: %s", err);
+            return -1;
+        }
+        char url[300];
+        ctl_listen_url(host, cfg->status_port, url, sizeof url);
+        cmn_info("status service on %s/status", url);
+    }
+    return 0;
+}
+
 int ctl_supervisor_run(const ctl_config_t *cfg, int listen_fd, int bound_port)
 {
     static ctl_supervisor_t sup; /* one per process; static so signal-free code can find it */
-    if (init(&sup, cfg, listen_fd, bound_port) < 0 || start_watching(&sup) < 0)
+    char admin_path[512] = "none";
+    if (init(&sup, cfg, listen_fd, bound_port) < 0 || start_watching(&sup) < 0 ||
+        start_services(&sup, admin_path, sizeof admin_path) < 0) {
+        ctl_daemon_fail("the controller could not start its services (see the error log)");
         return 1;
+    }
     ctl_health_start(&sup);
     top_up(&sup);
     ev_run(sup.loop, 0);
@@ -559,6 +607,9 @@ int ctl_supervisor_run(const ctl_config_t *cfg, int listen_fd, int bound_port)
     }
     if (sup.watch)
         ctl_watch_free(sup.watch);
+    ctl_admin_stop(&sup, admin_path);
+    if (sup.status_http)
+        ctl_statushttp_stop(&sup);
     json_decref(sup.child_config);
     free(sup.last_reload_error);
     if (sup.listen_fd >= 0)

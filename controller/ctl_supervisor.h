@@ -36,6 +36,9 @@ int ctl_supervisor_run(const ctl_config_t *cfg, int listen_fd, int bound_port);
 /* Graceful reload of every child. */
 void ctl_supervisor_reload(ctl_supervisor_t *sup, const char *reason);
 
+/* Reopens --stdout/--stderr here and in every child. */
+void ctl_supervisor_reopen_logs(ctl_supervisor_t *sup);
+
 /* Sets the number of children (>= 1). */
 void ctl_supervisor_scale(ctl_supervisor_t *sup, int desired);
 

@@ -13,12 +13,14 @@
 #include <ev.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define CTL_RESTART_DELAY_MIN 0.1 /* seconds, after the first failed start */
 #define CTL_RESTART_DELAY_MAX 10.0
 #define CTL_IMMEDIATE_STOP_GRACE 2.0 /* seconds before SIGKILL after INT/QUIT */
 #define CTL_TICK 1.0                 /* seconds between health checks */
 #define CTL_DEV_RELOAD_DEBOUNCE 0.2  /* seconds of quiet after a source change */
+#define CTL_RATE_SAMPLES 61          /* one a tick: a minute of request totals */
 
 typedef struct ctl_supervisor {
     struct ev_loop *loop;
@@ -44,6 +46,17 @@ typedef struct ctl_supervisor {
     int reloads;
     char last_reload_reason[256];
     char *last_reload_error;
+    int listen_port;
+    /* Counters of children that are gone, so totals survive them. */
+    uint64_t retired_requests, retired_5xx, retired_bytes;
+    int killed_children; /* died or were killed without being asked to stop */
+    /* Total requests once per tick, for requests_per_second over a minute. */
+    struct {
+        ev_tstamp at;
+        uint64_t requests;
+    } samples[CTL_RATE_SAMPLES];
+    int nsamples, next_sample;
+    struct ctl_miniserver *admin, *status_http;
 } ctl_supervisor_t;
 
 /* ctl_supervisor.c, for ctl_health.c: */
@@ -52,6 +65,9 @@ typedef struct ctl_supervisor {
  * replacement at a time: returns false (nothing done) while another
  * replacement or a reload is under way. */
 bool ctl_supervisor_replace(ctl_supervisor_t *sup, ctl_child_t *c, const char *reason);
+
+/* Requests served by all children, the gone ones included. */
+uint64_t ctl_supervisor_total_requests(const ctl_supervisor_t *sup);
 
 /* ctl_health.c: */
 

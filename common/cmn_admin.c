@@ -1,0 +1,13 @@
+/* cmn_admin: see cmn_admin.h. */
+#include "cmn_admin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void cmn_admin_default_path(int port, char *buf, size_t len)
+{
+    const char *dir = getenv("XDG_RUNTIME_DIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    snprintf(buf, len, "%s/spawning-%d.sock", dir, port);
+}

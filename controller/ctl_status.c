@@ -1,0 +1,107 @@
+/* ctl_status: see ctl_status.h. */
+#include "ctl_status.h"
+
+#include "cmn_version.h"
+#include "ctl_listen.h"
+#include "ctl_supervisor_priv.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Converts a libev timestamp to wall-clock time: ev_now() is already
+ * wall-clock based (ev_time), so this is the identity, kept as a name. */
+static double wall(ev_tstamp t) { return t; }
+
+static json_t *config_json(const ctl_config_t *cfg, int port)
+{
+    return json_pack("{s:s, s:i, s:i, s:i, s:s, s:I, s:f, s:I, s:f, s:f, s:s}", "host", cfg->host,
+                     "port", port, "processes", cfg->processes, "threads", cfg->threads, "app",
+                     cfg->app, "max_memory", (json_int_t)cfg->max_memory, "max_age", cfg->max_age,
+                     "max_requests", (json_int_t)cfg->max_requests, "timeout", cfg->timeout,
+                     "deadman_timeout", cfg->deadman_timeout, "reload",
+                     cfg->reload_dev ? "dev" : "off");
+}
+
+static json_t *child_json(const ctl_child_t *c, ev_tstamp now)
+{
+    long long rss = ctl_children_rss(c->pid);
+    return json_pack("{s:i, s:b, s:f, s:f, s:i, s:i, s:s, s:I, s:i, s:I, s:f, s:I, s:I}", "pid",
+                     (int)c->pid, "active", c->state == CTL_CHILD_READY, "uptime",
+                     now - c->started_at, "forked_at", wall(c->started_at), "concurrent_requests",
+                     c->active, "generation", c->generation, "state",
+                     ctl_children_state_name(c->state), "requests", (json_int_t)c->requests,
+                     "active_connections", c->connections, "rss_bytes",
+                     (json_int_t)(rss > 0 ? rss : 0), "last_heartbeat", wall(c->last_pong),
+                     "responses_5xx", (json_int_t)c->responses_5xx, "bytes_sent",
+                     (json_int_t)c->bytes_sent);
+}
+
+/* Requests per second over the samples of the last minute. */
+static double request_rate(const ctl_supervisor_t *sup)
+{
+    if (sup->nsamples < 2)
+        return 0;
+    int newest = (sup->next_sample + CTL_RATE_SAMPLES - 1) % CTL_RATE_SAMPLES;
+    int oldest = sup->nsamples < CTL_RATE_SAMPLES ? 0 : sup->next_sample;
+    double span = sup->samples[newest].at - sup->samples[oldest].at;
+    if (span <= 0)
+        return 0;
+    return (double)(sup->samples[newest].requests - sup->samples[oldest].requests) / span;
+}
+
+static json_t *reloads_json(const ctl_supervisor_t *sup)
+{
+    return json_pack("{s:i, s:s?, s:s?}", "count", sup->reloads, "last_reason",
+                     sup->reloads ? sup->last_reload_reason : NULL, "last_error",
+                     sup->last_reload_error);
+}
+
+/* Children, and the totals that add up over them. */
+static void add_children(json_t *doc, ctl_supervisor_t *sup, ev_tstamp now)
+{
+    json_t *children = json_object();
+    int active = 0, concurrent = 0;
+    uint64_t fivexx = sup->retired_5xx, bytes = sup->retired_bytes;
+    for (const ctl_child_t *c = sup->children; c; c = c->next) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", (int)c->pid);
+        json_object_set_new(children, key, child_json(c, now));
+        active += c->state == CTL_CHILD_READY;
+        concurrent += c->active;
+        fivexx += c->responses_5xx;
+        bytes += c->bytes_sent;
+    }
+    json_object_set_new(doc, "children", children);
+    json_object_set_new(doc, "active_children_count", json_integer(active));
+    json_object_set_new(doc, "concurrent_requests", json_integer(concurrent));
+    json_object_set_new(doc, "responses_5xx", json_integer((json_int_t)fivexx));
+    json_object_set_new(doc, "bytes_sent", json_integer((json_int_t)bytes));
+}
+
+json_t *ctl_status_document(ctl_supervisor_t *sup)
+{
+    ev_tstamp now = ev_time();
+    char url[300];
+    ctl_listen_url(sup->cfg->host, sup->listen_port, url, sizeof url);
+    json_t *doc = json_pack(
+        "{s:i, s:s, s:i, s:f, s:f, s:f, s:[s], s:i, s:i, s:i, s:i, s:I, s:f, s:o, s:o}", "version",
+        1, "spawning_version", SPAWNING_VERSION, "pid", (int)getpid(), "started_at",
+        wall(sup->started_at), "now", now, "uptime", now - sup->started_at, "listen", url,
+        "generation", sup->generation, "pending_generation", sup->pending_generation,
+        "killed_children_count", sup->killed_children, "configured_children_count", sup->desired,
+        "requests", (json_int_t)ctl_supervisor_total_requests(sup), "requests_per_second",
+        request_rate(sup), "config", config_json(sup->cfg, sup->listen_port), "reloads",
+        reloads_json(sup));
+    if (doc)
+        add_children(doc, sup, now);
+    return doc;
+}
+
+bool ctl_status_healthy(ctl_supervisor_t *sup)
+{
+    for (const ctl_child_t *c = sup->children; c; c = c->next)
+        if (c->generation == sup->generation && c->state == CTL_CHILD_READY)
+            return true;
+    return false;
+}

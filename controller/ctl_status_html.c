@@ -1,0 +1,489 @@
+/* ctl_status_html: see ctl_status_html.h.
+ *
+ * The page is built in a cmn_buf through a small writer whose first
+ * allocation failure sticks (page_t.err), so the section functions read as
+ * straight-line markup and the error is checked once, at the end. */
+#include "ctl_status_html.h"
+#include "cmn_buf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CELL 64 /* room for any one formatted number */
+
+typedef struct {
+    cmn_buf_t buf;
+    int err; /* 0, or -ENOMEM once an append failed */
+} page_t;
+
+/* One child row, with its sort keys pulled out of the JSON. */
+typedef struct {
+    json_t *child;
+    long long generation; /* LLONG_MAX when unknown: sorts last */
+    long long pid;
+} row_t;
+
+static const char STYLE[] =
+    "body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;"
+    "margin:1.5em;color:#222;background:#fafafa}"
+    "h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.4em 0 .4em}"
+    ".summary{margin:0;color:#444}"
+    ".state{display:inline-block;padding:.1em .6em;border-radius:.3em;color:#fff;"
+    "font-size:.8em;vertical-align:middle}"
+    ".ok{background:#2e7d32}.bad{background:#c62828}"
+    "table{border-collapse:collapse;background:#fff}"
+    "th,td{padding:.25em .8em;border-bottom:1px solid #e0e0e0;text-align:left}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "th{background:#eee;font-weight:600}"
+    ".ready{color:#2e7d32}.starting{color:#ef6c00}.draining{color:#757575}"
+    "pre{background:#fff3f3;border:1px solid #e57373;padding:.8em;overflow:auto;"
+    "white-space:pre-wrap}"
+    "footer{margin-top:2em;color:#777;font-size:.85em}";
+
+/* ---- the writer ------------------------------------------------------ */
+
+static void out(page_t *p, const char *s)
+{
+    if (!p->err && cmn_buf_append_str(&p->buf, s) < 0)
+        p->err = -ENOMEM;
+}
+
+__attribute__((format(printf, 2, 3))) static void outf(page_t *p, const char *fmt, ...);
+
+static void outf(page_t *p, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n < sizeof small) {
+        out(p, n < 0 ? "" : small);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big) {
+        p->err = -ENOMEM;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    out(p, big);
+    free(big);
+}
+
+/* Appends s with the five HTML-significant characters escaped; safe both in
+ * text and inside a double- or single-quoted attribute. */
+static void out_esc(page_t *p, const char *s)
+{
+    const char *run = s;
+    for (; *s; s++) {
+        const char *ent = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;"
+                        : *s == '"' ? "&quot;" : *s == '\'' ? "&#39;" : NULL;
+        if (!ent)
+            continue;
+        if (!p->err && cmn_buf_append(&p->buf, run, (size_t)(s - run)) < 0)
+            p->err = -ENOMEM;
+        out(p, ent);
+        run = s + 1;
+    }
+    out(p, run);
+}
+
+/* ---- reading the document -------------------------------------------- */
+
+static bool get_num(json_t *obj, const char *key, double *v)
+{
+    json_t *j = json_object_get(obj, key); /* NULL when obj is not an object */
+    if (!json_is_number(j))
+        return false;
+    *v = json_number_value(j);
+    return true;
+}
+
+static bool get_int(json_t *obj, const char *key, long long *v)
+{
+    json_t *j = json_object_get(obj, key);
+    if (json_is_integer(j)) {
+        *v = (long long)json_integer_value(j);
+        return true;
+    }
+    double d;
+    if (!get_num(obj, key, &d) || d != d || d > 9e18 || d < -9e18)
+        return false;
+    *v = (long long)d;
+    return true;
+}
+
+static const char *get_str(json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key)); /* NULL unless a string */
+}
+
+/* ---- formatting numbers for people ------------------------------------ */
+
+/* 1234567 -> "1,234,567". */
+static void fmt_count(long long v, char *buf, size_t len)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%llu", v < 0 ? 0ULL - (unsigned long long)v
+                                                  : (unsigned long long)v);
+    size_t n = strlen(digits), o = 0;
+    if (v < 0 && o + 1 < len)
+        buf[o++] = '-';
+    for (size_t i = 0; i < n && o + 1 < len; i++) {
+        if (i > 0 && (n - i) % 3 == 0 && o + 2 < len)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}
+
+/* Seconds -> "45s", "2m 03s", "1h 02m 03s", "3d 04h 05m". */
+static void fmt_duration(double secs, char *buf, size_t len)
+{
+    if (!(secs > 0))
+        secs = 0;
+    if (secs > 1e15)
+        secs = 1e15;
+    unsigned long long t = (unsigned long long)secs;
+    unsigned long long d = t / 86400, h = t / 3600 % 24, m = t / 60 % 60, s = t % 60;
+    if (d)
+        snprintf(buf, len, "%llud %02lluh %02llum", d, h, m);
+    else if (h)
+        snprintf(buf, len, "%lluh %02llum %02llus", h, m, s);
+    else if (m)
+        snprintf(buf, len, "%llum %02llus", m, s);
+    else
+        snprintf(buf, len, "%llus", s);
+}
+
+/* Bytes -> "512 B", "120.6 KiB", "30.0 MiB", "1.2 GiB". */
+static void fmt_bytes(double b, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (b >= 1024 && u < 4) {
+        b /= 1024;
+        u++;
+    }
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+}
+
+/* Each cell_* writes "-" when the member is missing. cell_int is for
+ * identifiers (pid, generation), cell_count for quantities. */
+static const char *cell_int(json_t *obj, const char *key, char *buf)
+{
+    long long v;
+    if (!get_int(obj, key, &v))
+        return "-";
+    snprintf(buf, CELL, "%lld", v);
+    return buf;
+}
+
+static const char *cell_count(json_t *obj, const char *key, char *buf)
+{
+    long long v;
+    if (!get_int(obj, key, &v))
+        return "-";
+    fmt_count(v, buf, CELL);
+    return buf;
+}
+
+static const char *cell_duration(json_t *obj, const char *key, char *buf)
+{
+    double v;
+    if (!get_num(obj, key, &v))
+        return "-";
+    fmt_duration(v, buf, CELL);
+    return buf;
+}
+
+static const char *cell_mib(json_t *obj, const char *key, char *buf)
+{
+    double v;
+    if (!get_num(obj, key, &v))
+        return "-";
+    snprintf(buf, CELL, "%.1f", v / (1024.0 * 1024.0));
+    return buf;
+}
+
+static const char *cell_rate(json_t *obj, const char *key, char *buf)
+{
+    double v;
+    if (!get_num(obj, key, &v))
+        return "-";
+    snprintf(buf, CELL, "%.1f", v);
+    return buf;
+}
+
+static const char *cell_bytes(json_t *obj, const char *key, char *buf)
+{
+    double v;
+    if (!get_num(obj, key, &v))
+        return "-";
+    fmt_bytes(v, buf, CELL);
+    return buf;
+}
+
+/* "0.3s ago" from the document's "now" and the child's timestamp. */
+static const char *cell_ago(json_t *doc, json_t *obj, const char *key, char *buf)
+{
+    double now, then;
+    if (!get_num(doc, "now", &now) || !get_num(obj, key, &then))
+        return "-";
+    double ago = now - then > 0 ? now - then : 0;
+    if (ago < 60)
+        snprintf(buf, CELL, "%.1fs ago", ago);
+    else {
+        fmt_duration(ago, buf, CELL);
+        strncat(buf, " ago", CELL - strlen(buf) - 1);
+    }
+    return buf;
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+/* Green when every configured child is active, red otherwise. */
+static void out_state(page_t *p, json_t *doc)
+{
+    long long active, configured;
+    if (!get_int(doc, "active_children_count", &active) ||
+        !get_int(doc, "configured_children_count", &configured))
+        out(p, "<span class=\"state bad\">UNKNOWN</span>");
+    else if (configured > 0 && active >= configured)
+        out(p, "<span class=\"state ok\">OK</span>");
+    else
+        outf(p, "<span class=\"state bad\">DEGRADED: %lld of %lld children</span>", active,
+             configured);
+}
+
+static void out_listen(page_t *p, json_t *doc)
+{
+    json_t *listen = json_object_get(doc, "listen");
+    size_t i, shown = 0;
+    json_t *url;
+    json_array_foreach(listen, i, url) {
+        if (!json_is_string(url))
+            continue;
+        out(p, shown++ ? ", " : "");
+        out_esc(p, json_string_value(url));
+    }
+    if (!shown)
+        out(p, "-");
+}
+
+static void out_header(page_t *p, json_t *doc)
+{
+    char pid[CELL], up[CELL], gen[CELL];
+    long long pending;
+    out(p, "<header>\n<h1>Spawning ");
+    out_state(p, doc);
+    outf(p, "</h1>\n<p class=\"summary\">pid %s &middot; up %s &middot; generation %s",
+         cell_int(doc, "pid", pid), cell_duration(doc, "uptime", up),
+         cell_int(doc, "generation", gen));
+    if (get_int(doc, "pending_generation", &pending) && pending > 0)
+        outf(p, " (starting %lld)", pending);
+    out(p, " &middot; listening on ");
+    out_listen(p, doc);
+    out(p, "</p>\n</header>\n");
+}
+
+static void out_kv(page_t *p, const char *name, const char *value)
+{
+    outf(p, "<tr><th>%s</th><td class=\"n\">", name);
+    out_esc(p, value);
+    out(p, "</td></tr>\n");
+}
+
+static void out_totals(page_t *p, json_t *doc)
+{
+    char a[CELL], b[CELL], c[CELL], buf[3 * CELL];
+    out(p, "<h2>Totals</h2>\n<table class=\"kv\">\n");
+    snprintf(buf, sizeof buf, "%s active / %s configured / %s killed",
+             cell_count(doc, "active_children_count", a),
+             cell_count(doc, "configured_children_count", b),
+             cell_count(doc, "killed_children_count", c));
+    out_kv(p, "Children", buf);
+    out_kv(p, "Requests", cell_count(doc, "requests", a));
+    out_kv(p, "Requests per second", cell_rate(doc, "requests_per_second", a));
+    out_kv(p, "Requests in flight", cell_count(doc, "concurrent_requests", a));
+    out_kv(p, "5xx responses", cell_count(doc, "responses_5xx", a));
+    out_kv(p, "Sent", cell_bytes(doc, "bytes_sent", a));
+    out(p, "</table>\n");
+}
+
+static int compare_rows(const void *x, const void *y)
+{
+    const row_t *a = x, *b = y;
+    if (a->generation != b->generation)
+        return a->generation < b->generation ? -1 : 1;
+    return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+/* The children as rows sorted by generation then pid; *n receives the count.
+ * Returns NULL (with *n 0) when there are none, or when memory runs out
+ * (then p->err is set). */
+static row_t *sorted_children(page_t *p, json_t *doc, size_t *n)
+{
+    json_t *children = json_object_get(doc, "children");
+    *n = 0;
+    if (!json_is_object(children) || json_object_size(children) == 0)
+        return NULL;
+    row_t *rows = calloc(json_object_size(children), sizeof *rows);
+    if (!rows) {
+        p->err = -ENOMEM;
+        return NULL;
+    }
+    const char *key;
+    json_t *child;
+    json_object_foreach(children, key, child) {
+        row_t *r = &rows[(*n)++];
+        r->child = child;
+        if (!get_int(child, "generation", &r->generation))
+            r->generation = LLONG_MAX;
+        if (!get_int(child, "pid", &r->pid))
+            r->pid = strtoll(key, NULL, 10);
+    }
+    qsort(rows, *n, sizeof *rows, compare_rows);
+    return rows;
+}
+
+static void out_child_row(page_t *p, json_t *doc, json_t *c, long long pid)
+{
+    char gen[CELL], age[CELL], req[CELL], act[CELL], conns[CELL], mib[CELL], hb[CELL];
+    const char *state = get_str(c, "state");
+    const char *cls = !state ? "" : !strcmp(state, "ready") ? "ready"
+                    : !strcmp(state, "starting") ? "starting"
+                    : !strcmp(state, "draining") ? "draining" : "";
+    outf(p, "<tr><td class=\"n\">%lld</td><td class=\"n\">%s</td><td class=\"%s\">", pid,
+         cell_int(c, "generation", gen), cls);
+    out_esc(p, state ? state : "-");
+    outf(p, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+            "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+         cell_duration(c, "uptime", age), cell_count(c, "requests", req),
+         cell_count(c, "concurrent_requests", act), cell_count(c, "active_connections", conns),
+         cell_mib(c, "rss_bytes", mib), cell_ago(doc, c, "last_heartbeat", hb));
+}
+
+static void out_children(page_t *p, json_t *doc)
+{
+    size_t n;
+    row_t *rows = sorted_children(p, doc, &n);
+    out(p, "<h2>Children</h2>\n<table class=\"children\">\n<tr><th>PID</th><th>Generation</th>"
+           "<th>State</th><th>Age</th><th>Requests</th><th>Active</th><th>Connections</th>"
+           "<th>Memory (MiB)</th><th>Last heartbeat</th></tr>\n");
+    for (size_t i = 0; i < n; i++)
+        out_child_row(p, doc, rows[i].child, rows[i].pid);
+    if (!n)
+        out(p, "<tr><td colspan=\"9\">no children</td></tr>\n");
+    out(p, "</table>\n");
+    free(rows);
+}
+
+static void out_reloads(page_t *p, json_t *doc)
+{
+    json_t *reloads = json_object_get(doc, "reloads");
+    const char *reason = get_str(reloads, "last_reason");
+    const char *error = get_str(reloads, "last_error");
+    char count[CELL];
+    out(p, "<h2>Reloads</h2>\n<table class=\"kv\">\n");
+    out_kv(p, "Count", cell_count(reloads, "count", count));
+    out_kv(p, "Last reason", reason ? reason : "-");
+    out_kv(p, "Last result", error ? "failed (the previous generation keeps serving)"
+                                   : reason ? "succeeded" : "-");
+    out(p, "</table>\n");
+    if (error) {
+        out(p, "<pre class=\"error\">");
+        out_esc(p, error);
+        out(p, "</pre>\n");
+    }
+}
+
+/* Any scalar member of "config", in the document's order. */
+static void out_config(page_t *p, json_t *doc)
+{
+    json_t *config = json_object_get(doc, "config");
+    const char *key;
+    json_t *v;
+    char buf[CELL];
+    if (!json_is_object(config) || json_object_size(config) == 0)
+        return;
+    out(p, "<h2>Configuration</h2>\n<table class=\"kv\">\n");
+    json_object_foreach(config, key, v) {
+        const char *text = json_is_string(v) ? json_string_value(v) : buf;
+        if (json_is_integer(v))
+            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            snprintf(buf, sizeof buf, "%g", json_real_value(v));
+        else if (json_is_boolean(v))
+            snprintf(buf, sizeof buf, "%s", json_is_true(v) ? "yes" : "no");
+        else if (!json_is_string(v))
+            snprintf(buf, sizeof buf, "-");
+        out(p, "<tr><th>");
+        out_esc(p, key);
+        out(p, "</th><td>");
+        out_esc(p, text);
+        out(p, "</td></tr>\n");
+    }
+    out(p, "</table>\n");
+}
+
+static void out_footer(page_t *p, json_t *doc, int refresh_seconds)
+{
+    const char *version = get_str(doc, "spawning_version");
+    double now;
+    out(p, "<footer>Spawning ");
+    out_esc(p, version ? version : "-");
+    if (get_num(doc, "now", &now)) {
+        time_t t = (time_t)now;
+        struct tm tm;
+        char when[CELL];
+        if (gmtime_r(&t, &tm) && strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm))
+            outf(p, " &middot; as of %s", when);
+    }
+    if (refresh_seconds > 0)
+        outf(p, " &middot; refreshes every %ds", refresh_seconds);
+    out(p, "</footer>\n");
+}
+
+static void out_head(page_t *p, json_t *doc, int refresh_seconds)
+{
+    char pid[CELL];
+    out(p, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    if (refresh_seconds > 0)
+        outf(p, "<meta http-equiv=\"refresh\" content=\"%d\">\n", refresh_seconds);
+    outf(p, "<title>Spawning status (pid %s)</title>\n<style>", cell_int(doc, "pid", pid));
+    out(p, STYLE);
+    out(p, "</style>\n</head>\n<body>\n");
+}
+
+char *ctl_status_html(json_t *doc, int refresh_seconds)
+{
+    page_t p = {CMN_BUF_INIT, 0};
+    if (!json_is_object(doc))
+        doc = NULL; /* every lookup then misses and shows "-" */
+    out_head(&p, doc, refresh_seconds);
+    out_header(&p, doc);
+    out(&p, "<main>\n");
+    out_totals(&p, doc);
+    out_children(&p, doc);
+    out_reloads(&p, doc);
+    out_config(&p, doc);
+    out(&p, "</main>\n");
+    out_footer(&p, doc, refresh_seconds);
+    out(&p, "</body>\n</html>\n");
+    if (p.err || cmn_buf_append(&p.buf, "", 1) < 0) { /* the NUL */
+        cmn_buf_free(&p.buf);
+        return NULL;
+    }
+    return p.buf.data; /* start is 0: nothing was consumed */
+}
