@@ -60,11 +60,10 @@ static void on_accept_pause_over(struct ev_loop *loop, ev_timer *w, int revents)
         ev_io_start(loop, &s->accept_watcher);
 }
 
-static void on_acceptable(struct ev_loop *loop, ev_io *w, int revents)
+/* Accepts up to `max` queued connections. */
+static void accept_some(struct ev_loop *loop, chd_server_t *s, int max)
 {
-    (void)revents;
-    chd_server_t *s = w->data;
-    for (int i = 0; i < 64; i++) { /* bounded, so one busy socket cannot starve the loop */
+    for (int i = 0; i < max; i++) {
         struct sockaddr_storage peer;
         socklen_t len = sizeof peer;
         int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len,
@@ -83,6 +82,12 @@ static void on_acceptable(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
+static void on_acceptable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    accept_some(loop, w->data, 64); /* bounded, so one busy socket cannot starve the loop */
+}
+
 void chd_server_drain(chd_server_t *s)
 {
     if (atomic_exchange(&s->draining, true))
@@ -90,6 +95,10 @@ void chd_server_drain(chd_server_t *s)
     cmn_info("draining: %d connection(s) open", s->nconns);
     ev_io_stop(s->loop, &s->accept_watcher);
     ev_timer_stop(s->loop, &s->accept_pause);
+    /* A --reuse-port socket is ours alone: what is queued on it would be
+     * reset when it closes, so take those connections and serve them. */
+    if (s->cfg->reuse_port && s->listen_fd >= 0)
+        accept_some(s->loop, s, 4096);
     if (s->listen_fd >= 0) {
         close(s->listen_fd);
         s->listen_fd = -1;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 /* Creates, binds and listens on one resolved address. */
-static int bind_one(const struct addrinfo *ai)
+static int bind_one(const struct addrinfo *ai, int flags)
 {
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                     ai->ai_protocol);
@@ -18,9 +18,16 @@ static int bind_one(const struct addrinfo *ai)
         return -errno;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if ((flags & CTL_LISTEN_REUSEPORT) &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
     if (ai->ai_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, CTL_LISTEN_BACKLOG) < 0) {
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+        (!(flags & CTL_LISTEN_NO_LISTEN) && listen(fd, CTL_LISTEN_BACKLOG) < 0)) {
         int e = errno;
         close(fd);
         return -e;
@@ -41,6 +48,12 @@ static int port_of(int fd)
 
 int ctl_listen_tcp(const char *host, int port, int *bound_port, char *err, size_t errlen)
 {
+    return ctl_listen_tcp_flags(host, port, 0, bound_port, err, errlen);
+}
+
+int ctl_listen_tcp_flags(const char *host, int port, int flags, int *bound_port, char *err,
+                         size_t errlen)
+{
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     char portstr[16];
@@ -53,7 +66,7 @@ int ctl_listen_tcp(const char *host, int port, int *bound_port, char *err, size_
     }
     int fd = -EADDRNOTAVAIL;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = bind_one(ai);
+        fd = bind_one(ai, flags);
         if (fd >= 0)
             break;
     }

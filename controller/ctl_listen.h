@@ -16,6 +16,13 @@
  * *bound_port receives the port actually bound (useful with port 0). */
 int ctl_listen_tcp(const char *host, int port, int *bound_port, char *err, size_t errlen);
 
+#define CTL_LISTEN_REUSEPORT 1 /* SO_REUSEPORT: one socket per child, the kernel balances */
+#define CTL_LISTEN_NO_LISTEN 2 /* bind only: holds the port without taking connections */
+
+/* ctl_listen_tcp with CTL_LISTEN_* flags. */
+int ctl_listen_tcp_flags(const char *host, int port, int flags, int *bound_port, char *err,
+                         size_t errlen);
+
 /* Formats "http://HOST:PORT" (brackets around IPv6) into buf. */
 void ctl_listen_url(const char *host, int port, char *buf, size_t len);
 

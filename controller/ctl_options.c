@@ -40,6 +40,7 @@ enum {
     OPT_ADMIN_SOCKET,
     OPT_STATUS_PORT,
     OPT_STATUS_HOST,
+    OPT_REUSE_PORT,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -117,6 +118,9 @@ static const option_doc_t options[] = {
      "serve /status (HTML), /status.json and /healthz on this port (default: off)"},
     {{"status-host", required_argument, NULL, OPT_STATUS_HOST}, "HOST",
      "address of the status service (default: the same as --host)"},
+    {{"reuse-port", no_argument, NULL, OPT_REUSE_PORT}, NULL,
+     "give each child its own SO_REUSEPORT socket (the kernel spreads connections evenly; "
+     "see README for the reload caveat)"},
     {{"log-level", required_argument, NULL, OPT_LOG_LEVEL}, "LEVEL",
      "debug, info, warning, error or critical (default info)"},
     {{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help and exit"},
@@ -353,6 +357,9 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
             return bad_value(c, arg, err, errlen);
         cfg->status_host = arg;
         return 0;
+    case OPT_REUSE_PORT:
+        cfg->reuse_port = true;
+        return 0;
     case OPT_LOG_LEVEL:
         if (cmn_log_parse_level(arg, &level) < 0)
             return bad_value(c, arg, err, errlen);
@@ -456,6 +463,7 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
     json_object_set_new(m, "body_timeout", json_real(cfg->body_timeout));
     json_object_set_new(m, "forwarded_allow_ips", json_string(cfg->forwarded_allow_ips));
     json_object_set_new(m, "max_requests", json_integer(cfg->max_requests));
+    json_object_set_new(m, "reuse_port", json_boolean(cfg->reuse_port));
     json_object_set_new(m, "report_files", json_boolean(cfg->reload_dev));
     json_object_set_new(m, "stdout", cfg->stdout_path ? json_string(cfg->stdout_path) : json_null());
     json_object_set_new(m, "stderr", cfg->stderr_path ? json_string(cfg->stderr_path) : json_null());

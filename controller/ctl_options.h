@@ -50,6 +50,7 @@ typedef struct {
     const char *admin_socket;  /* --admin-socket, NULL: derived from the port */
     int status_port;           /* --status-port, 0: no status service */
     const char *status_host;   /* --status-host, NULL: the same as --host */
+    bool reuse_port;           /* --reuse-port */
 } ctl_config_t;
 
 typedef enum {

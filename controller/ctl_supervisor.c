@@ -75,15 +75,35 @@ static json_t *config_for_child(ctl_supervisor_t *sup)
     return conf;
 }
 
+/* The socket a new child accepts on: the shared one, or with --reuse-port
+ * a socket of its own in the port's SO_REUSEPORT group. */
+static int child_listener(ctl_supervisor_t *sup)
+{
+    if (!sup->cfg->reuse_port)
+        return sup->listen_fd;
+    char err[256];
+    int port;
+    int fd = ctl_listen_tcp_flags(sup->cfg->host, sup->listen_port, CTL_LISTEN_REUSEPORT, &port,
+                                  err, sizeof err);
+    if (fd < 0)
+        cmn_error("--reuse-port: %s", err);
+    return fd;
+}
+
 static ctl_child_t *spawn(ctl_supervisor_t *sup, int generation)
 {
     char err[256];
     int control_fd;
+    int listen_fd = child_listener(sup);
+    if (listen_fd < 0)
+        return NULL;
     json_t *conf = config_for_child(sup);
-    pid_t pid = conf ? ctl_child_spawn(sup->child_binary, conf, &sup->listen_fd, 1, &control_fd,
-                                       err, sizeof err)
+    pid_t pid = conf ? ctl_child_spawn(sup->child_binary, conf, &listen_fd, 1, &control_fd, err,
+                                       sizeof err)
                      : -ENOMEM;
     json_decref(conf);
+    if (listen_fd != sup->listen_fd)
+        close(listen_fd); /* --reuse-port: the child has its own copy now */
     if (pid < 0) {
         cmn_error("cannot start a child: %s", pid == -ENOMEM ? "out of memory" : err);
         return NULL;

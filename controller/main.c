@@ -35,7 +35,11 @@ static int set_up(const ctl_config_t *cfg, int *port)
         cmn_error("cannot open the log files: %s", strerror(-rc));
         return -1;
     }
-    int fd = ctl_listen_tcp(cfg->host, cfg->port, port, err, sizeof err);
+    /* With --reuse-port the controller only holds the port; each child gets
+     * its own listening socket (ctl_supervisor.c). */
+    int fd = ctl_listen_tcp_flags(cfg->host, cfg->port,
+                                  cfg->reuse_port ? CTL_LISTEN_REUSEPORT | CTL_LISTEN_NO_LISTEN : 0,
+                                  port, err, sizeof err);
     if (fd < 0) {
         cmn_error("%s", err);
         return -1;

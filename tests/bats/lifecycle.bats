@@ -236,3 +236,22 @@ children() {
   grep -q "ValueError" "$log"
   ! grep -q "ValueError" "$log.1"
 }
+
+@test "--reuse-port: each child has its own socket, load reaches both, reloads lose nothing" {
+  start_server --processes 2 --reuse-port tests.apps.lifecycle_app:app
+  wait_ready 2
+  [ "$(ss -Hltn "sport = :$SERVER_PORT" | wc -l)" -eq 2 ]
+  local pids
+  pids=$(for i in $(seq 1 60); do curl -s --max-time 5 "$(url /pid)"; done | sort -u | wc -l)
+  [ "$pids" -eq 2 ]
+  local stop="$BATS_TEST_TMPDIR/stop"
+  "$PY" "$LOAD" "$SERVER_PORT" "$stop" 2 / 30 >"$BATS_TEST_TMPDIR/load.out" &
+  local load_pid=$!
+  sleep 0.5
+  for i in $(seq 1 5); do kill -HUP "$SERVER_PID"; sleep 0.6; done
+  sleep 0.5
+  touch "$stop"
+  wait "$load_pid"
+  cat "$BATS_TEST_TMPDIR/load.out"
+  grep -q "failed=0" "$BATS_TEST_TMPDIR/load.out"
+}
