@@ -120,9 +120,15 @@ void chd_conn_begin_request(chd_conn_t *conn)
 {
     conn->state = CHD_CONN_IN_APP;
     conn->request_started = chd_monotonic();
-    snprintf(conn->request_line, sizeof conn->request_line, "%s %.*s",
-             chd_request_method(&conn->req),
-             (int)(conn->req.url_len < 100 ? conn->req.url_len : 100), chd_request_url(&conn->req));
+    /* "METHOD target" for the logs and heartbeats, without printf: per request. */
+    const char *method = chd_request_method(&conn->req);
+    size_t mlen = strlen(method), ulen = conn->req.url_len;
+    if (mlen + 1 + ulen >= sizeof conn->request_line)
+        ulen = sizeof conn->request_line - mlen - 2;
+    memcpy(conn->request_line, method, mlen);
+    conn->request_line[mlen] = ' ';
+    memcpy(conn->request_line + mlen + 1, chd_request_url(&conn->req), ulen);
+    conn->request_line[mlen + 1 + ulen] = '\0';
     conn->close_after = false;
     conn->continue_sent = false;
 }

@@ -35,9 +35,11 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     close_conn(conn); /* idle keep-alive: a quiet close */
 }
 
+/* The read watcher stays armed while the worker runs the request: stopping
+ * and restarting it would cost two epoll_ctl calls per request. If the
+ * client sends while the request runs, on_readable disarms it then. */
 static void dispatch(chd_conn_t *conn)
 {
-    ev_io_stop(conn->server->loop, &conn->io);
     ev_timer_stop(conn->server->loop, &conn->timer);
     chd_conn_begin_request(conn);
     chd_pool_submit(&conn->server->pool, &conn->job);
@@ -59,9 +61,12 @@ static void process_input(chd_conn_t *conn)
 
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
-    (void)loop;
     (void)revents;
     chd_conn_t *conn = w->data;
+    if (conn->state == CHD_CONN_IN_APP) {
+        ev_io_stop(loop, w); /* the worker owns the socket until it is done */
+        return;
+    }
     int n = chd_conn_read_some(conn);
     if (n == -EAGAIN)
         return;

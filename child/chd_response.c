@@ -132,7 +132,9 @@ static void choose_framing(chd_response_t *r, const chd_request_t *req, int64_t 
         return;
     if (known_length >= 0 && r->status != 304) {
         r->content_length = known_length;
-        cmn_buf_appendf(&r->head, "Content-Length: %lld\r\n", (long long)known_length);
+        cmn_buf_append_str(&r->head, "Content-Length: ");
+        cmn_buf_append_uint(&r->head, (unsigned long long)known_length);
+        cmn_buf_append(&r->head, "\r\n", 2);
     } else if (r->no_body) {
         return; /* HEAD or 304: no body follows, whatever its length */
     } else if (http11) {
@@ -152,7 +154,9 @@ void chd_response_finish_head(chd_response_t *r, const chd_request_t *req, int64
     if (!r->app_date) {
         char date[32];
         chd_http_date(date);
-        cmn_buf_appendf(&r->head, "Date: %s\r\n", date);
+        cmn_buf_append(&r->head, "Date: ", 6);
+        cmn_buf_append(&r->head, date, 29);
+        cmn_buf_append(&r->head, "\r\n", 2);
     }
     bool http11 = req->http_major > 1 || (req->http_major == 1 && req->http_minor >= 1);
     if (!req->keep_alive || draining)

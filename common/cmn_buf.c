@@ -64,6 +64,17 @@ int cmn_buf_appendf(cmn_buf_t *b, const char *fmt, ...)
     return 0;
 }
 
+int cmn_buf_append_uint(cmn_buf_t *b, unsigned long long v)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return cmn_buf_append(b, digits + sizeof digits - n, n);
+}
+
 void cmn_buf_consume(cmn_buf_t *b, size_t n)
 {
     b->start += n;

@@ -37,6 +37,10 @@ int cmn_buf_append_str(cmn_buf_t *b, const char *s);
 /* Appends printf-formatted text. Returns 0 or -ENOMEM. */
 int cmn_buf_appendf(cmn_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Appends the decimal digits of v (no printf: this is on the hot path).
+ * Returns 0 or -ENOMEM. */
+int cmn_buf_append_uint(cmn_buf_t *b, unsigned long long v);
+
 /* Marks n unread bytes as read (n <= unread). When everything is read the
  * cursor returns to the front. */
 void cmn_buf_consume(cmn_buf_t *b, size_t n);
