@@ -42,7 +42,10 @@ static void dispatch(chd_conn_t *conn)
 {
     ev_timer_stop(conn->server->loop, &conn->timer);
     chd_conn_begin_request(conn);
-    chd_pool_submit(&conn->server->pool, &conn->job);
+    if (chd_server_run_inline(conn->server, conn))
+        chd_conn_loop_request_done(conn);
+    else
+        chd_pool_submit(&conn->server->pool, &conn->job);
 }
 
 static void process_input(chd_conn_t *conn)

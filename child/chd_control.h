@@ -20,6 +20,11 @@ typedef enum {
 /* Reads and handles every queued message (the channel is non-blocking). */
 chd_control_event_t chd_control_read(chd_server_t *s);
 
+/* The same, from the heartbeat thread while the I/O thread runs `running`
+ * inline: the heartbeat answer reports that request (the connection list
+ * belongs to the busy I/O thread and is not looked at). */
+chd_control_event_t chd_control_read_during_inline(chd_server_t *s, const chd_conn_t *running);
+
 /* A request finished: count it; past --max-requests, ask for a successor. */
 void chd_control_request_done(chd_server_t *s);
 

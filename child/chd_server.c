@@ -95,9 +95,11 @@ void chd_server_drain(chd_server_t *s)
     cmn_info("draining: %d connection(s) open", s->nconns);
     ev_io_stop(s->loop, &s->accept_watcher);
     ev_timer_stop(s->loop, &s->accept_pause);
-    /* A --reuse-port socket is ours alone: what is queued on it would be
-     * reset when it closes, so take those connections and serve them. */
-    if (s->cfg->reuse_port && s->listen_fd >= 0)
+    /* Take over what is already queued before letting go of the socket:
+     * when it closes for good (a stop, or a --reuse-port socket that is ours
+     * alone) queued connections would be reset; during a reload of a shared
+     * socket it costs nothing (they are served, with "Connection: close"). */
+    if (s->listen_fd >= 0)
         accept_some(s->loop, s, 4096);
     if (s->listen_fd >= 0) {
         close(s->listen_fd);
@@ -123,6 +125,27 @@ static void on_control(struct ev_loop *loop, ev_io *w, int revents)
     default:
         break;
     }
+}
+
+bool chd_server_run_inline(chd_server_t *s, chd_conn_t *conn)
+{
+    if (!s->handler.handle_inline || conn->req.phase != CHD_REQ_DONE || chd_pool_busy(&s->pool))
+        return false;
+    chd_heartbeat_inline_begin(&s->heartbeat, conn);
+    s->handler.handle_inline(conn, s->inline_tstate);
+    chd_heartbeat_inline_end(&s->heartbeat);
+    chd_control_request_done(s);
+    return true;
+}
+
+/* The heartbeat thread read a "stop" while a request ran inline. */
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    chd_server_t *s = w->data;
+    if (atomic_exchange(&s->stop_after_inline, false))
+        chd_server_drain(s);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -195,6 +218,14 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, int listen_fd, int
     ev_io_init(&s->control_watcher, on_control, control_fd, EV_READ);
     s->control_watcher.data = s;
     start_signals(s);
+    ev_async_init(&s->wake, on_wake);
+    s->wake.data = s;
+    ev_async_start(s->loop, &s->wake);
+    if (handler->handle_inline) {
+        int rc = chd_heartbeat_start(&s->heartbeat, s);
+        if (rc < 0)
+            return rc;
+    }
     chd_pool_hooks_t hooks = {.run = on_job_run, .done = on_job_done,
                               .thread_start = on_thread_start, .thread_stop = on_thread_stop,
                               .ctx = s};
@@ -207,4 +238,6 @@ void chd_server_run(chd_server_t *s)
     ev_io_start(s->loop, &s->control_watcher);
     ev_run(s->loop, 0);
     chd_pool_stop(&s->pool);
+    if (s->handler.handle_inline)
+        chd_heartbeat_stop(&s->heartbeat);
 }

@@ -13,6 +13,7 @@
 
 #include "chd_config.h"
 #include "chd_conn.h"
+#include "chd_heartbeat.h"
 #include "chd_pool.h"
 
 #include <ev.h>
@@ -20,9 +21,11 @@
 #include <stdbool.h>
 
 /* What runs a request: `handle` on a worker thread without the GIL,
- * `thread_start`/`thread_stop` once per worker thread. */
+ * `thread_start`/`thread_stop` once per worker thread; `handle_inline`
+ * on the I/O thread for the fast path (NULL: never inline). */
 typedef struct {
     void (*handle)(chd_conn_t *conn, void *ctx);
+    void (*handle_inline)(chd_conn_t *conn, void *tstate);
     void (*thread_start)(void *ctx);
     void (*thread_stop)(void *ctx);
     void *ctx;
@@ -42,9 +45,13 @@ typedef struct chd_server {
     ev_signal sig_term, sig_int, sig_quit;
     chd_pool_t pool;
     chd_conn_t *conns;
-    int nconns;
+    atomic_int nconns; /* read by the heartbeat thread */
     atomic_bool draining; /* read by workers to add "Connection: close" */
-    uint64_t requests_done; /* owned by the I/O thread (the main thread in green mode) */
+    atomic_uint_fast64_t requests_done; /* counted by the I/O thread (main thread in green mode) */
+    void *inline_tstate;    /* the I/O thread's Python thread state, for the fast path */
+    atomic_bool stop_after_inline; /* "stop" came while the I/O thread ran a request */
+    ev_async wake;          /* lets the heartbeat thread pass that "stop" on */
+    chd_heartbeat_t heartbeat;
     atomic_uint_fast64_t responses_5xx; /* counted by whichever thread answered */
     atomic_uint_fast64_t bytes_sent;
     bool recycle_asked;     /* "recycle" sent after --max-requests */
@@ -58,6 +65,14 @@ static inline bool chd_server_closing(chd_server_t *s)
 {
     return atomic_load(&s->draining) || s->cfg->keepalive <= 0;
 }
+
+/* The --threads 1 fast path: runs the request of conn on the I/O thread
+ * (taking the GIL with the I/O thread's own thread state) when that is
+ * safe: the request is complete (no body wait) and no request is running
+ * on the worker, so requests still run one at a time. Returns false when
+ * the caller must use the pool instead. */
+bool chd_server_run_inline(chd_server_t *s, chd_conn_t *conn);
+
 
 /* Sets up the loop, the watchers and the worker pool. Returns 0 or -errno. */
 int chd_server_init(chd_server_t *s, const chd_config_t *cfg, int listen_fd, int control_fd,

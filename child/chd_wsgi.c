@@ -472,6 +472,13 @@ void chd_wsgi_handle(chd_conn_t *conn, void *ctx)
     PyEval_SaveThread();
 }
 
+void chd_wsgi_handle_inline(chd_conn_t *conn, void *tstate)
+{
+    PyEval_RestoreThread(tstate);
+    chd_wsgi_serve(conn);
+    PyEval_SaveThread();
+}
+
 void chd_wsgi_serve(chd_conn_t *conn)
 {
     PyObject *input = chd_input_new(conn);

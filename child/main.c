@@ -138,9 +138,15 @@ static int run_threaded(chd_config_t *cfg, int listen_fd, int control_fd)
 {
     PyThreadState *main_tstate = PyEval_SaveThread();
     chd_server_t server;
-    chd_handler_t handler = {.handle = chd_wsgi_handle, .thread_start = chd_wsgi_thread_start,
+    /* With one thread, requests run one at a time anyway: run them on the
+     * I/O thread itself when safe (chd_server_run_inline) and save two
+     * thread switches per request. */
+    chd_handler_t handler = {.handle = chd_wsgi_handle,
+                             .handle_inline = cfg->threads == 1 ? chd_wsgi_handle_inline : NULL,
+                             .thread_start = chd_wsgi_thread_start,
                              .thread_stop = chd_wsgi_thread_stop};
     int rc = chd_server_init(&server, cfg, listen_fd, control_fd, &handler);
+    server.inline_tstate = main_tstate;
     if (rc == 0) {
         send_ready(control_fd);
         chd_server_run(&server);

@@ -2,9 +2,12 @@
  *
  * The page is built in a cmn_buf through a small writer whose first
  * allocation failure sticks (page_t.err), so the section functions read as
- * straight-line markup and the error is checked once, at the end. */
+ * straight-line markup and the error is checked once, at the end. Members
+ * are read and numbers formatted by common/cmn_statusfmt, as for `spawnctl
+ * status`; escaping stays here. */
 #include "ctl_status_html.h"
 #include "cmn_buf.h"
+#include "cmn_statusfmt.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -15,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#define CELL 64 /* room for any one formatted number */
+#define CELL CMN_STATUSFMT_CELL /* room for any one formatted number */
 
 typedef struct {
     cmn_buf_t buf;
@@ -97,166 +100,14 @@ static void out_esc(page_t *p, const char *s)
     out(p, run);
 }
 
-/* ---- reading the document -------------------------------------------- */
-
-static bool get_num(json_t *obj, const char *key, double *v)
-{
-    json_t *j = json_object_get(obj, key); /* NULL when obj is not an object */
-    if (!json_is_number(j))
-        return false;
-    *v = json_number_value(j);
-    return true;
-}
-
-static bool get_int(json_t *obj, const char *key, long long *v)
-{
-    json_t *j = json_object_get(obj, key);
-    if (json_is_integer(j)) {
-        *v = (long long)json_integer_value(j);
-        return true;
-    }
-    double d;
-    if (!get_num(obj, key, &d) || d != d || d > 9e18 || d < -9e18)
-        return false;
-    *v = (long long)d;
-    return true;
-}
-
-static const char *get_str(json_t *obj, const char *key)
-{
-    return json_string_value(json_object_get(obj, key)); /* NULL unless a string */
-}
-
-/* ---- formatting numbers for people ------------------------------------ */
-
-/* 1234567 -> "1,234,567". */
-static void fmt_count(long long v, char *buf, size_t len)
-{
-    char digits[32];
-    snprintf(digits, sizeof digits, "%llu", v < 0 ? 0ULL - (unsigned long long)v
-                                                  : (unsigned long long)v);
-    size_t n = strlen(digits), o = 0;
-    if (v < 0 && o + 1 < len)
-        buf[o++] = '-';
-    for (size_t i = 0; i < n && o + 1 < len; i++) {
-        if (i > 0 && (n - i) % 3 == 0 && o + 2 < len)
-            buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-}
-
-/* Seconds -> "45s", "2m 03s", "1h 02m 03s", "3d 04h 05m". */
-static void fmt_duration(double secs, char *buf, size_t len)
-{
-    if (!(secs > 0))
-        secs = 0;
-    if (secs > 1e15)
-        secs = 1e15;
-    unsigned long long t = (unsigned long long)secs;
-    unsigned long long d = t / 86400, h = t / 3600 % 24, m = t / 60 % 60, s = t % 60;
-    if (d)
-        snprintf(buf, len, "%llud %02lluh %02llum", d, h, m);
-    else if (h)
-        snprintf(buf, len, "%lluh %02llum %02llus", h, m, s);
-    else if (m)
-        snprintf(buf, len, "%llum %02llus", m, s);
-    else
-        snprintf(buf, len, "%llus", s);
-}
-
-/* Bytes -> "512 B", "120.6 KiB", "30.0 MiB", "1.2 GiB". */
-static void fmt_bytes(double b, char *buf, size_t len)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (b >= 1024 && u < 4) {
-        b /= 1024;
-        u++;
-    }
-    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", b, units[u]);
-}
-
-/* Each cell_* writes "-" when the member is missing. cell_int is for
- * identifiers (pid, generation), cell_count for quantities. */
-static const char *cell_int(json_t *obj, const char *key, char *buf)
-{
-    long long v;
-    if (!get_int(obj, key, &v))
-        return "-";
-    snprintf(buf, CELL, "%lld", v);
-    return buf;
-}
-
-static const char *cell_count(json_t *obj, const char *key, char *buf)
-{
-    long long v;
-    if (!get_int(obj, key, &v))
-        return "-";
-    fmt_count(v, buf, CELL);
-    return buf;
-}
-
-static const char *cell_duration(json_t *obj, const char *key, char *buf)
-{
-    double v;
-    if (!get_num(obj, key, &v))
-        return "-";
-    fmt_duration(v, buf, CELL);
-    return buf;
-}
-
-static const char *cell_mib(json_t *obj, const char *key, char *buf)
-{
-    double v;
-    if (!get_num(obj, key, &v))
-        return "-";
-    snprintf(buf, CELL, "%.1f", v / (1024.0 * 1024.0));
-    return buf;
-}
-
-static const char *cell_rate(json_t *obj, const char *key, char *buf)
-{
-    double v;
-    if (!get_num(obj, key, &v))
-        return "-";
-    snprintf(buf, CELL, "%.1f", v);
-    return buf;
-}
-
-static const char *cell_bytes(json_t *obj, const char *key, char *buf)
-{
-    double v;
-    if (!get_num(obj, key, &v))
-        return "-";
-    fmt_bytes(v, buf, CELL);
-    return buf;
-}
-
-/* "0.3s ago" from the document's "now" and the child's timestamp. */
-static const char *cell_ago(json_t *doc, json_t *obj, const char *key, char *buf)
-{
-    double now, then;
-    if (!get_num(doc, "now", &now) || !get_num(obj, key, &then))
-        return "-";
-    double ago = now - then > 0 ? now - then : 0;
-    if (ago < 60)
-        snprintf(buf, CELL, "%.1fs ago", ago);
-    else {
-        fmt_duration(ago, buf, CELL);
-        strncat(buf, " ago", CELL - strlen(buf) - 1);
-    }
-    return buf;
-}
-
 /* ---- sections ---------------------------------------------------------- */
 
 /* Green when every configured child is active, red otherwise. */
 static void out_state(page_t *p, json_t *doc)
 {
     long long active, configured;
-    if (!get_int(doc, "active_children_count", &active) ||
-        !get_int(doc, "configured_children_count", &configured))
+    if (!cmn_statusfmt_get_int(doc, "active_children_count", &active) ||
+        !cmn_statusfmt_get_int(doc, "configured_children_count", &configured))
         out(p, "<span class=\"state bad\">UNKNOWN</span>");
     else if (configured > 0 && active >= configured)
         out(p, "<span class=\"state ok\">OK</span>");
@@ -287,9 +138,9 @@ static void out_header(page_t *p, json_t *doc)
     out(p, "<header>\n<h1>Spawning ");
     out_state(p, doc);
     outf(p, "</h1>\n<p class=\"summary\">pid %s &middot; up %s &middot; generation %s",
-         cell_int(doc, "pid", pid), cell_duration(doc, "uptime", up),
-         cell_int(doc, "generation", gen));
-    if (get_int(doc, "pending_generation", &pending) && pending > 0)
+         cmn_statusfmt_cell_int(doc, "pid", pid), cmn_statusfmt_cell_duration(doc, "uptime", up),
+         cmn_statusfmt_cell_int(doc, "generation", gen));
+    if (cmn_statusfmt_get_int(doc, "pending_generation", &pending) && pending > 0)
         outf(p, " (starting %lld)", pending);
     out(p, " &middot; listening on ");
     out_listen(p, doc);
@@ -308,15 +159,15 @@ static void out_totals(page_t *p, json_t *doc)
     char a[CELL], b[CELL], c[CELL], buf[3 * CELL];
     out(p, "<h2>Totals</h2>\n<table class=\"kv\">\n");
     snprintf(buf, sizeof buf, "%s active / %s configured / %s killed",
-             cell_count(doc, "active_children_count", a),
-             cell_count(doc, "configured_children_count", b),
-             cell_count(doc, "killed_children_count", c));
+             cmn_statusfmt_cell_count(doc, "active_children_count", a),
+             cmn_statusfmt_cell_count(doc, "configured_children_count", b),
+             cmn_statusfmt_cell_count(doc, "killed_children_count", c));
     out_kv(p, "Children", buf);
-    out_kv(p, "Requests", cell_count(doc, "requests", a));
-    out_kv(p, "Requests per second", cell_rate(doc, "requests_per_second", a));
-    out_kv(p, "Requests in flight", cell_count(doc, "concurrent_requests", a));
-    out_kv(p, "5xx responses", cell_count(doc, "responses_5xx", a));
-    out_kv(p, "Sent", cell_bytes(doc, "bytes_sent", a));
+    out_kv(p, "Requests", cmn_statusfmt_cell_count(doc, "requests", a));
+    out_kv(p, "Requests per second", cmn_statusfmt_cell_rate(doc, "requests_per_second", a));
+    out_kv(p, "Requests in flight", cmn_statusfmt_cell_count(doc, "concurrent_requests", a));
+    out_kv(p, "5xx responses", cmn_statusfmt_cell_count(doc, "responses_5xx", a));
+    out_kv(p, "Sent", cmn_statusfmt_cell_bytes(doc, "bytes_sent", a));
     out(p, "</table>\n");
 }
 
@@ -347,9 +198,9 @@ static row_t *sorted_children(page_t *p, json_t *doc, size_t *n)
     json_object_foreach(children, key, child) {
         row_t *r = &rows[(*n)++];
         r->child = child;
-        if (!get_int(child, "generation", &r->generation))
+        if (!cmn_statusfmt_get_int(child, "generation", &r->generation))
             r->generation = LLONG_MAX;
-        if (!get_int(child, "pid", &r->pid))
+        if (!cmn_statusfmt_get_int(child, "pid", &r->pid))
             r->pid = strtoll(key, NULL, 10);
     }
     qsort(rows, *n, sizeof *rows, compare_rows);
@@ -359,18 +210,21 @@ static row_t *sorted_children(page_t *p, json_t *doc, size_t *n)
 static void out_child_row(page_t *p, json_t *doc, json_t *c, long long pid)
 {
     char gen[CELL], age[CELL], req[CELL], act[CELL], conns[CELL], mib[CELL], hb[CELL];
-    const char *state = get_str(c, "state");
+    const char *state = cmn_statusfmt_get_str(c, "state");
     const char *cls = !state ? "" : !strcmp(state, "ready") ? "ready"
                     : !strcmp(state, "starting") ? "starting"
                     : !strcmp(state, "draining") ? "draining" : "";
     outf(p, "<tr><td class=\"n\">%lld</td><td class=\"n\">%s</td><td class=\"%s\">", pid,
-         cell_int(c, "generation", gen), cls);
+         cmn_statusfmt_cell_int(c, "generation", gen), cls);
     out_esc(p, state ? state : "-");
     outf(p, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
             "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
-         cell_duration(c, "uptime", age), cell_count(c, "requests", req),
-         cell_count(c, "concurrent_requests", act), cell_count(c, "active_connections", conns),
-         cell_mib(c, "rss_bytes", mib), cell_ago(doc, c, "last_heartbeat", hb));
+         cmn_statusfmt_cell_duration(c, "uptime", age),
+         cmn_statusfmt_cell_count(c, "requests", req),
+         cmn_statusfmt_cell_count(c, "concurrent_requests", act),
+         cmn_statusfmt_cell_count(c, "active_connections", conns),
+         cmn_statusfmt_cell_mib(c, "rss_bytes", mib),
+         cmn_statusfmt_cell_ago(doc, c, "last_heartbeat", hb));
 }
 
 static void out_children(page_t *p, json_t *doc)
@@ -391,11 +245,11 @@ static void out_children(page_t *p, json_t *doc)
 static void out_reloads(page_t *p, json_t *doc)
 {
     json_t *reloads = json_object_get(doc, "reloads");
-    const char *reason = get_str(reloads, "last_reason");
-    const char *error = get_str(reloads, "last_error");
+    const char *reason = cmn_statusfmt_get_str(reloads, "last_reason");
+    const char *error = cmn_statusfmt_get_str(reloads, "last_error");
     char count[CELL];
     out(p, "<h2>Reloads</h2>\n<table class=\"kv\">\n");
-    out_kv(p, "Count", cell_count(reloads, "count", count));
+    out_kv(p, "Count", cmn_statusfmt_cell_count(reloads, "count", count));
     out_kv(p, "Last reason", reason ? reason : "-");
     out_kv(p, "Last result", error ? "failed (the previous generation keeps serving)"
                                    : reason ? "succeeded" : "-");
@@ -438,11 +292,11 @@ static void out_config(page_t *p, json_t *doc)
 
 static void out_footer(page_t *p, json_t *doc, int refresh_seconds)
 {
-    const char *version = get_str(doc, "spawning_version");
+    const char *version = cmn_statusfmt_get_str(doc, "spawning_version");
     double now;
     out(p, "<footer>Spawning ");
     out_esc(p, version ? version : "-");
-    if (get_num(doc, "now", &now)) {
+    if (cmn_statusfmt_get_num(doc, "now", &now)) {
         time_t t = (time_t)now;
         struct tm tm;
         char when[CELL];
@@ -461,7 +315,8 @@ static void out_head(page_t *p, json_t *doc, int refresh_seconds)
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     if (refresh_seconds > 0)
         outf(p, "<meta http-equiv=\"refresh\" content=\"%d\">\n", refresh_seconds);
-    outf(p, "<title>Spawning status (pid %s)</title>\n<style>", cell_int(doc, "pid", pid));
+    outf(p, "<title>Spawning status (pid %s)</title>\n<style>",
+         cmn_statusfmt_cell_int(doc, "pid", pid));
     out(p, STYLE);
     out(p, "</style>\n</head>\n<body>\n");
 }

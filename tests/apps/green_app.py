@@ -3,18 +3,27 @@
 /sleep?s=N   sleeps N seconds (time.sleep: a gevent sleep once patched)
 /facts       JSON: wsgi.multithread, whether socket/time are monkeypatched
 /echo        echoes the request body (read in pieces)
+/inflight    how many /sleep requests are running
 """
 import json
 import time
 from wsgiref.validate import validator
+
+_sleeping = [0]
 
 
 def raw_app(environ, start_response):
     path = environ["PATH_INFO"]
     if path == "/sleep":
         s = float(environ["QUERY_STRING"].partition("s=")[2] or "1")
-        time.sleep(s)
+        _sleeping[0] += 1
+        try:
+            time.sleep(s)
+        finally:
+            _sleeping[0] -= 1
         body = b"slept\n"
+    elif path == "/inflight":
+        body = ("%d\n" % _sleeping[0]).encode()
     elif path == "/facts":
         import gevent.monkey
         body = json.dumps({

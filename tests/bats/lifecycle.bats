@@ -180,9 +180,12 @@ children() {
   kill -TTIN "$SERVER_PID"
   for i in $(seq 1 50); do [ "$(child_pids | wc -l)" -eq 3 ] && break; sleep 0.1; done
   [ "$(child_pids | wc -l)" -eq 3 ]
+  # one signal at a time: two identical pending signals are delivered once
   kill -TTOU "$SERVER_PID"
+  for i in $(seq 1 50); do [ "$(child_pids | wc -l)" -eq 2 ] && break; sleep 0.1; done
+  [ "$(child_pids | wc -l)" -eq 2 ]
   kill -TTOU "$SERVER_PID"
-  for i in $(seq 1 50); do [ "$(child_pids | wc -l)" -eq 1 ] && break; sleep 0.1; done
+  for i in $(seq 1 100); do [ "$(child_pids | wc -l)" -eq 1 ] && break; sleep 0.1; done
   [ "$(child_pids | wc -l)" -eq 1 ]
   grep -q "stopping child .* (scaled down)" "$SERVER_LOG"
   [ "$(get /pid)" -gt 0 ]

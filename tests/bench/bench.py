@@ -39,8 +39,10 @@ OUT = os.path.join(BUILD, "bench")
 APP = "tests.bench.app:app"
 PYTHON = "/usr/bin/python3"
 CONNECTIONS = 64
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+NOISE_WARN = 10.0           # % of the machine used by others during a run: flagged
 IDLE_KEEPALIVE = 300        # seconds peers keep idle connections (gunicorn's default is 2)
-NOFILE_WANTED = 24000       # 10,000 idle sockets + wrk + headroom, in client and server
+NOFILE_WANTED = 20000       # 10,000 idle sockets + wrk + headroom, in client and server
 
 SCENARIOS = {
     "hello":    dict(desc="hello world, keep-alive, 1 process", path="/"),
@@ -155,6 +157,26 @@ def rss_kb(pids):
     return total
 
 
+def cpu_busy_seconds():
+    """Machine-wide non-idle CPU time so far (all cores, steal included)."""
+    with open("/proc/stat") as f:
+        vals = [int(v) for v in f.readline().split()[1:9]]
+    return (sum(vals) - vals[3] - vals[4]) / CLK_TCK
+
+
+def tree_cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
 def cmdline(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
@@ -255,7 +277,8 @@ def server_command(cfg, port, tmpdir):
     if kind == "nginx":
         conf = os.path.join(tmpdir, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF % dict(procs=procs, nofile=NOFILE_WANTED, prefix=tmpdir,
+            nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            f.write(NGINX_CONF % dict(procs=procs, nofile=nofile, prefix=tmpdir,
                                       keepalive=IDLE_KEEPALIVE, port=port))
         return ["/usr/sbin/nginx", "-p", tmpdir, "-c", conf, "-e", "stderr"]
     raise ValueError(kind)
@@ -400,7 +423,9 @@ def parse_wrk(text):
     return out
 
 
-def run_wrk(port, scenario, duration):
+def run_wrk(port, scenario, duration, pids=()):
+    """One wrk run. noise_pct: the share of the machine's CPU (all cores) that
+    processes other than the server (pids) and wrk used meanwhile."""
     sc = SCENARIOS[scenario]
     argv = ["wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ss" % duration, "--latency",
             "--timeout", "5s"]
@@ -409,8 +434,15 @@ def run_wrk(port, scenario, duration):
     if sc.get("script"):
         argv += ["-s", os.path.join(HERE, sc["script"])]
     argv.append("http://127.0.0.1:%d%s" % (port, sc["path"]))
+    busy0, srv0, kids0, t0 = cpu_busy_seconds(), tree_cpu_seconds(pids), os.times(), time.monotonic()
     res = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30)
+    busy1, srv1, kids1, t1 = cpu_busy_seconds(), tree_cpu_seconds(pids), os.times(), time.monotonic()
+    wrk_cpu = (kids1.children_user - kids0.children_user +
+               kids1.children_system - kids0.children_system)
+    other = busy1 - busy0 - (srv1 - srv0) - wrk_cpu
     out = parse_wrk(res.stdout)
+    out["server_cpu_pct"] = round(100 * (srv1 - srv0) / (t1 - t0), 1)
+    out["noise_pct"] = round(max(0.0, 100 * other / ((t1 - t0) * (os.cpu_count() or 1))), 1)
     if out["rps"] is None:
         out["wrk_error"] = (res.stderr or res.stdout).strip()[-300:]
     return out
@@ -461,7 +493,7 @@ def run_scenario(server, scenario, duration):
     port, root = server["port"], server["proc"].pid
     n = SCENARIOS[scenario].get("idle")
     if not n:
-        out = run_wrk(port, scenario, duration)
+        out = run_wrk(port, scenario, duration, tree_pids(root))
         out["rss_kb"] = rss_kb(tree_pids(root))
         return out
     rss0 = rss_kb(tree_pids(root))
@@ -469,7 +501,7 @@ def run_scenario(server, scenario, duration):
     try:
         time.sleep(0.5)
         rss1 = rss_kb(tree_pids(root))
-        out = run_wrk(port, scenario, duration)
+        out = run_wrk(port, scenario, duration, tree_pids(root))
         out["rss_kb"] = rss_kb(tree_pids(root))
     finally:
         alive = release_idle(holder)
@@ -539,8 +571,9 @@ def run_round(rnd, configs, args, results, problems, tmpdir):
 def brief(out):
     if out.get("rps") is None:
         return "wrk failed: %s" % out.get("wrk_error")
-    s = "%10.0f req/s  p99 %8.2f ms  rss %6.1f MiB  err %d" % (
-        out["rps"], out["p99_ms"] or 0, out["rss_kb"] / 1024.0, out["errors"] + out["non2xx"])
+    s = "%10.0f req/s  p99 %8.2f ms  rss %6.1f MiB  err %d  cpu %.0f%%  noise %.0f%%" % (
+        out["rps"], out["p99_ms"] or 0, out["rss_kb"] / 1024.0, out["errors"] + out["non2xx"],
+        out["server_cpu_pct"], out["noise_pct"])
     if out.get("idle"):
         s += "  held %s/%d alive %s  %s B/conn" % (out["opened"], out["idle"],
                                                    out["alive_after"], out["rss_per_conn_bytes"])
@@ -559,6 +592,8 @@ def summarize(results):
             summary.setdefault(name, {})[scen] = dict(
                 rps=med(r["rps"] for r in runs), p99_ms=med(r["p99_ms"] for r in runs),
                 rss_kb=med(r["rss_kb"] for r in runs),
+                noise_pct=max(r["noise_pct"] for r in runs),
+                server_cpu_pct=med(r["server_cpu_pct"] for r in runs),
                 errors=sum(r["errors"] + r["non2xx"] for r in runs),
                 rss_per_conn_bytes=med(r.get("rss_per_conn_bytes") for r in runs),
                 held=min((r["opened"] for r in runs if "opened" in r), default=None),
@@ -586,6 +621,8 @@ TARGETS = [
      "hello", "spawning-t1", "uwsgi-t1", 3.5, None),
     ("hello keep-alive: Spawning 1 process vs uWSGI --http11-socket 1 process (info)",
      "hello", "spawning-t1", "uwsgi-http11-t1", None, None),
+    ("hello keep-alive: Spawning green (--threads 0) vs gunicorn gevent (info)",
+     "hello", "spawning-green", "gunicorn-gevent", None, None),
     ("Connection: close: Spawning vs uWSGI --http-socket",
      "close", "spawning-t1", "uwsgi-t1", 1.0, None),
     ("hello keep-alive: Spawning 2 processes (--threads 1) vs nginx 2 workers",
@@ -618,20 +655,24 @@ def targets(results, summary):
 # ---------------------------------------------------------------- output
 
 def fmt(v, spec, width):
+    if isinstance(v, str):
+        return v.rjust(width)
     return format(v, spec).rjust(width) if v is not None else "-".rjust(width)
 
 
 def print_table(configs, summary, notes):
-    print("\nratios: x > 1 means Spawning is better (its req/s / the peer's; "
-          "the peer's p99 or RSS / Spawning's), against the Spawning config in [ref]\n")
+    print("\nmedians over the rounds. x > 1 means Spawning is better (its req/s / the peer's;"
+          " the peer's p99 or RSS / Spawning's), against the Spawning config in [ref].\n"
+          "cpu%%: the server's CPU (100 = one core); noise%%: the most the rest of the machine"
+          " used in any round (!: over %.0f%%, those numbers are suspect)\n" % NOISE_WARN)
     for scen, sc in SCENARIOS.items():
         rows = [c for c in configs if scen in summary.get(c["name"], {})]
         if not rows:
             continue
         idle = sc.get("idle")
         print("%s: %s" % (scen, sc["desc"]))
-        head = "  %-20s %10s %7s %9s %7s %8s %6s %7s" % (
-            "server", "req/s", "x", "p99 ms", "x", "RSS MiB", "x", "errors")
+        head = "  %-20s %10s %7s %9s %7s %8s %6s %7s %5s %6s" % (
+            "server", "req/s", "x", "p99 ms", "x", "RSS MiB", "x", "errors", "cpu%", "noise%")
         if idle:
             head += " %11s %9s %6s" % ("held/alive", "B/conn", "x")
         print(head + "  [ref]")
@@ -646,19 +687,23 @@ def table_row(cfg, scen, summary, idle):
     s = summary[cfg["name"]][scen]
     ref = ref_of(cfg, summary)
     r = summary.get(ref, {}).get(scen) if ref else None
-    x_rps = ratio(r["rps"], s["rps"]) if r else None
-    x_p99 = ratio(s["p99_ms"], r["p99_ms"]) if r else None
-    x_rss = ratio(s["rss_kb"], r["rss_kb"]) if r else None
-    line = "  %-20s %10s %7s %9s %7s %8s %6s %7d" % (
-        cfg["name"], fmt(s["rps"], ",.0f", 10), fmt(x_rps, ".2f", 7),
-        fmt(s["p99_ms"], ".2f", 9), fmt(x_p99, ".2f", 7),
-        fmt(s["rss_kb"] and s["rss_kb"] / 1024.0, ".1f", 8), fmt(x_rss, ".2f", 6),
-        s["errors"])
+
+    def x(field, spawning_first):
+        if not ref:
+            return "ref"
+        if not r:
+            return None
+        return ratio(r[field], s[field]) if spawning_first else ratio(s[field], r[field])
+    line = "  %-20s %10s %7s %9s %7s %8s %6s %7d %5.0f %5.0f%s" % (
+        cfg["name"], fmt(s["rps"], ",.0f", 10), fmt(x("rps", True), ".2f", 7),
+        fmt(s["p99_ms"], ".2f", 9), fmt(x("p99_ms", False), ".2f", 7),
+        fmt(s["rss_kb"] and s["rss_kb"] / 1024.0, ".1f", 8),
+        fmt(x("rss_kb", False), ".2f", 6), s["errors"], s["server_cpu_pct"], s["noise_pct"],
+        "!" if s["noise_pct"] > NOISE_WARN else " ")
     if idle:
-        x_conn = ratio(s["rss_per_conn_bytes"], r["rss_per_conn_bytes"]) if r else None
         line += " %11s %9s %6s" % ("%s/%s" % (s["held"], s["alive"]),
                                    fmt(s["rss_per_conn_bytes"], ",.0f", 9),
-                                   fmt(x_conn, ".2f", 6))
+                                   fmt(x("rss_per_conn_bytes", False), ".2f", 6))
     return line + "  [%s]" % (ref or "-")
 
 
@@ -723,6 +768,8 @@ def versions():
         m = re.search(r"model name\s*:\s*(.*)", f.read())
         cpu = m.group(1) if m else None
     git = first(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    if git and git.startswith("fatal"):
+        git = None
     return dict(spawning=first([os.path.join(BUILD, "spawning"), "--version"]),
                 git=git, gunicorn=first(["/usr/bin/gunicorn", "--version"]),
                 uwsgi=first(["/usr/bin/uwsgi", "--version"]),
@@ -735,18 +782,18 @@ def versions():
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--duration", type=float, default=5, help="seconds per wrk run (5)")
+    ap.add_argument("--duration", type=float, default=4, help="seconds per wrk run (4)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds over all servers (3)")
     ap.add_argument("--warmup", type=float, default=1, help="seconds of wrk before measuring (1)")
     ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 1 round of 2 s runs, 0.5 s warm-up")
+                    help="smoke run: 1 round of 1 s runs, 0.25 s warm-up")
     ap.add_argument("--only", action="append", default=[], metavar="SCENARIO",
                     help="run only these scenarios: %s" % ", ".join(SCENARIOS))
     ap.add_argument("--servers", action="append", default=[], metavar="NAME",
                     help="run only these servers: %s" % ", ".join(c["name"] for c in SERVERS))
     args = ap.parse_args()
     if args.quick:
-        args.duration, args.rounds, args.warmup = 2, 1, 0.5
+        args.duration, args.rounds, args.warmup = 1, 1, 0.25
     if args.duration <= 0 or not 1 <= args.rounds <= 50:
         ap.error("--duration must be > 0 and --rounds between 1 and 50")
     if args.duration == int(args.duration):
@@ -775,7 +822,7 @@ def preflight(configs, notes, tmpdir):
             notes.append("spawning-green skipped: `spawning --threads 0` does not serve yet (%s);"
                          " gunicorn-gevent is compared with spawning-t4 meanwhile" % green_why)
             continue
-        if nofile < 20500 and "idle10k" in cfg["scenarios"]:
+        if nofile < 10000 + 1024 and "idle10k" in cfg["scenarios"]:
             cfg["scenarios"].remove("idle10k")
             notes.append("%s: idle10k skipped, RLIMIT_NOFILE is only %d" % (cfg["name"], nofile))
         keep.append(cfg)
@@ -786,13 +833,17 @@ def preflight(configs, notes, tmpdir):
             notes.append("%s: %s not run: %s" % (cfg["name"], ", ".join(skipped), cfg["note"]))
         elif cfg["note"] and cfg["note"] != BLOCKING_NOTE:
             notes.append("%s: %s" % (cfg["name"], cfg["note"]))
+    if any(c["kind"] == "uwsgi" for c in keep):
+        notes.append("uWSGI --http-socket closes the connection after every response (HTTP/1.0 "
+                     "style) even when the client asked for keep-alive; wrk counts each such "
+                     "close as a read error and reconnects, so its `errors` are not failures")
     return keep
 
 
 def main():
     args = parse_args()
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # even if inherited as ignored
+        signal.signal(sig, on_signal)
     os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)
     nofile = raise_nofile()
     notes, problems, results = [], [], {}

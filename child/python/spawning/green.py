@@ -35,6 +35,16 @@ def serve(listen_fd, control_fd, header_timeout, keepalive):
         draining.append(True)
         native.set_draining()
         acceptor.kill(block=False)
+        # Take over what is already queued: it would be reset when the
+        # socket closes for good (a stop); it is served with "Connection: close".
+        while True:
+            try:
+                conn = native.accept(listen_fd)
+            except OSError:
+                break
+            if conn is None:
+                break
+            connections.spawn(handle, conn)
         # Closing an idle keep-alive connection races with a request the
         # client may be sending; requests that arrive during the grace are
         # answered with "Connection: close", the still idle are closed after.
