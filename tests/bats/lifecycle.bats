@@ -258,3 +258,26 @@ children() {
   cat "$BATS_TEST_TMPDIR/load.out"
   grep -q "failed=0" "$BATS_TEST_TMPDIR/load.out"
 }
+
+@test "--threads 1 fast path: a request longer than --deadman-timeout keeps its child" {
+  start_server --processes 1 --threads 1 --deadman-timeout 2 tests.apps.lifecycle_app:app
+  local first
+  first=$(get /pid)
+  run http "$(url '/sleep?s=4')"
+  [ "$output" = slept ]
+  [ "$(get /pid)" = "$first" ]
+  ! grep -q "has not answered heartbeats" "$SERVER_LOG"
+}
+
+@test "--threads 1 fast path: SIGTERM during a long request lets it finish, then exits 0" {
+  start_server --processes 1 --threads 1 tests.apps.lifecycle_app:app
+  local out="$BATS_TEST_TMPDIR/body"
+  http -o "$out" "$(url '/sleep?s=2')" &
+  local slow=$!
+  sleep 0.7
+  kill -TERM "$SERVER_PID"
+  wait "$slow"
+  [ "$(cat "$out")" = slept ]
+  wait_exit "$SERVER_PID" 10
+  [ "$EXIT_STATUS" = 0 ]
+}
