@@ -70,11 +70,29 @@ int chd_conn_read_some(chd_conn_t *conn)
     return (int)n;
 }
 
+static chd_parse_result_t parse_result(const chd_request_t *req);
+
 chd_parse_result_t chd_conn_parse(chd_conn_t *conn)
 {
-    chd_request_t *req = &conn->req;
-    size_t used = chd_request_feed(req, cmn_buf_head(&conn->rbuf), cmn_buf_unread(&conn->rbuf));
+    size_t used = chd_request_feed(&conn->req, cmn_buf_head(&conn->rbuf),
+                                   cmn_buf_unread(&conn->rbuf));
     cmn_buf_consume(&conn->rbuf, used);
+    return parse_result(&conn->req);
+}
+
+chd_parse_result_t chd_conn_parse_bytes(chd_conn_t *conn, const char *data, size_t len)
+{
+    size_t used = chd_request_feed(&conn->req, data, len);
+    if (used < len && cmn_buf_append(&conn->rbuf, data + used, len - used) < 0) {
+        conn->req.phase = CHD_REQ_ERROR;
+        conn->req.error_status = 500;
+        conn->req.error_reason = "out of memory";
+    }
+    return parse_result(&conn->req);
+}
+
+static chd_parse_result_t parse_result(const chd_request_t *req)
+{
     switch (req->phase) {
     case CHD_REQ_ERROR:
         return CHD_PARSE_BAD;
@@ -141,8 +159,12 @@ bool chd_conn_end_request(chd_conn_t *conn)
      * draining child keeps its word (that request gets "Connection: close"). */
     if (conn->close_after)
         return false;
+    /* An idle keep-alive connection should cost little more than its
+     * struct: give the request's buffers back (malloc reuses them at once
+     * for the next request anyway). */
+    chd_request_release(&conn->req);
     chd_request_reset(&conn->req);
-    cmn_buf_shrink(&conn->rbuf, 64 * 1024);
+    cmn_buf_shrink(&conn->rbuf, 0);
     return true;
 }
 

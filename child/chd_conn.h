@@ -78,6 +78,11 @@ int chd_conn_read_some(chd_conn_t *conn);
  * buffered. */
 chd_parse_result_t chd_conn_parse(chd_conn_t *conn);
 
+/* Parses bytes read elsewhere (the I/O thread's scratch buffer); what the
+ * parser leaves (a pipelined next request) is kept in rbuf. Only when rbuf
+ * is empty. */
+chd_parse_result_t chd_conn_parse_bytes(chd_conn_t *conn, const char *data, size_t len);
+
 /* Best-effort answer to a malformed or timed-out request (its status in
  * conn->req), then shuts the write side. The caller destroys the conn. */
 void chd_conn_reject(chd_conn_t *conn);

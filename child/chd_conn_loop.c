@@ -4,6 +4,7 @@
 #include "chd_server.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 static void process_input(chd_conn_t *conn);
 
@@ -35,31 +36,82 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     close_conn(conn); /* idle keep-alive: a quiet close */
 }
 
-/* The read watcher stays armed while the worker runs the request: stopping
- * and restarting it would cost two epoll_ctl calls per request. If the
- * client sends while the request runs, on_readable disarms it then. */
-static void dispatch(chd_conn_t *conn)
+/* After a request: close, or wait for the next one. Returns true when a
+ * pipelined next request is already buffered. */
+static bool resume_after_request(chd_conn_t *conn)
+{
+    if (!chd_conn_end_request(conn)) {
+        close_conn(conn);
+        return false;
+    }
+    ev_io_start(conn->server->loop, &conn->io);
+    set_timer(conn, atomic_load(&conn->server->draining) ? CHD_DRAIN_GRACE
+                                                         : conn->server->cfg->keepalive);
+    return cmn_buf_unread(&conn->rbuf) > 0;
+}
+
+/* Runs a ready request: inline on this thread (the --threads 1 fast path)
+ * or on the pool. The read watcher stays armed while the worker runs it:
+ * stopping and restarting it would cost two epoll_ctl calls per request;
+ * if the client sends meanwhile, on_readable disarms it then. Returns true
+ * when it ran inline and a pipelined request is already buffered. */
+static bool dispatch(chd_conn_t *conn)
 {
     ev_timer_stop(conn->server->loop, &conn->timer);
     chd_conn_begin_request(conn);
-    if (chd_server_run_inline(conn->server, conn))
-        chd_conn_loop_request_done(conn);
-    else
+    if (!chd_server_run_inline(conn->server, conn)) {
         chd_pool_submit(&conn->server->pool, &conn->job);
+        return false;
+    }
+    return resume_after_request(conn);
+}
+
+/* Acts on what parsing left: answer a bad request, run a ready one (and
+ * the pipelined ones after it, in a loop rather than by recursion), or
+ * start the head timer when a head has begun. */
+static void after_parse(chd_conn_t *conn, chd_parse_result_t rc, bool was_idle)
+{
+    for (;;) {
+        if (rc == CHD_PARSE_BAD) {
+            chd_conn_reject(conn);
+            close_conn(conn);
+            return;
+        }
+        if (rc != CHD_PARSE_READY) {
+            if (was_idle && conn->req.phase != CHD_REQ_IDLE)
+                set_timer(conn, conn->server->cfg->header_timeout); /* a head has begun */
+            return;
+        }
+        if (!dispatch(conn))
+            return;
+        was_idle = true;
+        rc = chd_conn_parse(conn);
+    }
 }
 
 static void process_input(chd_conn_t *conn)
 {
     bool was_idle = conn->req.phase == CHD_REQ_IDLE;
-    chd_parse_result_t rc = chd_conn_parse(conn);
-    if (rc == CHD_PARSE_BAD) {
-        chd_conn_reject(conn);
+    after_parse(conn, chd_conn_parse(conn), was_idle);
+}
+
+/* Reads into one buffer shared by all connections of the I/O thread, so an
+ * idle connection owns no read buffer; only unparsed leftovers are copied. */
+static void read_via_scratch(chd_conn_t *conn)
+{
+    static char scratch[64 * 1024]; /* the I/O thread's only */
+    ssize_t n;
+    do
+        n = read(conn->fd, scratch, sizeof scratch);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN)
+        return;
+    if (n <= 0) {
         close_conn(conn);
-    } else if (rc == CHD_PARSE_READY) {
-        dispatch(conn);
-    } else if (was_idle && conn->req.phase != CHD_REQ_IDLE) {
-        set_timer(conn, conn->server->cfg->header_timeout); /* a head has begun */
+        return;
     }
+    bool was_idle = conn->req.phase == CHD_REQ_IDLE;
+    after_parse(conn, chd_conn_parse_bytes(conn, scratch, (size_t)n), was_idle);
 }
 
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
@@ -68,6 +120,10 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
     chd_conn_t *conn = w->data;
     if (conn->state == CHD_CONN_IN_APP) {
         ev_io_stop(loop, w); /* the worker owns the socket until it is done */
+        return;
+    }
+    if (cmn_buf_unread(&conn->rbuf) == 0) {
+        read_via_scratch(conn);
         return;
     }
     int n = chd_conn_read_some(conn);
@@ -95,14 +151,7 @@ void chd_conn_loop_open(chd_server_t *server, int fd, const struct sockaddr *pee
 
 void chd_conn_loop_request_done(chd_conn_t *conn)
 {
-    if (!chd_conn_end_request(conn)) {
-        close_conn(conn);
-        return;
-    }
-    ev_io_start(conn->server->loop, &conn->io);
-    set_timer(conn, atomic_load(&conn->server->draining) ? CHD_DRAIN_GRACE
-                                                         : conn->server->cfg->keepalive);
-    if (cmn_buf_unread(&conn->rbuf) > 0)
+    if (resume_after_request(conn))
         process_input(conn); /* a pipelined request is already here */
 }
 

@@ -86,6 +86,10 @@ void chd_request_reset(chd_request_t *r);
 
 void chd_request_free(chd_request_t *r);
 
+/* Frees the buffers but keeps the request usable (call chd_request_reset
+ * before the next one): an idle connection then holds no buffers. */
+void chd_request_release(chd_request_t *r);
+
 /* Parses up to len bytes. Returns how many were consumed: fewer than len
  * only when the message completed (the rest belongs to the next request) or
  * the input is malformed. Check r->phase afterwards. */
