@@ -110,6 +110,18 @@ size_t chd_url_decode(const char *in, size_t len, char *out)
     return o;
 }
 
+/* A port as a str, without PyUnicode_FromFormat's parsing (per request). */
+static PyObject *port_string(int port)
+{
+    char digits[8];
+    int n = 0;
+    do {
+        digits[sizeof digits - 1 - n++] = (char)('0' + port % 10);
+        port /= 10;
+    } while (port > 0 && n < (int)sizeof digits);
+    return PyUnicode_DecodeLatin1(digits + sizeof digits - n, n, NULL);
+}
+
 /* Sets d[key] = value and drops the reference to value. */
 static int set_new(PyObject *d, PyObject *key, PyObject *value)
 {
@@ -235,7 +247,7 @@ PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
     if (rc == 0)
         rc = set_new(d, env.remote_addr, latin1(remote, strlen(remote)));
     if (rc == 0)
-        rc = set_new(d, env.remote_port, PyUnicode_FromFormat("%d", conn->peer_port));
+        rc = set_new(d, env.remote_port, port_string(conn->peer_port));
     if (rc == 0)
         rc = add_constants(d, input);
     if (rc == 0 && strcmp(fwd.scheme, "https") == 0)
