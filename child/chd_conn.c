@@ -39,7 +39,8 @@ chd_conn_t *chd_conn_new(chd_server_t *server, int fd, const struct sockaddr *pe
     }
     conn->server = server;
     conn->fd = fd;
-    conn->state = CHD_CONN_WAITING;
+    atomic_init(&conn->state, CHD_CONN_WAITING);
+    atomic_init(&conn->last_done, chd_monotonic());
     chd_request_init(&conn->req, &server->cfg->limits);
     describe_peer(conn, peer);
     conn->via_trusted_proxy = cmn_iplist_has(&server->cfg->trusted_proxies, conn->peer_addr);
@@ -136,7 +137,7 @@ double chd_monotonic(void)
 
 void chd_conn_begin_request(chd_conn_t *conn)
 {
-    conn->state = CHD_CONN_IN_APP;
+    atomic_store(&conn->state, CHD_CONN_IN_APP);
     conn->request_started = chd_monotonic();
     /* "METHOD target" for the logs and heartbeats, without printf: per request. */
     const char *method = chd_request_method(&conn->req);
@@ -153,7 +154,12 @@ void chd_conn_begin_request(chd_conn_t *conn)
 
 bool chd_conn_end_request(chd_conn_t *conn)
 {
-    conn->state = CHD_CONN_WAITING;
+    atomic_store(&conn->state, CHD_CONN_WAITING);
+    return chd_conn_end_request_keep_state(conn);
+}
+
+bool chd_conn_end_request_keep_state(chd_conn_t *conn)
+{
     /* The response said whether the connection stays open; when it said so,
      * the client may already be sending its next request, so even a
      * draining child keeps its word (that request gets "Connection: close"). */
@@ -165,12 +171,13 @@ bool chd_conn_end_request(chd_conn_t *conn)
     chd_request_release(&conn->req);
     chd_request_reset(&conn->req);
     cmn_buf_shrink(&conn->rbuf, 0);
+    atomic_store(&conn->last_done, chd_monotonic());
     return true;
 }
 
-bool chd_conn_is_idle(const chd_conn_t *conn)
+bool chd_conn_is_idle(chd_conn_t *conn)
 {
-    return conn->state == CHD_CONN_WAITING && conn->req.phase == CHD_REQ_IDLE &&
+    return atomic_load(&conn->state) == CHD_CONN_WAITING && conn->req.phase == CHD_REQ_IDLE &&
            cmn_buf_unread(&conn->rbuf) == 0;
 }
 

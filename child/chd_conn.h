@@ -19,6 +19,7 @@
 
 #include <ev.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -30,8 +31,9 @@
 struct chd_server;
 
 typedef enum {
-    CHD_CONN_WAITING, /* waiting for (the rest of) a request head */
-    CHD_CONN_IN_APP,  /* a request is running */
+    CHD_CONN_WAITING,          /* waiting for (the rest of) a request head */
+    CHD_CONN_IN_APP,           /* a request is running */
+    CHD_CONN_IN_APP_DISARMED,  /* running, and the I/O thread stopped watching the socket */
 } chd_conn_state_t;
 
 typedef enum {
@@ -44,7 +46,7 @@ typedef struct chd_conn {
     chd_job_t job; /* the pool's link (threaded mode), while IN_APP */
     struct chd_server *server;
     int fd;
-    chd_conn_state_t state;
+    _Atomic chd_conn_state_t state; /* changed by the I/O thread, and by a worker ending a request */
     ev_io io;       /* threaded mode only */
     ev_timer timer; /* threaded mode only */
     void *driver;   /* green mode: the connection's Python object */
@@ -56,6 +58,7 @@ typedef struct chd_conn {
     int peer_port;
     bool via_trusted_proxy; /* the peer is in --forwarded-allow-ips */
     double request_started;   /* monotonic seconds, while IN_APP */
+    _Atomic double last_done; /* monotonic seconds the last request ended (keep-alive clock) */
     char request_line[128];   /* "GET /path" of the running request, for the logs */
     struct chd_conn *prev, *next; /* the server's list of connections */
 } chd_conn_t;
@@ -98,8 +101,11 @@ double chd_monotonic(void);
 void chd_conn_begin_request(chd_conn_t *conn);
 bool chd_conn_end_request(chd_conn_t *conn);
 
+/* chd_conn_end_request without setting the state (the caller publishes it). */
+bool chd_conn_end_request_keep_state(chd_conn_t *conn);
+
 /* True between requests with nothing of a next one received. */
-bool chd_conn_is_idle(const chd_conn_t *conn);
+bool chd_conn_is_idle(chd_conn_t *conn);
 
 /* Waits for `events` (POLLIN/POLLOUT) with poll(). Returns 0, -ETIMEDOUT
  * or -errno. The threaded mode's server wait function. */

@@ -22,12 +22,32 @@ static void set_timer(chd_conn_t *conn, double seconds)
     ev_timer_start(conn->server->loop, &conn->timer);
 }
 
+/* How long a connection waiting for its next request may stay idle. */
+static double idle_limit(chd_conn_t *conn)
+{
+    return atomic_load(&conn->server->draining) ? CHD_DRAIN_GRACE : conn->server->cfg->keepalive;
+}
+
+/* The one timer of a connection: while a request runs it only re-arms;
+ * idle, it closes once the keep-alive time (counted from the end of the
+ * last request, which a worker may have recorded) is over; with half a
+ * head, it answers 408. */
 static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
     chd_conn_t *conn = w->data;
-    if (!chd_conn_is_idle(conn)) {
+    if (atomic_load(&conn->state) != CHD_CONN_WAITING) {
+        set_timer(conn, idle_limit(conn));
+        return;
+    }
+    if (chd_conn_is_idle(conn)) {
+        double left = atomic_load(&conn->last_done) + idle_limit(conn) - chd_monotonic();
+        if (left > 0.001) {
+            set_timer(conn, left);
+            return;
+        }
+    } else {
         conn->req.phase = CHD_REQ_ERROR;
         conn->req.error_status = 408;
         conn->req.error_reason = "request not received in time";
@@ -45,8 +65,7 @@ static bool resume_after_request(chd_conn_t *conn)
         return false;
     }
     ev_io_start(conn->server->loop, &conn->io);
-    set_timer(conn, atomic_load(&conn->server->draining) ? CHD_DRAIN_GRACE
-                                                         : conn->server->cfg->keepalive);
+    set_timer(conn, idle_limit(conn));
     return cmn_buf_unread(&conn->rbuf) > 0;
 }
 
@@ -57,7 +76,9 @@ static bool resume_after_request(chd_conn_t *conn)
  * when it ran inline and a pipelined request is already buffered. */
 static bool dispatch(chd_conn_t *conn)
 {
-    ev_timer_stop(conn->server->loop, &conn->timer);
+    /* The timer keeps running (it re-arms while the request runs), so a
+     * worker can end the request without the I/O thread. */
+    set_timer(conn, idle_limit(conn));
     chd_conn_begin_request(conn);
     if (!chd_server_run_inline(conn->server, conn)) {
         chd_pool_submit(&conn->server->pool, &conn->job);
@@ -118,10 +139,13 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
     chd_conn_t *conn = w->data;
-    if (conn->state == CHD_CONN_IN_APP) {
+    chd_conn_state_t running = CHD_CONN_IN_APP;
+    if (atomic_compare_exchange_strong(&conn->state, &running, CHD_CONN_IN_APP_DISARMED)) {
         ev_io_stop(loop, w); /* the worker owns the socket until it is done */
         return;
     }
+    if (running == CHD_CONN_IN_APP_DISARMED)
+        return;
     if (cmn_buf_unread(&conn->rbuf) == 0) {
         read_via_scratch(conn);
         return;
@@ -149,6 +173,18 @@ void chd_conn_loop_open(chd_server_t *server, int fd, const struct sockaddr *pee
     set_timer(conn, server->cfg->header_timeout);
 }
 
+bool chd_conn_loop_finish_in_worker(chd_conn_t *conn)
+{
+    if (conn->close_after || chd_server_closing(conn->server) || cmn_buf_unread(&conn->rbuf) > 0)
+        return false;
+    if (!chd_conn_end_request_keep_state(conn))
+        return false;
+    /* From here the I/O thread's armed watcher takes the next request; if
+     * it disarmed itself meanwhile, it must be told (the caller will). */
+    chd_conn_state_t running = CHD_CONN_IN_APP;
+    return atomic_compare_exchange_strong(&conn->state, &running, CHD_CONN_WAITING);
+}
+
 void chd_conn_loop_request_done(chd_conn_t *conn)
 {
     if (resume_after_request(conn))
@@ -157,6 +193,9 @@ void chd_conn_loop_request_done(chd_conn_t *conn)
 
 void chd_conn_loop_drain(chd_conn_t *conn)
 {
-    if (chd_conn_is_idle(conn))
+    /* Idle ones close after the grace; running ones re-check then (a worker
+     * may end their request without telling this thread). A half-received
+     * head keeps its own deadline. */
+    if (chd_conn_is_idle(conn) || atomic_load(&conn->state) != CHD_CONN_WAITING)
         set_timer(conn, CHD_DRAIN_GRACE);
 }

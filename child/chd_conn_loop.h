@@ -18,6 +18,13 @@ struct chd_server;
 /* Starts serving an accepted socket. */
 void chd_conn_loop_open(struct chd_server *server, int fd, const struct sockaddr *peer);
 
+/* Worker thread, right after the request: when the connection simply stays
+ * open (no close, nothing pipelined, not draining, the I/O thread still
+ * watching the socket) it is handed back to the I/O thread's watcher
+ * directly and true is returned; otherwise false and the I/O thread must
+ * call chd_conn_loop_request_done. Saves waking the I/O thread per request. */
+bool chd_conn_loop_finish_in_worker(chd_conn_t *conn);
+
 /* The pool finished the connection's request: next request, or close. */
 void chd_conn_loop_request_done(chd_conn_t *conn);
 

@@ -30,7 +30,7 @@ static void send_pong_from_list(chd_server_t *s)
     int active = 0;
     const chd_conn_t *oldest = NULL;
     for (const chd_conn_t *c = s->conns; c; c = c->next) {
-        if (c->state != CHD_CONN_IN_APP)
+        if (atomic_load(&((chd_conn_t *)c)->state) == CHD_CONN_WAITING)
             continue;
         active++;
         if (!oldest || c->request_started < oldest->request_started)
@@ -89,8 +89,8 @@ chd_control_event_t chd_control_read_during_inline(chd_server_t *s, const chd_co
 void chd_control_request_done(chd_server_t *s)
 {
     uint64_t done = atomic_fetch_add(&s->requests_done, 1) + 1;
-    if (s->cfg->max_requests > 0 && !s->recycle_asked && done >= (uint64_t)s->cfg->max_requests) {
-        s->recycle_asked = true;
+    if (s->cfg->max_requests > 0 && done >= (uint64_t)s->cfg->max_requests &&
+        !atomic_exchange(&s->recycle_asked, true)) {
         cmn_info("served %llu requests (--max-requests): asking for a successor",
                  (unsigned long long)done);
         json_t *msg = json_pack("{s:s, s:s}", "type", CMN_MSG_RECYCLE, "reason", "max-requests");

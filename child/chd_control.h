@@ -3,9 +3,10 @@
  * Answers the controller's heartbeat with the child's vital signs (requests
  * served, requests running and the oldest of them, connections open),
  * reopens the log files when asked, counts finished requests and asks to
- * be recycled once --max-requests is reached. Runs on the thread that owns
- * the connection list: the I/O thread in threaded mode, the main thread in
- * green mode. Never needs the GIL. */
+ * be recycled once --max-requests is reached. Reading runs on the thread
+ * that owns the connection list (the I/O thread in threaded mode, the main
+ * thread in green mode); chd_control_request_done may run on any thread.
+ * Never needs the GIL. */
 #ifndef CHD_CONTROL_H
 #define CHD_CONTROL_H
 

@@ -40,10 +40,13 @@ static void *worker_main(void *arg)
             break;
         chd_job_t *job = queue_pop(&pool->todo_head, &pool->todo_tail);
         pthread_mutex_unlock(&pool->lock);
-        pool->hooks.run(job, pool->hooks.ctx);
+        bool needs_done = pool->hooks.run(job, pool->hooks.ctx);
+        atomic_fetch_sub(&pool->busy, 1);
         pthread_mutex_lock(&pool->lock);
-        queue_push(&pool->done_head, &pool->done_tail, job);
-        ev_async_send(pool->loop, &pool->done_async);
+        if (needs_done) {
+            queue_push(&pool->done_head, &pool->done_tail, job);
+            ev_async_send(pool->loop, &pool->done_async);
+        }
     }
     pthread_mutex_unlock(&pool->lock);
     if (pool->hooks.thread_stop)
@@ -62,7 +65,6 @@ static void on_done(struct ev_loop *loop, ev_async *w, int revents)
     pthread_mutex_unlock(&pool->lock);
     while (list) {
         chd_job_t *next = list->next;
-        pool->busy--;
         pool->hooks.done(list, pool->hooks.ctx);
         list = next;
     }
@@ -75,7 +77,7 @@ int chd_pool_start(chd_pool_t *pool, int nthreads, struct ev_loop *loop,
     pool->loop = loop;
     pool->todo_head = pool->todo_tail = pool->done_head = pool->done_tail = NULL;
     pool->stopping = false;
-    pool->busy = 0;
+    atomic_init(&pool->busy, 0);
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
     ev_async_init(&pool->done_async, on_done);
@@ -94,7 +96,7 @@ int chd_pool_start(chd_pool_t *pool, int nthreads, struct ev_loop *loop,
 
 void chd_pool_submit(chd_pool_t *pool, chd_job_t *job)
 {
-    pool->busy++;
+    atomic_fetch_add(&pool->busy, 1);
     pthread_mutex_lock(&pool->lock);
     queue_push(&pool->todo_head, &pool->todo_tail, job);
     pthread_cond_signal(&pool->wake);

@@ -1,10 +1,11 @@
 /* chd_pool: the worker threads that run requests.
  *
- * The I/O thread submits jobs; each of N worker threads takes one, calls
- * `run` (on the worker thread), then queues the job as done and wakes the
- * I/O thread through an ev_async, where `done` is called (on the I/O
- * thread, so it may touch the event loop). A job belongs to the pool from
- * submit until `done` is called. The pool knows nothing of HTTP or Python:
+ * The I/O thread submits jobs; each of N worker threads takes one and
+ * calls `run` (on the worker thread). When `run` returns true the job is
+ * queued as done and the I/O thread, woken through an ev_async, calls
+ * `done` (on the I/O thread, so it may touch the event loop); when it
+ * returns false the job was finished on the worker and the I/O thread is
+ * not bothered. A job belongs to the pool from submit until then. The pool knows nothing of HTTP or Python:
  * `thread_start`/`thread_stop` hooks let the caller set up per-thread state
  * (a Python thread state, say). */
 #ifndef CHD_POOL_H
@@ -12,6 +13,7 @@
 
 #include <ev.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 typedef struct chd_job {
@@ -19,7 +21,7 @@ typedef struct chd_job {
 } chd_job_t;
 
 typedef struct {
-    void (*run)(chd_job_t *job, void *ctx);  /* worker thread */
+    bool (*run)(chd_job_t *job, void *ctx);  /* worker thread; true: call done */
     void (*done)(chd_job_t *job, void *ctx); /* I/O thread */
     void (*thread_start)(void *ctx);         /* each worker, before its first job */
     void (*thread_stop)(void *ctx);          /* each worker, before it exits */
@@ -37,7 +39,7 @@ typedef struct {
     chd_job_t *done_head, *done_tail;
     ev_async done_async;
     bool stopping;
-    int busy; /* jobs submitted and not yet done */
+    atomic_int busy; /* jobs submitted and not yet run to the end */
 } chd_pool_t;
 
 /* Starts nthreads workers. Call on the I/O thread. Returns 0 or -errno. */
@@ -48,7 +50,7 @@ int chd_pool_start(chd_pool_t *pool, int nthreads, struct ev_loop *loop,
 void chd_pool_submit(chd_pool_t *pool, chd_job_t *job);
 
 /* Jobs submitted and not yet passed to `done` (I/O thread). */
-static inline int chd_pool_busy(const chd_pool_t *pool) { return pool->busy; }
+static inline int chd_pool_busy(chd_pool_t *pool) { return atomic_load(&pool->busy); }
 
 /* Lets the workers finish their current jobs, then joins them. Jobs still
  * queued are not run. Call on the I/O thread after the loop has ended. */

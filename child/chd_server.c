@@ -159,16 +159,20 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     _exit(0); /* INT/QUIT: at once, as operators expect */
 }
 
-static void on_job_run(chd_job_t *job, void *ctx)
+/* Worker thread: runs the request, then ends it right there when the I/O
+ * thread need not be involved (returns false), else asks for on_job_done. */
+static bool on_job_run(chd_job_t *job, void *ctx)
 {
     chd_server_t *s = ctx;
-    s->handler.handle((chd_conn_t *)job, s->handler.ctx);
+    chd_conn_t *conn = (chd_conn_t *)job;
+    s->handler.handle(conn, s->handler.ctx);
+    chd_control_request_done(s);
+    return !chd_conn_loop_finish_in_worker(conn);
 }
 
 static void on_job_done(chd_job_t *job, void *ctx)
 {
     chd_server_t *s = ctx;
-    chd_control_request_done(s);
     chd_conn_loop_request_done((chd_conn_t *)job);
     maybe_finish_drain(s);
 }

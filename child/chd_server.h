@@ -54,7 +54,7 @@ typedef struct chd_server {
     chd_heartbeat_t heartbeat;
     atomic_uint_fast64_t responses_5xx; /* counted by whichever thread answered */
     atomic_uint_fast64_t bytes_sent;
-    bool recycle_asked;     /* "recycle" sent after --max-requests */
+    atomic_bool recycle_asked; /* "recycle" sent after --max-requests */
     /* How a request waits for its socket: chd_conn_poll_wait, or gevent's. */
     int (*wait)(chd_conn_t *conn, short events, int timeout_ms);
 } chd_server_t;
