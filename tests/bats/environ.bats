@@ -5,20 +5,15 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
-  start_server --processes 1 --threads 4 tests.apps.echo_environ:app
-  export FILE_SERVER_PID="$SERVER_PID"
+  start_file_server --processes 1 --threads 4 tests.apps.echo_environ:app
 }
 
 teardown() {
-  # a test that started its own server stops it
-  [[ "$SERVER_PID" == "$FILE_SERVER_PID" ]] || stop_server
+  stop_own_server
 }
 
 teardown_file() {
-  local rc=0
-  stop_server || rc=$?
-  kill_all_tagged
-  return "$rc"
+  stop_file_server
 }
 
 # env_of PATH [CURL ARGS...]: sets $output to the environ JSON.

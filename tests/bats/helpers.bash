@@ -275,3 +275,22 @@ expect_eq() {
   got="$(WANT="$2" pyq "'OK' if ($1) == __import__('codecs').escape_decode(__import__('os').environ['WANT'].encode('latin-1'))[0].decode('latin-1') else 'got ' + ascii($1)" <<<"$output")"
   [[ "$got" == OK ]] || { echo "expected $1 == '$2', $got" >&2; return 1; }
 }
+
+# A file's shared server: start_file_server ARGS... in setup_file;
+# stop_own_server in teardown (stops a server a test started for itself);
+# stop_file_server in teardown_file.
+start_file_server() {
+  start_server "$@" || return 1
+  export FILE_SERVER_PID="$SERVER_PID"
+}
+
+stop_own_server() {
+  [[ "$SERVER_PID" == "$FILE_SERVER_PID" ]] || stop_server
+}
+
+stop_file_server() {
+  local rc=0
+  stop_server || rc=$?
+  kill_all_tagged
+  return "$rc"
+}

@@ -10,10 +10,7 @@ setup_file() {
 }
 
 teardown_file() {
-  local rc=0
-  stop_server || rc=$?
-  kill_all_tagged
-  return "$rc"
+  stop_file_server
 }
 
 # post PATH DATA [CURL ARGS]: POST DATA (a string) to PATH.

@@ -12,10 +12,7 @@ setup_file() {
 }
 
 teardown_file() {
-  local rc=0
-  stop_server || rc=$?
-  kill_all_tagged
-  return "$rc"
+  stop_file_server
 }
 
 r() {

@@ -6,19 +6,15 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
-  start_server --processes 1 --threads 4 tests.apps.responses:app
-  export FILE_SERVER_PID="$SERVER_PID"
+  start_file_server --processes 1 --threads 4 tests.apps.responses:app
 }
 
 teardown() {
-  [[ "$SERVER_PID" == "$FILE_SERVER_PID" ]] || stop_server
+  stop_own_server
 }
 
 teardown_file() {
-  local rc=0
-  stop_server || rc=$?
-  kill_all_tagged
-  return "$rc"
+  stop_file_server
 }
 
 # one REQUEST...: run rawhttp --json; $output is the JSON summary.
