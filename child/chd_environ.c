@@ -22,6 +22,8 @@ static struct {
 
 static PyObject *intern(const char *s) { return PyUnicode_InternFromString(s); }
 
+static int init_common_keys(void);
+
 int chd_environ_init(const chd_config_t *cfg)
 {
     env.request_method = intern("REQUEST_METHOD");
@@ -54,7 +56,9 @@ int chd_environ_init(const chd_config_t *cfg)
     env.http11_value = intern("HTTP/1.1");
     env.multithread = cfg->threads > 1;
     env.multiprocess = cfg->processes > 1;
-    return PyErr_Occurred() ? -1 : 0;
+    if (PyErr_Occurred() || init_common_keys() < 0)
+        return -1;
+    return 0;
 }
 
 void chd_url_split(const char *url, size_t len, const char **path, size_t *path_len,
@@ -110,6 +114,19 @@ size_t chd_url_decode(const char *in, size_t len, char *out)
     return o;
 }
 
+/* The method as an interned str, made once per method (GIL held). Borrowed. */
+static PyObject *method_value(unsigned method, const char *name)
+{
+    static PyObject *values[64];
+    if (method >= 64)
+        return NULL;
+    if (!values[method])
+        values[method] = PyUnicode_InternFromString(name);
+    if (!values[method])
+        PyErr_Clear(); /* the caller makes one the slow way */
+    return values[method];
+}
+
 /* A port as a str, without PyUnicode_FromFormat's parsing (per request). */
 static PyObject *port_string(int port)
 {
@@ -140,6 +157,30 @@ static PyObject *latin1(const char *s, size_t len)
 /* "Accept-Encoding" -> "HTTP_ACCEPT_ENCODING"; Content-Type and
  * Content-Length lose the prefix. Returns NULL (no error) for names with
  * '_', which could pose as another header once mapped. */
+/* Headers nearly every request carries get their key made once. */
+static const char *const common_headers[] = {
+    "Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Connection",
+    "Cookie", "Referer", "Cache-Control", "Origin", "Authorization", "If-None-Match",
+    "If-Modified-Since", "X-Forwarded-For", "X-Forwarded-Proto", "X-Requested-With",
+};
+#define NCOMMON (sizeof common_headers / sizeof common_headers[0])
+static PyObject *common_keys[NCOMMON];
+static uint8_t common_lengths[NCOMMON];
+
+static PyObject *make_header_key(const char *name, size_t len);
+
+static int init_common_keys(void)
+{
+    for (size_t i = 0; i < NCOMMON; i++) {
+        common_lengths[i] = (uint8_t)strlen(common_headers[i]);
+        common_keys[i] = make_header_key(common_headers[i], common_lengths[i]);
+        if (!common_keys[i])
+            return -1;
+        PyUnicode_InternInPlace(&common_keys[i]);
+    }
+    return 0;
+}
+
 static PyObject *header_key(const char *name, size_t len)
 {
     if (memchr(name, '_', len))
@@ -148,6 +189,15 @@ static PyObject *header_key(const char *name, size_t len)
         return Py_NewRef(env.content_type);
     if (len == 14 && strncasecmp(name, "Content-Length", 14) == 0)
         return Py_NewRef(env.content_length);
+    for (size_t i = 0; i < NCOMMON; i++)
+        if (common_lengths[i] == len && strncasecmp(name, common_headers[i], len) == 0)
+            return Py_NewRef(common_keys[i]);
+    return make_header_key(name, len);
+}
+
+/* "Accept-Encoding" -> "HTTP_ACCEPT_ENCODING" (a new str). */
+static PyObject *make_header_key(const char *name, size_t len)
+{
     char buf[5 + 256];
     char *key = len <= 256 ? buf : PyMem_Malloc(5 + len);
     if (!key)
@@ -235,7 +285,9 @@ PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
         return NULL;
     const char *method = chd_request_method(req);
     bool http10 = req->http_major == 1 && req->http_minor == 0;
-    int rc = set_new(d, env.request_method, latin1(method, strlen(method)));
+    PyObject *method_str = method_value(req->method, method);
+    int rc = method_str ? PyDict_SetItem(d, env.request_method, method_str)
+                        : set_new(d, env.request_method, latin1(method, strlen(method)));
     if (rc == 0)
         rc = PyDict_SetItem(d, env.server_protocol, http10 ? env.http10_value : env.http11_value);
     if (rc == 0)
