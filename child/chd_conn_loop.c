@@ -171,6 +171,10 @@ void chd_conn_loop_open(chd_server_t *server, int fd, const struct sockaddr *pee
     conn->timer.data = conn;
     ev_io_start(server->loop, &conn->io);
     set_timer(conn, server->cfg->header_timeout);
+    /* The listening socket defers accepts until the client has sent data
+     * (TCP_DEFER_ACCEPT), so the request is usually here already: read it
+     * now rather than after another round through epoll. */
+    read_via_scratch(conn);
 }
 
 bool chd_conn_loop_finish_in_worker(chd_conn_t *conn)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,10 @@ static int bind_one(const struct addrinfo *ai, int flags)
     }
     if (ai->ai_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    /* Wake the children only once a client has sent its request (a
+     * connection that sends nothing is passed on after a few seconds). */
+    int defer_seconds = 5;
+    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof defer_seconds);
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
         (!(flags & CTL_LISTEN_NO_LISTEN) && listen(fd, CTL_LISTEN_BACKLOG) < 0)) {
         int e = errno;
