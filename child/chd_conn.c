@@ -168,7 +168,7 @@ bool chd_conn_end_request_keep_state(chd_conn_t *conn)
     /* An idle keep-alive connection should cost little more than its
      * struct: give the request's buffers back (malloc reuses them at once
      * for the next request anyway). */
-    chd_request_release(&conn->req);
+    chd_request_free(&conn->req);
     chd_request_reset(&conn->req);
     cmn_buf_shrink(&conn->rbuf, 0);
     atomic_store(&conn->last_done, chd_monotonic());

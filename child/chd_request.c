@@ -331,11 +331,6 @@ void chd_request_reset(chd_request_t *r)
     r->checking_chunks = r->skip_head_lf = false;
 }
 
-void chd_request_release(chd_request_t *r)
-{
-    chd_request_free(r);
-}
-
 void chd_request_free(chd_request_t *r)
 {
     cmn_buf_free(&r->head);

@@ -84,11 +84,9 @@ void chd_request_init(chd_request_t *r, const chd_limits_t *limits);
 /* Prepares for the next request on the same connection; keeps buffers. */
 void chd_request_reset(chd_request_t *r);
 
+/* Frees the buffers. The request stays usable after chd_request_reset
+ * (an idle keep-alive connection frees them between requests). */
 void chd_request_free(chd_request_t *r);
-
-/* Frees the buffers but keeps the request usable (call chd_request_reset
- * before the next one): an idle connection then holds no buffers. */
-void chd_request_release(chd_request_t *r);
 
 /* Parses up to len bytes. Returns how many were consumed: fewer than len
  * only when the message completed (the rest belongs to the next request) or

@@ -3,6 +3,7 @@
 /pid          the serving process's pid
 /leak?mb=N    keeps N MiB more for as long as the process lives
 /sleep?s=N    sleeps N seconds
+/print        prints a line to standard output (for --stdout)
 """
 import os
 import time
@@ -17,6 +18,9 @@ def app(environ, start_response):
     if path == "/leak":
         _kept.append(bytearray(int(arg or "1") << 20))
         body = ("kept %d MiB\n" % len(_kept)).encode()
+    elif path == "/print":
+        print("printed by the app", flush=True)
+        body = b"printed\n"
     elif path == "/sleep":
         time.sleep(float(arg or "1"))
         body = b"slept\n"

@@ -211,3 +211,20 @@ live_children() {
   [ "$status" -eq 2 ]
   [[ "$output" == *"--status-port"* ]]
 }
+
+@test "--status-host: the status service listens on the given address only" {
+  stop_server
+  local port sport
+  port=$(free_port)
+  sport=$(free_port)
+  launch_server --port "$port" --processes 1 --admin-socket none --status-port "$sport" \
+    --status-host 127.0.0.2 tests.apps.lifecycle_app:app
+  local code=000 i
+  for i in $(seq 1 50); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.2:$sport/healthz") && [ "$code" = 200 ] && break
+    sleep 0.1
+  done
+  [ "$code" = 200 ]
+  run curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$sport/healthz"
+  [ "$status" -ne 0 ]
+}

@@ -281,3 +281,20 @@ children() {
   wait_exit "$SERVER_PID" 10
   [ "$EXIT_STATUS" = 0 ]
 }
+
+@test "--stdout: what the app prints goes to the file" {
+  local out="$BATS_TEST_TMPDIR/stdout.log"
+  start_server --processes 1 --stdout "$out" tests.apps.lifecycle_app:app
+  [ "$(get /print)" = printed ]
+  for i in $(seq 1 20); do grep -q "printed by the app" "$out" && break; sleep 0.1; done
+  grep -q "printed by the app" "$out"
+  ! grep -q "printed by the app" "$SERVER_LOG"
+}
+
+@test "--log-level: warning hides the INFO lines, debug shows DEBUG ones" {
+  start_server --processes 1 --log-level warning tests.apps.lifecycle_app:app
+  ! grep -q "\[INFO\]" "$SERVER_LOG"
+  stop_server
+  start_server --processes 1 --log-level debug tests.apps.lifecycle_app:app
+  grep -q "\[DEBUG\] started child" "$SERVER_LOG"
+}
