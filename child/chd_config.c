@@ -116,7 +116,6 @@ int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errle
         cfg->max_requests = (long long)max_requests;
     }
     if (rc == 0) cfg->report_files = json_is_true(json_object_get(msg, "report_files"));
-    if (rc == 0) cfg->reuse_port = json_is_true(json_object_get(msg, "reuse_port"));
     if (rc == 0) rc = get_string(msg, "stdout", true, &cfg->stdout_path, err, errlen);
     if (rc == 0) rc = get_string(msg, "stderr", true, &cfg->stderr_path, err, errlen);
     if (rc == 0 && cfg->threads < 0) {

@@ -29,7 +29,6 @@ typedef struct {
     cmn_iplist_t trusted_proxies; /* --forwarded-allow-ips */
     long long max_requests;       /* this child's share of --max-requests (+ jitter); 0: none */
     bool report_files;            /* --reload=dev: report imported source files */
-    bool reuse_port;              /* --reuse-port: the listening socket is this child's own */
     char *stdout_path, *stderr_path; /* --stdout/--stderr, reopened on "reopen" */
 } chd_config_t;
 

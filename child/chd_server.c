@@ -96,9 +96,9 @@ void chd_server_drain(chd_server_t *s)
     ev_io_stop(s->loop, &s->accept_watcher);
     ev_timer_stop(s->loop, &s->accept_pause);
     /* Take over what is already queued before letting go of the socket:
-     * when it closes for good (a stop, or a --reuse-port socket that is ours
-     * alone) queued connections would be reset; during a reload of a shared
-     * socket it costs nothing (they are served, with "Connection: close"). */
+     * when it closes for good (a stop, or --reuse-port scaling down) queued
+     * connections would be reset; while the socket lives on in a successor
+     * it costs nothing (they are served, with "Connection: close"). */
     if (s->listen_fd >= 0)
         accept_some(s->loop, s, 4096);
     if (s->listen_fd >= 0) {

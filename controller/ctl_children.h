@@ -23,6 +23,7 @@ typedef struct ctl_child {
     void *owner; /* the supervisor */
     pid_t pid;
     int generation;
+    int slot; /* --reuse-port: which of the sockets it accepts on */
     ctl_child_state_t state;
     int control_fd;
     ev_io control_watcher;

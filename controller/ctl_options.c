@@ -463,7 +463,6 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
     json_object_set_new(m, "body_timeout", json_real(cfg->body_timeout));
     json_object_set_new(m, "forwarded_allow_ips", json_string(cfg->forwarded_allow_ips));
     json_object_set_new(m, "max_requests", json_integer(cfg->max_requests));
-    json_object_set_new(m, "reuse_port", json_boolean(cfg->reuse_port));
     json_object_set_new(m, "report_files", json_boolean(cfg->reload_dev));
     json_object_set_new(m, "stdout", cfg->stdout_path ? json_string(cfg->stdout_path) : json_null());
     json_object_set_new(m, "stderr", cfg->stderr_path ? json_string(cfg->stderr_path) : json_null());

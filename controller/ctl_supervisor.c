@@ -9,6 +9,7 @@
 #include "ctl_admin.h"
 #include "ctl_child.h"
 #include "ctl_listen.h"
+#include "ctl_reuseport.h"
 #include "ctl_statushttp.h"
 #include "ctl_daemon.h"
 #include "ctl_supervisor_priv.h"
@@ -76,25 +77,49 @@ static json_t *config_for_child(ctl_supervisor_t *sup)
 }
 
 /* The socket a new child accepts on: the shared one, or with --reuse-port
- * a socket of its own in the port's SO_REUSEPORT group. */
-static int child_listener(ctl_supervisor_t *sup)
+ * the socket of its slot (ctl_reuseport.h). */
+static int child_listener(ctl_supervisor_t *sup, int slot)
 {
     if (!sup->cfg->reuse_port)
         return sup->listen_fd;
     char err[256];
-    int port;
-    int fd = ctl_listen_tcp_flags(sup->cfg->host, sup->listen_port, CTL_LISTEN_REUSEPORT, &port,
-                                  err, sizeof err);
+    int fd = ctl_reuseport_fd(&sup->reuse, slot, err, sizeof err);
     if (fd < 0)
         cmn_error("--reuse-port: %s", err);
     return fd;
 }
 
-static ctl_child_t *spawn(ctl_supervisor_t *sup, int generation)
+/* The lowest slot no serving child of the current generation holds. */
+static int free_slot(const ctl_supervisor_t *sup)
+{
+    for (int slot = 0;; slot++) {
+        bool taken = false;
+        for (const ctl_child_t *c = sup->children; c && !taken; c = c->next)
+            taken = c->slot == slot && c->generation == sup->generation &&
+                    c->state != CTL_CHILD_DRAINING && !c->being_replaced;
+        if (!taken)
+            return slot;
+    }
+}
+
+/* Scaling down: closes the --reuse-port sockets of slots no child will
+ * accept on any more (a socket nobody accepts on would only queue). */
+static void retire_unused_slots(ctl_supervisor_t *sup)
+{
+    if (!sup->cfg->reuse_port)
+        return;
+    int needed = sup->desired;
+    for (const ctl_child_t *c = sup->children; c; c = c->next)
+        if (c->state != CTL_CHILD_DRAINING && c->slot >= needed)
+            needed = c->slot + 1;
+    ctl_reuseport_shrink(&sup->reuse, needed);
+}
+
+static ctl_child_t *spawn(ctl_supervisor_t *sup, int generation, int slot)
 {
     char err[256];
     int control_fd;
-    int listen_fd = child_listener(sup);
+    int listen_fd = child_listener(sup, slot);
     if (listen_fd < 0)
         return NULL;
     json_t *conf = config_for_child(sup);
@@ -102,8 +127,6 @@ static ctl_child_t *spawn(ctl_supervisor_t *sup, int generation)
                                        sizeof err)
                      : -ENOMEM;
     json_decref(conf);
-    if (listen_fd != sup->listen_fd)
-        close(listen_fd); /* --reuse-port: the child has its own copy now */
     if (pid < 0) {
         cmn_error("cannot start a child: %s", pid == -ENOMEM ? "out of memory" : err);
         return NULL;
@@ -114,6 +137,7 @@ static ctl_child_t *spawn(ctl_supervisor_t *sup, int generation)
         close(control_fd);
         return NULL;
     }
+    c->slot = slot;
     /* --max-age is staggered: each child gets up to 10% more, so children
      * started together are not all replaced together. */
     if (sup->cfg->max_age > 0)
@@ -165,8 +189,8 @@ static void begin_reload(ctl_supervisor_t *sup, const char *reason)
     snprintf(sup->last_reload_reason, sizeof sup->last_reload_reason, "%s", reason);
     sup->pending_generation = sup->generation + 1;
     cmn_info("reloading (%s): starting generation %d", reason, sup->pending_generation);
-    for (int i = 0; i < sup->desired; i++)
-        if (!spawn(sup, sup->pending_generation))
+    for (int slot = 0; slot < sup->desired; slot++)
+        if (!spawn(sup, sup->pending_generation, slot))
             break;
 }
 
@@ -184,6 +208,7 @@ static void finish_reload_if_ready(ctl_supervisor_t *sup)
     for (ctl_child_t *c = sup->children; c; c = c->next)
         if (c->generation <= old)
             drain(sup, c, "replaced by a new generation");
+    retire_unused_slots(sup);
     cmn_info("reload complete: generation %d serving", sup->generation);
 }
 
@@ -208,7 +233,7 @@ bool ctl_supervisor_replace(ctl_supervisor_t *sup, ctl_child_t *c, const char *r
     for (ctl_child_t *o = sup->children; o; o = o->next)
         if (o->being_replaced)
             return false;
-    ctl_child_t *successor = spawn(sup, sup->generation);
+    ctl_child_t *successor = spawn(sup, sup->generation, c->slot);
     if (!successor)
         return false;
     cmn_info("replacing child %d (%s) with child %d", (int)c->pid, reason, (int)successor->pid);
@@ -337,15 +362,19 @@ static void top_up(ctl_supervisor_t *sup)
         return;
     int serving = count_serving(sup);
     for (; serving < sup->desired; serving++)
-        if (!spawn(sup, sup->generation))
+        if (!spawn(sup, sup->generation, free_slot(sup)))
             break;
-    for (ctl_child_t *c = sup->children; c && serving > sup->desired; c = c->next) {
-        if (c->generation == sup->generation && c->state != CTL_CHILD_DRAINING &&
-            !c->being_replaced) {
-            drain(sup, c, "scaled down");
-            serving--;
-        }
+    for (; serving > sup->desired; serving--) {
+        ctl_child_t *last = NULL; /* the highest slot, so the slots stay 0..desired-1 */
+        for (ctl_child_t *c = sup->children; c; c = c->next)
+            if (c->generation == sup->generation && c->state != CTL_CHILD_DRAINING &&
+                !c->being_replaced && (!last || c->slot > last->slot))
+                last = c;
+        if (!last)
+            break;
+        drain(sup, last, "scaled down");
     }
+    retire_unused_slots(sup);
 }
 
 /* After a child died without being asked to. */
@@ -446,6 +475,7 @@ void ctl_supervisor_stop(ctl_supervisor_t *sup, int signo, double grace)
         close(sup->listen_fd);
         sup->listen_fd = -1;
     }
+    ctl_reuseport_free(&sup->reuse); /* the children accept what is queued, then close */
     signal_all(sup, signo);
     ev_timer_stop(sup->loop, &sup->kill_timer);
     ev_timer_set(&sup->kill_timer, grace, 0);
@@ -534,6 +564,7 @@ static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, int listen_fd, i
     sup->cfg = cfg;
     sup->listen_fd = listen_fd;
     sup->listen_port = bound_port;
+    ctl_reuseport_init(&sup->reuse, cfg->host, bound_port);
     sup->desired = cfg->processes;
     sup->generation = 1;
     sup->loop = ev_default_loop(EVFLAG_AUTO);
@@ -634,6 +665,7 @@ int ctl_supervisor_run(const ctl_config_t *cfg, int listen_fd, int bound_port)
     free(sup.last_reload_error);
     if (sup.listen_fd >= 0)
         close(sup.listen_fd);
+    ctl_reuseport_free(&sup.reuse);
     cmn_info("stopped");
     return sup.exit_code;
 }

@@ -8,6 +8,7 @@
 
 #include "ctl_children.h"
 #include "ctl_options.h"
+#include "ctl_reuseport.h"
 #include "ctl_watch.h"
 
 #include <ev.h>
@@ -28,6 +29,7 @@ typedef struct ctl_supervisor {
     json_t *child_config;
     char child_binary[4096];
     int listen_fd;
+    ctl_reuseport_t reuse; /* --reuse-port: a socket per child slot */
     ctl_child_t *children;
     int generation;         /* the one serving */
     int pending_generation; /* > generation while a reload starts, else 0 */

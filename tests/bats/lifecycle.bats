@@ -240,10 +240,17 @@ children() {
   ! grep -q "ValueError" "$log.1"
 }
 
+# The inode of each listening socket on the server port, sorted.
+listening_inodes() {
+  ss -Hltne "sport = :$SERVER_PORT" | grep -o 'ino:[0-9]*' | sort
+}
+
 @test "--reuse-port: each child has its own socket, load reaches both, reloads lose nothing" {
   start_server --processes 2 --reuse-port tests.apps.lifecycle_app:app
   wait_ready 2
   [ "$(ss -Hltn "sport = :$SERVER_PORT" | wc -l)" -eq 2 ]
+  local before
+  before=$(listening_inodes)
   local pids
   pids=$(for i in $(seq 1 60); do curl -s --max-time 5 "$(url /pid)"; done | sort -u | wc -l)
   [ "$pids" -eq 2 ]
@@ -251,12 +258,34 @@ children() {
   "$PY" "$LOAD" "$SERVER_PORT" "$stop" 2 / 30 >"$BATS_TEST_TMPDIR/load.out" &
   local load_pid=$!
   sleep 0.5
-  for i in $(seq 1 5); do kill -HUP "$SERVER_PID"; sleep 0.6; done
+  for i in $(seq 1 8); do kill -HUP "$SERVER_PID"; sleep 0.6; done
   sleep 0.5
   touch "$stop"
   wait "$load_pid"
   cat "$BATS_TEST_TMPDIR/load.out"
   grep -q "failed=0" "$BATS_TEST_TMPDIR/load.out"
+  # The successors took over the same sockets: none was closed (closing a
+  # listening socket resets what is queued on it).
+  [ "$(listening_inodes)" = "$before" ]
+}
+
+@test "--reuse-port: a child killed -9 leaves its socket; TTIN adds a socket, TTOU retires one" {
+  start_server --processes 2 --reuse-port tests.apps.lifecycle_app:app
+  wait_ready 2
+  local before
+  before=$(listening_inodes)
+  kill -9 "$(get /pid)"
+  for i in $(seq 1 100); do [ "$(ready_count)" -ge 3 ] && break; sleep 0.1; done
+  [ "$(ready_count)" -ge 3 ]
+  [ "$(listening_inodes)" = "$before" ]
+  kill -TTIN "$SERVER_PID"
+  for i in $(seq 1 100); do [ "$(ready_count)" -ge 4 ] && break; sleep 0.1; done
+  [ "$(child_pids | wc -l)" -eq 3 ]
+  [ "$(listening_inodes | wc -l)" -eq 3 ]
+  kill -TTOU "$SERVER_PID"
+  for i in $(seq 1 50); do [ "$(listening_inodes | wc -l)" -eq 2 ] && break; sleep 0.1; done
+  [ "$(listening_inodes)" = "$before" ]
+  [ "$(get /)" != "" ]
 }
 
 @test "--threads 1 fast path: a request longer than --deadman-timeout keeps its child" {
