@@ -23,6 +23,7 @@ static struct {
 static PyObject *intern(const char *s) { return PyUnicode_InternFromString(s); }
 
 static int init_common_keys(void);
+static int init_template(void);
 
 int chd_environ_init(const chd_config_t *cfg)
 {
@@ -56,7 +57,7 @@ int chd_environ_init(const chd_config_t *cfg)
     env.http11_value = intern("HTTP/1.1");
     env.multithread = cfg->threads > 1;
     env.multiprocess = cfg->processes > 1;
-    if (PyErr_Occurred() || init_common_keys() < 0)
+    if (PyErr_Occurred() || init_common_keys() < 0 || init_template() < 0)
         return -1;
     return 0;
 }
@@ -220,13 +221,14 @@ static int add_header(PyObject *d, const char *name, size_t nlen, const char *va
     if (!key)
         return PyErr_Occurred() ? -1 : 0;
     PyObject *val = latin1(value, vlen);
-    PyObject *old = val ? PyDict_GetItemWithError(d, key) : NULL;
-    if (old && val) {
-        PyObject *joined = PyUnicode_FromFormat("%U, %U", old, val);
-        Py_DECREF(val);
-        val = joined;
+    /* One lookup for the usual case: the header is not there yet. */
+    PyObject *present = val ? PyDict_SetDefault(d, key, val) : NULL; /* borrowed */
+    int rc = present ? 0 : -1;
+    if (present && present != val) {
+        PyObject *joined = PyUnicode_FromFormat("%U, %U", present, val);
+        rc = joined ? PyDict_SetItem(d, key, joined) : -1;
+        Py_XDECREF(joined);
     }
-    int rc = (val && !PyErr_Occurred()) ? PyDict_SetItem(d, key, val) : -1;
     Py_XDECREF(val);
     Py_DECREF(key);
     return rc;
@@ -252,35 +254,64 @@ static int add_target(PyObject *d, const chd_request_t *req)
     return rc;
 }
 
-static int add_constants(PyObject *d, PyObject *input)
+/* Every environ starts as a copy of this dict: the keys every request has,
+ * with their constant values or None where the request fills them in.
+ * Copying a dict clones its table in one go, so building an environ costs
+ * no insertions and no resizing for these keys; the table is sized so that
+ * a typical set of request headers fits without a resize too. */
+static PyObject *environ_template;
+static PyObject *sys_dict, *stderr_name; /* for sys.stderr, looked up per request */
+
+#define TEMPLATE_MIN_ENTRIES 32
+
+static int init_template(void)
 {
-    PyObject *errors = PySys_GetObject("stderr"); /* borrowed */
     struct {
         PyObject *key, *value;
     } items[] = {
+        {env.request_method, Py_None},
+        {env.server_protocol, Py_None},
+        {env.path_info, Py_None},
+        {env.query_string, Py_None},
+        {env.remote_addr, Py_None},
+        {env.remote_port, Py_None},
+        {env.wsgi_input, Py_None},
+        {env.wsgi_errors, Py_None},
         {env.script_name, env.empty_value},
         {env.server_name, env.server_name_value},
         {env.server_port, env.server_port_value},
         {env.wsgi_version, env.version_value},
         {env.wsgi_url_scheme, env.scheme_value},
-        {env.wsgi_input, input},
-        {env.wsgi_errors, errors ? errors : Py_None},
         {env.wsgi_multithread, env.multithread ? Py_True : Py_False},
         {env.wsgi_multiprocess, env.multiprocess ? Py_True : Py_False},
         {env.wsgi_run_once, Py_False},
         {env.wsgi_file_wrapper, (PyObject *)&chd_filewrapper_type},
         {env.wsgi_input_terminated, Py_True},
     };
+    environ_template = _PyDict_NewPresized(TEMPLATE_MIN_ENTRIES);
+    if (!environ_template)
+        return -1;
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
-        if (PyDict_SetItem(d, items[i].key, items[i].value) < 0)
+        if (PyDict_SetItem(environ_template, items[i].key, items[i].value) < 0)
             return -1;
-    return 0;
+    PyObject *sys = PyImport_ImportModule("sys");
+    sys_dict = sys ? Py_NewRef(PyModule_GetDict(sys)) : NULL;
+    Py_XDECREF(sys);
+    stderr_name = intern("stderr");
+    return sys_dict && stderr_name ? 0 : -1;
+}
+
+/* sys.stderr as it is now (the app may have replaced it). Borrowed. */
+static PyObject *current_stderr(void)
+{
+    PyObject *errors = PyDict_GetItemWithError(sys_dict, stderr_name);
+    return errors ? errors : Py_None;
 }
 
 PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
 {
     const chd_request_t *req = &conn->req;
-    PyObject *d = PyDict_New();
+    PyObject *d = PyDict_Copy(environ_template);
     if (!d)
         return NULL;
     const char *method = chd_request_method(req);
@@ -301,7 +332,9 @@ PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
     if (rc == 0)
         rc = set_new(d, env.remote_port, port_string(conn->peer_port));
     if (rc == 0)
-        rc = add_constants(d, input);
+        rc = PyDict_SetItem(d, env.wsgi_input, input);
+    if (rc == 0)
+        rc = PyDict_SetItem(d, env.wsgi_errors, current_stderr());
     if (rc == 0 && strcmp(fwd.scheme, "https") == 0)
         rc = PyDict_SetItem(d, env.wsgi_url_scheme, env.https_value);
     for (int i = 0; rc == 0 && i < req->nheaders; i++) {

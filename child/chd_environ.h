@@ -1,7 +1,9 @@
 /* chd_environ: the PEP 3333 environ dict for one request.
  *
  * Keys that every request carries are interned once at start-up
- * (chd_environ_init), so building an environ allocates only the values.
+ * (chd_environ_init), and every environ starts as a copy of a template
+ * dict holding them, so building one allocates only the values and the
+ * copy.
  * The URL helpers are plain C (no GIL) and unit-tested on their own. */
 #ifndef CHD_ENVIRON_H
 #define CHD_ENVIRON_H

@@ -55,10 +55,12 @@ int chd_response_set_status(chd_response_t *r, const char *status, size_t len)
     return 0;
 }
 
-static bool name_is(const char *name, size_t nlen, const char *want)
+static bool name_is(const char *name, size_t nlen, const char *want, size_t wlen)
 {
-    return nlen == strlen(want) && strncasecmp(name, want, nlen) == 0;
+    return nlen == wlen && strncasecmp(name, want, nlen) == 0;
 }
+
+#define NAME_IS(name, nlen, literal) name_is(name, nlen, literal, sizeof literal - 1)
 
 static int parse_length(const char *v, size_t len, int64_t *out)
 {
@@ -74,51 +76,112 @@ static int parse_length(const char *v, size_t len, int64_t *out)
     return 0;
 }
 
-/* Handles the hop-by-hop fields; returns true when the field is consumed. */
-static bool take_hop_by_hop(chd_response_t *r, const char *name, size_t nlen, const char *value,
-                            size_t vlen)
+/* The response fields the server itself looks at. */
+typedef enum {
+    FIELD_OTHER,
+    FIELD_CONTENT_LENGTH,
+    FIELD_CONNECTION,
+    FIELD_HOP_BY_HOP, /* dropped: the server does its own framing */
+    FIELD_DATE,
+    FIELD_SERVER,
+} field_kind_t;
+
+/* Sorted by length first, so most names are told apart by one switch. */
+static field_kind_t field_kind(const char *name, size_t nlen)
 {
-    static const char *const dropped[] = {"Transfer-Encoding", "Keep-Alive", "Proxy-Connection",
-                                          "TE", "Trailer", "Upgrade"};
-    if (name_is(name, nlen, "Connection")) {
-        for (size_t i = 0; i + 5 <= vlen; i++)
-            if (strncasecmp(value + i, "close", 5) == 0)
-                r->close = true;
-        return true;
+    switch (nlen) {
+    case 2:
+        return NAME_IS(name, nlen, "TE") ? FIELD_HOP_BY_HOP : FIELD_OTHER;
+    case 4:
+        return NAME_IS(name, nlen, "Date") ? FIELD_DATE : FIELD_OTHER;
+    case 6:
+        return NAME_IS(name, nlen, "Server") ? FIELD_SERVER : FIELD_OTHER;
+    case 7:
+        return NAME_IS(name, nlen, "Trailer") || NAME_IS(name, nlen, "Upgrade") ? FIELD_HOP_BY_HOP
+                                                                               : FIELD_OTHER;
+    case 10:
+        if (NAME_IS(name, nlen, "Connection"))
+            return FIELD_CONNECTION;
+        return NAME_IS(name, nlen, "Keep-Alive") ? FIELD_HOP_BY_HOP : FIELD_OTHER;
+    case 14:
+        return NAME_IS(name, nlen, "Content-Length") ? FIELD_CONTENT_LENGTH : FIELD_OTHER;
+    case 16:
+        return NAME_IS(name, nlen, "Proxy-Connection") ? FIELD_HOP_BY_HOP : FIELD_OTHER;
+    case 17:
+        return NAME_IS(name, nlen, "Transfer-Encoding") ? FIELD_HOP_BY_HOP : FIELD_OTHER;
+    default:
+        return FIELD_OTHER;
     }
-    for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
-        if (name_is(name, nlen, dropped[i]))
-            return true;
-    return false;
+}
+
+static bool is_token(const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!chd_is_tchar((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* Content-Length from the app: one value, said once, and none on the
+ * responses that must not carry one (RFC 9110 8.6). Returns 1 to keep the
+ * field, 0 to drop it, or -EINVAL. */
+static int take_content_length(chd_response_t *r, const char *value, size_t vlen)
+{
+    int64_t length;
+    if (parse_length(value, vlen, &length) < 0)
+        return -EINVAL;
+    if (r->content_length >= 0)
+        return r->content_length == length ? 0 : -EINVAL;
+    if (r->status < 200 || r->status == 204)
+        return 0;
+    r->content_length = length;
+    return 1;
+}
+
+static void take_connection(chd_response_t *r, const char *value, size_t vlen)
+{
+    for (size_t i = 0; i + 5 <= vlen; i++)
+        if (strncasecmp(value + i, "close", 5) == 0)
+            r->close = true;
 }
 
 int chd_response_add_header(chd_response_t *r, const char *name, size_t nlen, const char *value,
                             size_t vlen)
 {
-    if (nlen == 0)
+    if (!is_token(name, nlen) || has_forbidden_byte(value, vlen))
         return -EINVAL;
-    for (size_t i = 0; i < nlen; i++)
-        if (!chd_is_tchar((unsigned char)name[i]))
-            return -EINVAL;
-    if (has_forbidden_byte(value, vlen))
-        return -EINVAL;
-    if (name_is(name, nlen, "Content-Length")) {
-        int64_t length;
-        if (parse_length(value, vlen, &length) < 0)
-            return -EINVAL;
-        if (r->content_length >= 0)
-            return r->content_length == length ? 0 : -EINVAL; /* one value, said once */
-        if (r->status < 200 || r->status == 204)
-            return 0; /* these responses must not carry a length (RFC 9110 8.6) */
-        r->content_length = length;
-    } else if (take_hop_by_hop(r, name, nlen, value, vlen)) {
-        return 0;
+    switch (field_kind(name, nlen)) {
+    case FIELD_CONTENT_LENGTH: {
+        int keep = take_content_length(r, value, vlen);
+        if (keep <= 0)
+            return keep;
+        break;
     }
-    r->app_date |= name_is(name, nlen, "Date");
-    r->app_server |= name_is(name, nlen, "Server");
-    if (cmn_buf_append(&r->head, name, nlen) < 0 || cmn_buf_append(&r->head, ": ", 2) < 0 ||
-        cmn_buf_append(&r->head, value, vlen) < 0 || cmn_buf_append(&r->head, "\r\n", 2) < 0)
+    case FIELD_CONNECTION:
+        take_connection(r, value, vlen); /* the server writes its own Connection field */
+        return 0;
+    case FIELD_HOP_BY_HOP:
+        return 0;
+    case FIELD_DATE:
+        r->app_date = true;
+        break;
+    case FIELD_SERVER:
+        r->app_server = true;
+        break;
+    case FIELD_OTHER:
+        break;
+    }
+    /* One reservation, then plain copies: this runs for every header. */
+    if (cmn_buf_reserve(&r->head, nlen + vlen + 4) < 0)
         return -ENOMEM;
+    char *out = r->head.data + r->head.len;
+    memcpy(out, name, nlen);
+    memcpy(out + nlen, ": ", 2);
+    memcpy(out + nlen + 2, value, vlen);
+    memcpy(out + nlen + 2 + vlen, "\r\n", 2);
+    r->head.len += nlen + vlen + 4;
     return 0;
 }
 

@@ -22,6 +22,7 @@ bool chd_gil_release_for_io = true;
 /* start_response, and the state of the response it starts. */
 typedef struct {
     PyObject_HEAD
+    vectorcallfunc vectorcall; /* start_response(...) without a tuple of arguments */
     chd_conn_t *conn; /* NULL once the request is over */
     chd_response_t resp;
     bool started;     /* start_response called */
@@ -162,13 +163,58 @@ static PyObject *reraise(PyObject *exc_info)
     return NULL;
 }
 
-static PyObject *responder_call(responder_t *r, PyObject *args, PyObject *kwargs)
+/* start_response's arguments: (status, headers[, exc_info]), also by name.
+ * Returns 0 or -1 with TypeError set. */
+static int start_response_args(PyObject *const *args, size_t nargsf, PyObject *kwnames,
+                               PyObject *out[3])
 {
-    static char *kwlist[] = {"status", "headers", "exc_info", NULL};
-    PyObject *status, *headers, *exc_info = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response", kwlist, &status,
-                                     &headers, &exc_info))
+    static const char *const names[3] = {"status", "headers", "exc_info"};
+    Py_ssize_t npos = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (npos > 3) {
+        PyErr_Format(PyExc_TypeError, "start_response() takes at most 3 arguments (%zd given)",
+                     npos + nkw);
+        return -1;
+    }
+    out[0] = out[1] = out[2] = NULL;
+    for (Py_ssize_t i = 0; i < npos; i++)
+        out[i] = args[i];
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        int slot = -1;
+        for (int i = 0; i < 3 && slot < 0; i++)
+            if (PyUnicode_CompareWithASCIIString(name, names[i]) == 0)
+                slot = i;
+        if (slot < 0 || out[slot]) {
+            PyErr_Format(PyExc_TypeError, slot < 0 ? "start_response() got an unexpected keyword "
+                                                     "argument '%U'"
+                                                   : "start_response() got multiple values for "
+                                                     "argument '%U'",
+                         name);
+            return -1;
+        }
+        out[slot] = args[npos + k];
+    }
+    if (!out[0] || !out[1]) {
+        PyErr_SetString(PyExc_TypeError,
+                        "start_response() missing required argument 'status' or 'headers'");
+        return -1;
+    }
+    if (!out[2])
+        out[2] = Py_None;
+    return 0;
+}
+
+static PyObject *write_callable(responder_t *r);
+
+static PyObject *responder_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
+                                      PyObject *kwnames)
+{
+    responder_t *r = (responder_t *)self;
+    PyObject *arg[3];
+    if (start_response_args(args, nargsf, kwnames, arg) < 0)
         return NULL;
+    PyObject *status = arg[0], *headers = arg[1], *exc_info = arg[2];
     if (!r->conn) {
         PyErr_SetString(PyExc_RuntimeError, "start_response called after the request ended");
         return NULL;
@@ -196,7 +242,7 @@ static PyObject *responder_call(responder_t *r, PyObject *args, PyObject *kwargs
         return NULL;
     }
     r->started = true;
-    return PyObject_GetAttrString((PyObject *)r, "write");
+    return write_callable(r);
 }
 
 static PyObject *responder_write(responder_t *r, PyObject *data)
@@ -219,9 +265,23 @@ static PyObject *responder_write(responder_t *r, PyObject *data)
     Py_RETURN_NONE;
 }
 
+/* Head buffers of finished responses, handed to the next ones so that a
+ * request does not cost a malloc and a free for its head. Guarded by the
+ * GIL (responders are made and freed with it held). */
+#define SPARE_HEADS 8
+#define SPARE_HEAD_MAX_CAP 8192 /* a huge head is not kept */
+static cmn_buf_t spare_heads[SPARE_HEADS];
+static int nspare_heads;
+
 static void responder_dealloc(responder_t *r)
 {
-    chd_response_free(&r->resp);
+    cmn_buf_t *head = &r->resp.head;
+    if (head->data && head->cap <= SPARE_HEAD_MAX_CAP && nspare_heads < SPARE_HEADS) {
+        cmn_buf_clear(head);
+        spare_heads[nspare_heads++] = *head;
+    } else {
+        chd_response_free(&r->resp);
+    }
     Py_TYPE(r)->tp_free((PyObject *)r);
 }
 
@@ -230,13 +290,21 @@ static PyMethodDef responder_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* The write() callable start_response returns: the bound method, made
+ * directly rather than by an attribute lookup by name. */
+static PyObject *write_callable(responder_t *r)
+{
+    return PyCFunction_NewEx(&responder_methods[0], (PyObject *)r, NULL);
+}
+
 static PyTypeObject responder_type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "spawning.StartResponse",
     .tp_basicsize = sizeof(responder_t),
     .tp_dealloc = (destructor)responder_dealloc,
-    .tp_call = (ternaryfunc)responder_call,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(responder_t, vectorcall),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "start_response(status, headers, exc_info=None) -> write",
     .tp_methods = responder_methods,
 };
@@ -246,8 +314,11 @@ static responder_t *responder_new(chd_conn_t *conn)
     responder_t *r = PyObject_New(responder_t, &responder_type);
     if (!r)
         return NULL;
+    r->vectorcall = responder_vectorcall;
     r->conn = conn;
     chd_response_init(&r->resp);
+    if (nspare_heads > 0)
+        r->resp.head = spare_heads[--nspare_heads];
     r->started = r->finished = r->send_failed = false;
     return r;
 }
@@ -383,11 +454,20 @@ static int send_iterable(responder_t *r, PyObject *result)
 /* Calls result.close() if it has one; failures are logged, not raised. */
 static void close_result(PyObject *result)
 {
-    PyObject *close = PyObject_GetAttrString(result, "close");
-    if (!close) {
+    static PyObject *close_name;
+    /* What apps return most: lists and tuples, which have no close(). */
+    if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
+        return;
+    if (!close_name && !(close_name = PyUnicode_InternFromString("close"))) {
         PyErr_Clear();
         return;
     }
+    PyObject *close;
+    int found = _PyObject_LookupAttr(result, close_name, &close); /* no AttributeError made */
+    if (found < 0)
+        chd_python_log_exception("Error looking up close() on the response iterable");
+    if (found <= 0)
+        return;
     PyObject *rv = PyObject_CallNoArgs(close);
     Py_DECREF(close);
     if (rv)
@@ -400,8 +480,8 @@ static void close_result(PyObject *result)
 static void run_app(chd_conn_t *conn, responder_t *r, PyObject *input)
 {
     PyObject *environ = chd_environ_build(conn, input);
-    PyObject *result = environ ? PyObject_CallFunctionObjArgs(the_app, environ, (PyObject *)r, NULL)
-                               : NULL;
+    PyObject *args[2] = {environ, (PyObject *)r};
+    PyObject *result = environ ? PyObject_Vectorcall(the_app, args, 2, NULL) : NULL;
     Py_XDECREF(environ);
     if (!result) {
         app_failed(r);

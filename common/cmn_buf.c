@@ -32,7 +32,7 @@ int cmn_buf_reserve(cmn_buf_t *b, size_t extra)
     return 0;
 }
 
-int cmn_buf_append(cmn_buf_t *b, const void *src, size_t n)
+int cmn_buf_append_slow(cmn_buf_t *b, const void *src, size_t n)
 {
     if (n == 0)
         return 0;

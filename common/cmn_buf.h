@@ -9,6 +9,7 @@
 #define CMN_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 typedef struct {
     char *data;
@@ -28,8 +29,19 @@ static inline char *cmn_buf_head(const cmn_buf_t *b) { return b->data + b->start
 /* Makes room for `extra` more bytes after len. Returns 0 or -ENOMEM. */
 int cmn_buf_reserve(cmn_buf_t *b, size_t extra);
 
-/* Appends n bytes. Returns 0 or -ENOMEM. */
-int cmn_buf_append(cmn_buf_t *b, const void *src, size_t n);
+/* cmn_buf_append when the bytes do not fit (grows the allocation). */
+int cmn_buf_append_slow(cmn_buf_t *b, const void *src, size_t n);
+
+/* Appends n bytes. Returns 0 or -ENOMEM. Inline: response heads are built
+ * from a dozen small appends per request. */
+static inline int cmn_buf_append(cmn_buf_t *b, const void *src, size_t n)
+{
+    if (n == 0 || n > b->cap - b->len)
+        return cmn_buf_append_slow(b, src, n);
+    memcpy(b->data + b->len, src, n);
+    b->len += n;
+    return 0;
+}
 
 /* Appends a NUL-terminated string (without the NUL). Returns 0 or -ENOMEM. */
 int cmn_buf_append_str(cmn_buf_t *b, const char *s);

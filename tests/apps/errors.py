@@ -23,6 +23,11 @@ a test can find its traceback in the log.
   /no-start-response     returns a body without calling start_response
   /yield-str             yields a str instead of bytes
   /none                  returns None instead of an iterable
+  /keywords              start_response(status=..., headers=...) by name:
+                         allowed, answers 201 "by keyword"
+  /bad-args?case=C       start_response called wrongly (C = extra, unknown,
+                         twice-named, missing): each raises TypeError, which
+                         the app reports in its 200 body as "TypeError: ..."
 Validated routes: /ok, /exc-info-replace, /exc-info-after.
 """
 import os
@@ -137,6 +142,31 @@ def none(environ, start_response):
     return None
 
 
+def keywords(environ, start_response):
+    write = start_response(headers=[("Content-Type", "text/plain")], status="201 Created")
+    write(b"by ")
+    return [b"keyword\n"]
+
+
+BAD_CALLS = {
+    "extra": lambda sr: sr("200 OK", [], None, "extra"),
+    "unknown": lambda sr: sr("200 OK", [], colour="red"),
+    "twice-named": lambda sr: sr("200 OK", [], status="200 OK"),
+    "missing": lambda sr: sr("200 OK"),
+}
+
+
+def bad_args(environ, start_response):
+    case = environ["QUERY_STRING"].partition("=")[2]
+    try:
+        BAD_CALLS[case](start_response)
+        message = "no error"
+    except TypeError as e:
+        message = "TypeError: %s" % e
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [message.encode() + b"\n"]
+
+
 app = dispatch({
     "/ok": validator(ok),
     "/raise": raise_,
@@ -154,4 +184,6 @@ app = dispatch({
     "/no-start-response": no_start_response,
     "/yield-str": yield_str,
     "/none": none,
+    "/keywords": keywords,
+    "/bad-args": bad_args,
 }, default=validator(ok))

@@ -159,6 +159,21 @@ ok_pid() {
   [ "$output" = 500 ]
 }
 
+@test "start_response takes status and headers by keyword" {
+  run get /keywords -w ' %{http_code}'
+  [ "$output" = "by keyword
+ 201" ]
+}
+
+@test "start_response called with wrong arguments raises TypeError in the app" {
+  local c
+  for c in extra unknown twice-named missing; do
+    run get "/bad-args?case=$c"
+    echo "$c: $output"
+    [[ "$output" == "TypeError: "* ]]
+  done
+}
+
 @test "an app that never calls start_response gets a 500" {
   run get /no-start-response -o /dev/null -w '%{http_code}'
   [ "$output" = 500 ]
