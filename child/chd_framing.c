@@ -3,6 +3,8 @@
 
 #include "chd_request.h"
 
+#include <string.h>
+
 enum {
     LINE_LEAD, LINE_LEAD_LF, LINE_METHOD, LINE_TARGET_START, LINE_TARGET, LINE_VERSION, LINE_LF,
     FIELD_START, FIELD, FIELD_LF, END_LF, HEAD_DONE,
@@ -15,9 +17,32 @@ void chd_head_check_init(chd_head_check_t *c)
     c->length = 0;
 }
 
-/* Request-target bytes: visible ASCII, and bytes >= 0x80 (raw UTF-8 that
- * some clients send; the app sees them latin-1 decoded). */
-static bool is_target_byte(unsigned char b) { return (b > 0x20 && b < 0x7f) || b >= 0x80; }
+/* Byte classes for the fast paths of chd_head_check:
+ * TARGET_BYTE: a request-target byte: visible ASCII, and bytes >= 0x80 (raw
+ *   UTF-8 that some clients send; the app sees them latin-1 decoded);
+ * TEXT_BYTE: a byte that may sit inside a field line: anything but NUL, CR
+ *   and LF (the values' finer rules are checked after http-parser). */
+enum { TARGET_BYTE = 1, TEXT_BYTE = 2 };
+static const uint8_t byte_class[256] = {
+    0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 2, 2, 0, 2, 2, /* 00 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 10 */
+    2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 20 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 30 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 40 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 50 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 60 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, /* 70 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 80 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 90 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* a0 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* b0 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* c0 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* d0 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* e0 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* f0 */
+};
+
+static bool is_target_byte(unsigned char b) { return byte_class[b] & TARGET_BYTE; }
 
 static bool version_byte_ok(uint8_t pos, unsigned char b)
 {
@@ -95,19 +120,153 @@ static chd_check_result_t head_step(chd_head_check_t *c, unsigned char b)
 
 bool chd_head_check_line_done(const chd_head_check_t *c) { return c->state >= FIELD_START; }
 
+/* True when p (10 bytes) is "HTTP/" DIGIT "." DIGIT CRLF. */
+static bool is_version_crlf(const unsigned char *p)
+{
+    return memcmp(p, "HTTP/", 5) == 0 && p[5] >= '0' && p[5] <= '9' && p[6] == '.' &&
+           p[7] >= '0' && p[7] <= '9' && p[8] == '\r' && p[9] == '\n';
+}
+
+/* Word-at-a-time scanning, eight bytes per step (a field line is mostly a
+ * run of plain bytes). The bit tricks mark bytes in their high bit; the
+ * lowest marked byte is always a true one (a borrow only runs upwards),
+ * so the first stop in a word is found exactly. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Marks the bytes of v below n (n <= 0x80). */
+static uint64_t bytes_below(uint64_t v, uint8_t n) { return (v - ONES * n) & ~v & HIGHS; }
+
+/* Marks the bytes of v equal to b. */
+static uint64_t bytes_equal(uint64_t v, uint8_t b) { return bytes_below(v ^ (ONES * b), 1); }
+
+/* Marks the bytes among the eight at p that are not of `class`. */
+static uint64_t stop_bytes(const unsigned char *p, uint8_t class)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v); /* an unaligned load */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v); /* the first byte in the lowest bits */
+#endif
+    if (class == TEXT_BYTE)
+        return bytes_equal(v, 0) | bytes_equal(v, '\r') | bytes_equal(v, '\n');
+    return bytes_below(v, 0x21) | bytes_equal(v, 0x7f); /* TARGET_BYTE */
+}
+
+/* Skips a run of `class` bytes from p[i]; returns the index after it. */
+static inline size_t skip_class(const unsigned char *p, size_t i, size_t len, uint8_t class)
+{
+    for (; len - i >= 8; i += 8) {
+        uint64_t stops = stop_bytes(p + i, class);
+        if (stops)
+            return i + (size_t)__builtin_ctzll(stops) / 8;
+    }
+    while (i < len && (byte_class[p[i]] & class))
+        i++;
+    return i;
+}
+
+/* The fast path of chd_head_check over the request line: consumes, from
+ * p[i], the bytes head_step would accept -- the method, its SP, the target,
+ * its SP, a whole "HTTP/d.d\r\n" -- leaving c as head_step would. Stops at
+ * the first byte it is not sure of (a violation, or a version split across
+ * reads) and leaves that to head_step. Returns the index of that byte (len
+ * if none). Needs i < len. */
+static size_t skip_request_line(chd_head_check_t *c, const unsigned char *p, size_t i, size_t len)
+{
+    size_t start = i, from;
+    switch (c->state) {
+    case LINE_LEAD:
+        if (p[i] == '\r' || p[i] == '\n')
+            return i;
+        c->state = LINE_METHOD; /* the byte is the method's */
+        /* fall through */
+    case LINE_METHOD:
+        from = i;
+        while (i < len && chd_is_tchar(p[i]))
+            i++;
+        if (i > from)
+            c->pos = 1;
+        if (i == len || p[i] != ' ' || c->pos == 0)
+            break;
+        c->state = LINE_TARGET_START;
+        i++;
+        /* fall through */
+    case LINE_TARGET_START:
+    case LINE_TARGET:
+        from = i;
+        i = skip_class(p, i, len, TARGET_BYTE);
+        if (i > from)
+            c->state = LINE_TARGET;
+        if (i == len || p[i] != ' ' || c->state != LINE_TARGET)
+            break;
+        c->state = LINE_VERSION;
+        c->pos = 0;
+        i++;
+        /* fall through */
+    case LINE_VERSION:
+        if (c->pos == 0 && len - i >= 10 && is_version_crlf(p + i)) {
+            c->state = FIELD_START;
+            c->pos = 8;
+            i += 10;
+        }
+        break;
+    default:
+        break;
+    }
+    c->length += (uint32_t)(i - start); /* all of it is the request line's */
+    return i;
+}
+
+/* The same over the field lines: consumes runs of field-line bytes, the
+ * CRLF that ends each line, and the empty line that ends the head. A line
+ * that starts with whitespace (obs-fold), a bare CR, LF or NUL is left to
+ * head_step to refuse. */
+static size_t skip_fields(chd_head_check_t *c, const unsigned char *p, size_t i, size_t len)
+{
+    while (i < len) {
+        if (c->state == FIELD_START) {
+            if (p[i] == '\r' && len - i >= 2 && p[i + 1] == '\n') {
+                c->state = HEAD_DONE;
+                return i + 2;
+            }
+            if (p[i] == '\r' || p[i] == ' ' || p[i] == '\t')
+                return i;
+            c->state = FIELD; /* the byte is the line's */
+        } else if (c->state != FIELD) {
+            return i;
+        }
+        i = skip_class(p, i, len, TEXT_BYTE);
+        if (len - i < 2 || p[i] != '\r' || p[i + 1] != '\n')
+            return i;
+        c->state = FIELD_START;
+        i += 2;
+    }
+    return i;
+}
+
 chd_check_result_t chd_head_check(chd_head_check_t *c, const char *data, size_t len, size_t *used)
 {
-    chd_check_result_t rc = c->state == HEAD_DONE ? CHD_CHECK_DONE : CHD_CHECK_MORE;
+    const unsigned char *p = (const unsigned char *)data;
+    chd_check_result_t rc = CHD_CHECK_MORE;
     size_t i = 0;
-    while (rc == CHD_CHECK_MORE && i < len) {
+    /* The fast paths take the common bytes; head_step, the reference, takes
+     * each byte they stop at, then they go on. */
+    while (rc == CHD_CHECK_MORE && i < len && c->state != HEAD_DONE) {
+        if (c->state < FIELD_START)
+            i = skip_request_line(c, p, i, len);
+        if (i < len)
+            i = skip_fields(c, p, i, len);
+        if (i == len || c->state == HEAD_DONE)
+            break;
         uint8_t before = c->state;
-        rc = head_step(c, (unsigned char)data[i++]);
+        rc = head_step(c, p[i++]);
         /* Count the request line with its CRLF, not the empty lines before it. */
         if (before >= LINE_METHOD ? before <= LINE_LF : c->state == LINE_METHOD)
             c->length++;
     }
     *used = i;
-    return rc;
+    return rc == CHD_CHECK_MORE && c->state == HEAD_DONE ? CHD_CHECK_DONE : rc;
 }
 
 enum {

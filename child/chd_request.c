@@ -102,31 +102,133 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     return check_field_size(r, h);
 }
 
-static bool header_is(const chd_request_t *r, const chd_header_t *h, const char *name)
+static unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Field names compare case-insensitively in ASCII (RFC 9110 5.1), whatever
+ * the locale, and with no library call: it runs for every field. */
+static bool ascii_case_equal(const char *a, const char *b, size_t n)
 {
-    return h->name_len == strlen(name) &&
-           strncasecmp(chd_header_name(r, h), name, h->name_len) == 0;
+    for (size_t k = 0; k < n; k++)
+        if (ascii_lower((unsigned char)a[k]) != ascii_lower((unsigned char)b[k]))
+            return false;
+    return true;
+}
+
+/* ascii_case_equal with a name known to be in lower case. */
+static bool equals_lower(const char *a, const char *lower, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (ascii_lower((unsigned char)a[k]) != (unsigned char)lower[k])
+            return false;
+    return true;
 }
 
 const chd_header_t *chd_request_find_header(const chd_request_t *r, const char *name)
 {
-    for (int i = 0; i < r->nheaders; i++)
-        if (header_is(r, &r->headers[i], name))
-            return &r->headers[i];
+    size_t len = strlen(name);
+    for (int i = 0; i < r->nheaders; i++) {
+        const chd_header_t *h = &r->headers[i];
+        if (h->name_len == len && ascii_case_equal(chd_header_name(r, h), name, len))
+            return h;
+    }
     return NULL;
 }
 
-bool chd_is_tchar(unsigned char c)
+/* The fields the head checks look at. */
+typedef enum {
+    FIELD_OTHER,
+    FIELD_HOST,
+    FIELD_EXPECT,
+    FIELD_CONTENT_LENGTH,
+    FIELD_TRANSFER_ENCODING,
+} field_kind_t;
+
+/* Tells the fields apart by length first: most names are none of them and
+ * cost one switch, no comparison. */
+static field_kind_t field_kind(const chd_request_t *r, const chd_header_t *h)
 {
-    if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
-        return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    const char *name = chd_header_name(r, h);
+    switch (h->name_len) {
+    case 4:
+        return equals_lower(name, "host", 4) ? FIELD_HOST : FIELD_OTHER;
+    case 6:
+        return equals_lower(name, "expect", 6) ? FIELD_EXPECT : FIELD_OTHER;
+    case 14:
+        return equals_lower(name, "content-length", 14) ? FIELD_CONTENT_LENGTH : FIELD_OTHER;
+    case 17:
+        return equals_lower(name, "transfer-encoding", 17) ? FIELD_TRANSFER_ENCODING : FIELD_OTHER;
+    default:
+        return FIELD_OTHER;
+    }
+}
+
+/* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+ *         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA   (RFC 9110 5.6.2) */
+const uint8_t chd_tchar_table[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 10 */
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, /* 20  !"#$%&'()*+,-./ */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, /* 30 0123456789:;<=>? */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 40 @ABCDEFGHIJKLMNO */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, /* 50 PQRSTUVWXYZ[\]^_ */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 60 `abcdefghijklmno */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, /* 70 pqrstuvwxyz{|}~  */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 80 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 90 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* a0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* b0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* c0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* d0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* e0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* f0 */
+};
+
+static bool all_digits(const char *v, uint32_t len)
+{
+    if (len == 0 || len > 18)
+        return false;
+    for (uint32_t i = 0; i < len; i++)
+        if (v[i] < '0' || v[i] > '9')
+            return false;
+    return true;
+}
+
+/* What check_fields saw of the fields that decide framing, so that
+ * check_framing_fields and on_headers_complete need no pass of their own. */
+typedef struct {
+    int hosts, lengths, te;
+    bool bad_length;            /* some Content-Length is not 1*DIGIT */
+    const chd_header_t *expect; /* the first Expect field */
+} field_summary_t;
+
+static void count_field(const chd_request_t *r, const chd_header_t *h, field_summary_t *s)
+{
+    switch (field_kind(r, h)) {
+    case FIELD_HOST:
+        s->hosts++;
+        break;
+    case FIELD_TRANSFER_ENCODING:
+        s->te++;
+        break;
+    case FIELD_CONTENT_LENGTH:
+        s->lengths++;
+        s->bad_length |= !all_digits(chd_header_value(r, h), h->value_len);
+        break;
+    case FIELD_EXPECT:
+        if (!s->expect)
+            s->expect = h;
+        break;
+    case FIELD_OTHER:
+        break;
+    }
 }
 
 /* Field names must be tokens (no whitespace before the colon, RFC 9112
- * 5.1); trailing whitespace is not part of a value (RFC 9110 5.5). */
-static int check_fields(chd_request_t *r)
+ * 5.1); trailing whitespace is not part of a value (RFC 9110 5.5). Fills
+ * *s for the framing checks, which come after: a bad name anywhere wins. */
+static int check_fields(chd_request_t *r, field_summary_t *s)
 {
+    *s = (field_summary_t){0, 0, 0, false, NULL};
     for (int i = 0; i < r->nheaders; i++) {
         chd_header_t *h = &r->headers[i];
         const char *name = chd_header_name(r, h);
@@ -139,11 +241,10 @@ static int check_fields(chd_request_t *r)
         while (h->value_len > 0 &&
                (value[h->value_len - 1] == ' ' || value[h->value_len - 1] == '\t'))
             h->value_len--;
+        count_field(r, h, s);
     }
     return 0;
 }
-
-static bool header_is(const chd_request_t *r, const chd_header_t *h, const char *name);
 
 /* Walks a comma-separated list value, calling fn for each trimmed,
  * non-empty element; returns the number of elements. */
@@ -191,7 +292,7 @@ static int transfer_encoding_verdict(const chd_request_t *r)
     bool present = false;
     for (int i = 0; i < r->nheaders; i++) {
         const chd_header_t *h = &r->headers[i];
-        if (!header_is(r, h, "Transfer-Encoding"))
+        if (field_kind(r, h) != FIELD_TRANSFER_ENCODING)
             continue;
         present = true;
         if (each_list_item(chd_header_value(r, h), h->value_len, add_coding, &t) == 0)
@@ -208,41 +309,20 @@ static int transfer_encoding_verdict(const chd_request_t *r)
     return t.codings > 1 ? 501 : 0;
 }
 
-static bool all_digits(const char *v, uint32_t len)
-{
-    if (len == 0 || len > 18)
-        return false;
-    for (uint32_t i = 0; i < len; i++)
-        if (v[i] < '0' || v[i] > '9')
-            return false;
-    return true;
-}
-
 /* Host exactly once in HTTP/1.1 (RFC 9112 3.2); Content-Length once, as
  * 1*DIGIT, and never with Transfer-Encoding (RFC 9112 6.3). Returns 0 or
  * fails the request. */
-static int check_framing_fields(chd_request_t *r)
+static int check_framing_fields(chd_request_t *r, const field_summary_t *s)
 {
-    int hosts = 0, lengths = 0, te = 0;
-    for (int i = 0; i < r->nheaders; i++) {
-        const chd_header_t *h = &r->headers[i];
-        if (header_is(r, h, "Host"))
-            hosts++;
-        else if (header_is(r, h, "Transfer-Encoding"))
-            te++;
-        else if (header_is(r, h, "Content-Length")) {
-            lengths++;
-            if (!all_digits(chd_header_value(r, h), h->value_len))
-                return fail(r, 400, "invalid Content-Length");
-        }
-    }
-    if (hosts > 1 || (hosts == 0 && r->parser.http_minor >= 1))
-        return fail(r, 400, hosts ? "more than one Host field" : "no Host field");
-    if (lengths > 1)
+    if (s->bad_length)
+        return fail(r, 400, "invalid Content-Length");
+    if (s->hosts > 1 || (s->hosts == 0 && r->parser.http_minor >= 1))
+        return fail(r, 400, s->hosts ? "more than one Host field" : "no Host field");
+    if (s->lengths > 1)
         return fail(r, 400, "more than one Content-Length field");
-    if (lengths && te)
+    if (s->lengths && s->te)
         return fail(r, 400, "both Content-Length and Transfer-Encoding");
-    int verdict = transfer_encoding_verdict(r);
+    int verdict = s->te ? transfer_encoding_verdict(r) : 0;
     if (verdict)
         return fail(r, verdict, verdict == 501 ? "transfer coding not implemented"
                                                : "invalid Transfer-Encoding");
@@ -254,7 +334,8 @@ static int on_headers_complete(http_parser *p)
     chd_request_t *r = request_of(p);
     if (p->http_major != 1 || p->http_minor > 1)
         return fail(r, 505, "HTTP version not supported");
-    if (check_fields(r) < 0 || check_framing_fields(r) < 0)
+    field_summary_t fields;
+    if (check_fields(r, &fields) < 0 || check_framing_fields(r, &fields) < 0)
         return -1;
     r->method = p->method;
     r->http_major = p->http_major;
@@ -264,7 +345,7 @@ static int on_headers_complete(http_parser *p)
     r->content_length = (p->flags & F_CONTENTLENGTH) ? (int64_t)p->content_length : -1;
     if (r->limits->body && r->content_length > 0 && (uint64_t)r->content_length > r->limits->body)
         return fail(r, 413, "request body too large");
-    const chd_header_t *expect = chd_request_find_header(r, "Expect");
+    const chd_header_t *expect = fields.expect;
     r->expect_continue = expect && expect->value_len == 12 &&
                          strncasecmp(chd_header_value(r, expect), "100-continue", 12) == 0 &&
                          (r->http_major > 1 || r->http_minor >= 1);

@@ -336,6 +336,90 @@ TEST(request_line_length)
     free(big);
 }
 
+/* The fast paths scan eight bytes at a time: a byte that ends or breaks a
+ * run must be found at every place in a word, whatever the bytes around it
+ * (high bytes, bytes just above and below the ones that stop a run). */
+static bool is_target_byte(unsigned char b) { return (b > 0x20 && b < 0x7f) || b >= 0x80; }
+
+TEST(every_byte_at_every_place_in_the_target)
+{
+    static const char fills[] = {'a', '\x80', '\xff', '\x21', '\x7e'};
+    for (size_t f = 0; f < sizeof fills; f++) {
+        for (size_t k = 0; k < 20; k++) {
+            for (int b = 0; b < 256; b++) {
+                char buf[128];
+                size_t n = 0;
+                memcpy(buf, "GET /", 5);
+                n = 5;
+                memset(buf + n, fills[f], k);
+                n += k;
+                size_t at = n;
+                buf[n++] = (char)b;
+                memset(buf + n, fills[f], 19);
+                n += 19;
+                memcpy(buf + n, " HTTP/1.1\r\n\r\n", 13);
+                n += 13;
+                if (is_target_byte((unsigned char)b))
+                    expect_head(buf, n, CHD_CHECK_DONE, n, __FILE__, __LINE__);
+                else if (b == ' ') /* the target ends; the version does not start */
+                    expect_head(buf, n, CHD_CHECK_BAD, at + 2, __FILE__, __LINE__);
+                else
+                    expect_head(buf, n, CHD_CHECK_BAD, at + 1, __FILE__, __LINE__);
+            }
+        }
+    }
+}
+
+TEST(every_byte_at_every_place_in_a_field_line)
+{
+    static const char fills[] = {'v', '\x80', '\xff', '\x01', '\x0e', '\x8d'};
+    for (size_t f = 0; f < sizeof fills; f++) {
+        for (size_t k = 0; k < 20; k++) {
+            for (int b = 0; b < 256; b++) {
+                char buf[128];
+                size_t n = 0;
+                memcpy(buf, "GET / HTTP/1.1\r\nX: ", 19);
+                n = 19;
+                memset(buf + n, fills[f], k);
+                n += k;
+                size_t at = n;
+                buf[n++] = (char)b;
+                memset(buf + n, fills[f], 19);
+                n += 19;
+                memcpy(buf + n, "\r\nY: z\r\n\r\n", 10);
+                n += 10;
+                if (b == '\0' || b == '\n')
+                    expect_head(buf, n, CHD_CHECK_BAD, at + 1, __FILE__, __LINE__);
+                else if (b == '\r') /* a bare CR: the next byte is not LF */
+                    expect_head(buf, n, CHD_CHECK_BAD, at + 2, __FILE__, __LINE__);
+                else
+                    expect_head(buf, n, CHD_CHECK_DONE, n, __FILE__, __LINE__);
+            }
+        }
+    }
+}
+
+TEST(long_heads)
+{
+    /* runs far longer than a word, in the target and in field lines */
+    static char buf[4096];
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "GET /");
+    for (int i = 0; i < 300; i++)
+        buf[n++] = (char)('a' + i % 26);
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "?q=%%C3%%A9 HTTP/1.1\r\n");
+    for (int line = 0; line < 20; line++) {
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "X-Field-%d: ", line);
+        for (int i = 0; i < 7 * line + 3; i++)
+            buf[n++] = (char)(i % 3 ? 'x' : '\t');
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "\r\n");
+    }
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "\r\n");
+    expect_head(buf, n, CHD_CHECK_DONE, n, __FILE__, __LINE__);
+    head_result_t whole = head_whole(buf, n);
+    CHECK_EQ_INT(whole.length, strstr(buf, "\r\n") + 2 - buf);
+}
+
 /* ---- chd_chunk_check --------------------------------------------------- */
 
 /* Checks a chunked body whole, at every split into two calls and byte by
@@ -523,6 +607,9 @@ int main(int argc, char **argv)
     RUN(leading_bare_cr_or_lf_is_bad);
     RUN(bytes_after_the_head_are_not_examined);
     RUN(request_line_length);
+    RUN(every_byte_at_every_place_in_the_target);
+    RUN(every_byte_at_every_place_in_a_field_line);
+    RUN(long_heads);
     RUN(valid_chunked_bodies);
     RUN(large_chunks);
     RUN(invalid_chunked_bodies);

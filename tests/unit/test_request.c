@@ -1174,6 +1174,83 @@ TEST(find_header_is_case_insensitive)
     chd_request_free(&r);
 }
 
+TEST(find_header_folds_letters_only)
+{
+    chd_request_t r;
+    chd_request_init(&r, NULL);
+    feed(&r, "GET / HTTP/1.1\r\nHost: h\r\nA^: 1\r\nX-Y: 2\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK(chd_request_find_header(&r, "a^") != NULL);
+    /* '^' and '~', '-' and '\r' differ in the bit that case does */
+    CHECK(chd_request_find_header(&r, "a~") == NULL);
+    CHECK(chd_request_find_header(&r, "A~") == NULL);
+    CHECK(chd_request_find_header(&r, "x\ry") == NULL);
+    CHECK(chd_request_find_header(&r, "x-y") != NULL);
+    CHECK(chd_request_find_header(&r, "HOST") != NULL);
+    chd_request_free(&r);
+}
+
+/* Feeds a request that must fail, and checks the status and reason. */
+static void expect_reason(const char *input, int status, const char *reason, const char *file,
+                          int line)
+{
+    chd_request_t r;
+    chd_request_init(&r, NULL);
+    feed(&r, input);
+    if (r.phase != CHD_REQ_ERROR || r.error_status != status || !r.error_reason ||
+        strcmp(r.error_reason, reason) != 0)
+        unit_fail(file, line, "phase %d status %d reason \"%s\", want %d \"%s\"", r.phase,
+                  r.error_status, r.error_reason ? r.error_reason : "-", status, reason);
+    chd_request_free(&r);
+}
+#define EXPECT_REASON(input, status, reason)                                                       \
+    expect_reason((input), (status), (reason), __FILE__, __LINE__)
+
+TEST(field_checks_report_the_first_problem)
+{
+    /* a bad name anywhere is reported before the framing fields */
+    EXPECT_REASON("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nX Y: z\r\n\r\n", 400,
+                  "invalid header field name");
+    EXPECT_REASON("GET / HTTP/1.1\r\nX Y: z\r\n\r\n", 400, "invalid header field name");
+    /* then a Content-Length that is not 1*DIGIT (19 digits are too many),
+     * before the Host count */
+    EXPECT_REASON("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 0000000000000000001\r\n"
+                  "\r\n",
+                  400, "invalid Content-Length");
+    EXPECT_REASON("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one Host field");
+    EXPECT_REASON("GET / HTTP/1.1\r\n\r\n", 400, "no Host field");
+    EXPECT_REASON("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501,
+                  "transfer coding not implemented");
+    EXPECT_REASON("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400,
+                  "invalid Transfer-Encoding");
+}
+
+TEST(the_first_expect_field_decides)
+{
+    chd_request_t r;
+    chd_request_init(&r, NULL);
+    feed(&r, "POST / HTTP/1.1\r\nHost: h\r\nEXPECT: 100-Continue\r\nExpect: x\r\n"
+             "Content-Length: 1\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
+    CHECK(r.expect_continue);
+    chd_request_reset(&r);
+    feed(&r, "POST / HTTP/1.1\r\nHost: h\r\nExpect: x\r\nExpect: 100-continue\r\n"
+             "Content-Length: 1\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_BODY);
+    CHECK(!r.expect_continue);
+    chd_request_free(&r);
+}
+
+TEST(tchar_is_rfc9110_tchar)
+{
+    for (int c = 0; c < 256; c++) {
+        bool want = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c && strchr("!#$%&'*+-.^_`|~", c));
+        if (chd_is_tchar((unsigned char)c) != want)
+            unit_fail(__FILE__, __LINE__, "chd_is_tchar(0x%02x): got %d", c, !want);
+    }
+}
+
 TEST(method_names)
 {
     const char *methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"};
@@ -1306,6 +1383,10 @@ int main(int argc, char **argv)
     RUN(strict_chunk_framing_through_the_request);
     RUN(custom_limits);
     RUN(find_header_is_case_insensitive);
+    RUN(find_header_folds_letters_only);
+    RUN(field_checks_report_the_first_problem);
+    RUN(the_first_expect_field_decides);
+    RUN(tchar_is_rfc9110_tchar);
     RUN(method_names);
     RUN(request_targets);
     RUN(reset_after_error_parses_again);
