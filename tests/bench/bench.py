@@ -4,8 +4,9 @@
 Every server serves the same app (tests/bench/app.py) on a free port of
 127.0.0.1 with the same process/thread counts. Each round starts every server
 in turn (A B C ... A B C ...), runs every scenario it takes with
-`wrk -t1 -c64`, measures the RSS of its whole process tree, stops it and
-checks that no process of it is left. The medians over the rounds go to a
+`wrk -t2 -c100` (the conditions of the reference figures in the issue),
+measures the RSS of its whole process tree, stops it and checks that no
+process of it is left. The medians over the rounds go to a
 table, build/bench/results.json and a chart (build/bench/results.png, copied
 to tests/bench/results.png).
 
@@ -38,7 +39,8 @@ BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 OUT = os.path.join(BUILD, "bench")
 APP = "tests.bench.app:app"
 PYTHON = "/usr/bin/python3"
-CONNECTIONS = 64
+CONNECTIONS = 100
+WRK_THREADS = 2  # wrk -t2 -c100: the reference figures' conditions
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NOISE_WARN = 10.0           # % of the machine used by others during a run: flagged
 IDLE_KEEPALIVE = 300        # seconds peers keep idle connections (gunicorn's default is 2)
@@ -427,7 +429,7 @@ def run_wrk(port, scenario, duration, pids=()):
     """One wrk run. noise_pct: the share of the machine's CPU (all cores) that
     processes other than the server (pids) and wrk used meanwhile."""
     sc = SCENARIOS[scenario]
-    argv = ["wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ss" % duration, "--latency",
+    argv = ["wrk", "-t%d" % WRK_THREADS, "-c%d" % CONNECTIONS, "-d%ss" % duration, "--latency",
             "--timeout", "5s"]
     for h in sc.get("headers", []):
         argv += ["-H", h]
@@ -442,6 +444,7 @@ def run_wrk(port, scenario, duration, pids=()):
     other = busy1 - busy0 - (srv1 - srv0) - wrk_cpu
     out = parse_wrk(res.stdout)
     out["server_cpu_pct"] = round(100 * (srv1 - srv0) / (t1 - t0), 1)
+    out["wrk_cpu_pct"] = round(100 * wrk_cpu / (t1 - t0), 1)
     out["noise_pct"] = round(max(0.0, 100 * other / ((t1 - t0) * (os.cpu_count() or 1))), 1)
     if out["rps"] is None:
         out["wrk_error"] = (res.stderr or res.stdout).strip()[-300:]
