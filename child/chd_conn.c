@@ -204,43 +204,33 @@ static int wait_for(chd_conn_t *conn, short events)
     return conn->server->wait(conn, events, (int)(conn->server->cfg->body_timeout * 1000));
 }
 
-/* Drops the first n written bytes from *iov / *iovcnt. */
-static void advance_iov(struct iovec **iov, int *iovcnt, size_t n)
-{
-    while (*iovcnt > 0 && n >= (*iov)->iov_len) {
-        n -= (*iov)->iov_len;
-        (*iov)++;
-        (*iovcnt)--;
-    }
-    if (*iovcnt > 0) {
-        (*iov)->iov_base = (char *)(*iov)->iov_base + n;
-        (*iov)->iov_len -= n;
-    }
-}
-
-int chd_conn_send_now(chd_conn_t *conn, struct iovec **iov, int *iovcnt)
-{
-    while (*iovcnt > 0) {
-        struct msghdr mh = {.msg_iov = *iov, .msg_iovlen = (size_t)*iovcnt};
-        ssize_t n = sendmsg(conn->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-        advance_iov(iov, iovcnt, (size_t)n);
-    }
-    return 0;
-}
-
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 {
-    int rc;
-    while ((rc = chd_conn_send_now(conn, &iov, &iovcnt)) == -EAGAIN) {
-        rc = wait_for(conn, POLLOUT);
-        if (rc < 0)
-            return rc;
+    while (iovcnt > 0) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
+        ssize_t n = sendmsg(conn->fd, &mh, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                return -errno;
+            int rc = wait_for(conn, POLLOUT);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        /* Skip what was written. */
+        while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+            n -= (ssize_t)iov->iov_len;
+            iov++;
+            iovcnt--;
+        }
+        if (iovcnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + n;
+            iov->iov_len -= (size_t)n;
+        }
     }
-    return rc;
+    return 0;
 }
 
 int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)

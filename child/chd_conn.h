@@ -111,12 +111,6 @@ bool chd_conn_is_idle(chd_conn_t *conn);
  * or -errno. The threaded mode's server wait function. */
 int chd_conn_poll_wait(chd_conn_t *conn, short events, int timeout_ms);
 
-/* While a request runs: one attempt that never waits (so it may run with
- * the GIL held): writes what the socket takes now and advances *iov and
- * *iovcnt past it. Returns 0 when everything was written, -EAGAIN when
- * some is left (finish with chd_conn_send), or another -errno. */
-int chd_conn_send_now(chd_conn_t *conn, struct iovec **iov, int *iovcnt);
-
 /* While a request runs (GIL released in threaded mode): writes all of iov.
  * Returns 0, or -errno (-ETIMEDOUT when the client stops reading for
  * --body-timeout). */

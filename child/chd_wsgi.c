@@ -32,19 +32,15 @@ typedef struct {
 
 static PyTypeObject responder_type;
 
-/* Writes iov. What the socket takes at once is written with the GIL held
- * (a non-blocking send costs less than handing the GIL to another thread
- * and back); only waiting for the client releases it. On failure marks the
- * connection to close and sets OSError. Returns 0 or -1. */
+/* Writes iov with the GIL released. On failure marks the connection to
+ * close and sets OSError. Returns 0 or -1. */
 static int send_iov(responder_t *r, struct iovec *iov, int n)
 {
+    int rc;
     chd_conn_t *conn = r->conn;
-    int rc = chd_conn_send_now(conn, &iov, &n);
-    if (rc == -EAGAIN) {
-        CHD_IO_BEGIN
-        rc = chd_conn_send(conn, iov, n);
-        CHD_IO_END;
-    }
+    CHD_IO_BEGIN
+    rc = chd_conn_send(conn, iov, n);
+    CHD_IO_END;
     if (rc < 0) {
         r->send_failed = true;
         conn->close_after = true;
