@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <time.h>
 #include <unistd.h>
@@ -204,10 +206,27 @@ static int wait_for(chd_conn_t *conn, short events)
     return conn->server->wait(conn, events, (int)(conn->server->cfg->body_timeout * 1000));
 }
 
+/* TCP_NODELAY, set before the second write system call on a connection.
+ * The first never waits for Nagle (nothing is in flight yet), and a
+ * connection closed after one response, the common case without
+ * keep-alive, is spared the system call; any later write (the next
+ * response, the rest of a streamed or partly written one, a body after
+ * "100 Continue") goes out at once. */
+static void before_write(chd_conn_t *conn)
+{
+    if (conn->sent_before && !conn->nodelay) {
+        int one = 1;
+        setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        conn->nodelay = true;
+    }
+    conn->sent_before = true;
+}
+
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 {
     while (iovcnt > 0) {
         struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
+        before_write(conn);
         ssize_t n = sendmsg(conn->fd, &mh, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR)
@@ -236,6 +255,7 @@ int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
 {
     while (count > 0) {
+        before_write(conn);
         ssize_t n = sendfile(conn->fd, fd, offset, count);
         if (n < 0) {
             if (errno == EINTR)

@@ -54,6 +54,8 @@ typedef struct chd_conn {
     chd_request_t req;
     bool close_after;   /* set while serving: close once the response is out */
     bool continue_sent; /* "100 Continue" already written for this request */
+    bool sent_before;   /* something was written on this connection already */
+    bool nodelay;       /* TCP_NODELAY is on (set lazily: see chd_conn.c) */
     char peer_addr[INET6_ADDRSTRLEN];
     int peer_port;
     bool via_trusted_proxy; /* the peer is in --forwarded-allow-ips */

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,8 +163,6 @@ static PyObject *mod_accept(PyObject *mod, PyObject *arg)
             return PyErr_SetFromErrno(PyExc_OSError);
         Py_RETURN_NONE; /* EAGAIN, or a client that already left */
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     green_conn_t *self = PyObject_New(green_conn_t, &green_conn_type);
     if (!self) {
         close(fd);

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +45,6 @@ void chd_server_remove_conn(chd_server_t *s, chd_conn_t *conn)
     maybe_finish_drain(s);
 }
 
-static void configure_client_socket(int fd)
-{
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
 static void on_accept_pause_over(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
@@ -77,7 +70,6 @@ static void accept_some(struct ev_loop *loop, chd_server_t *s, int max)
             }
             return; /* EAGAIN, or a connection that went away: fine */
         }
-        configure_client_socket(fd);
         chd_conn_loop_open(s, fd, (struct sockaddr *)&peer);
     }
 }
