@@ -742,7 +742,7 @@ def write_chart(configs, summary, path):
     script = ['set terminal pngcairo size 1900,1000 font "DejaVu Sans,9"',
               'set output "%s"' % path, "set style fill solid 0.85 border -1",
               "set boxwidth 0.7", "set xtics rotate by 35 right nomirror",
-              "set grid ytics", "set key off", "set yrange [0:*]", "set format y \"%.0s%c\"",
+              "set grid ytics", "set key off", "set yrange [0:*]", "set format y \"%.1s%c\"",
               "set multiplot layout 2,4 title \"Spawning vs peers (medians, same run)\""]
     for key, title, field, _ in panels:
         scen = key.split("-")[0]
