@@ -30,8 +30,10 @@ static int grow(ctl_reuseport_t *pool, int nslots)
 
 int ctl_reuseport_fd(ctl_reuseport_t *pool, int slot, char *err, size_t errlen)
 {
-    if (slot < 0)
+    if (slot < 0) {
+        snprintf(err, errlen, "no socket slot %d", slot);
         return -EINVAL;
+    }
     if (slot >= pool->nslots && grow(pool, slot + 1) < 0) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
