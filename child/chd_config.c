@@ -92,11 +92,27 @@ static int get_int(json_t *msg, const char *key, int *out, char *err, size_t err
     return 0;
 }
 
+/* The factory's options dict, --coverage, --sysinfo, --virtualenv, probe. */
+static int get_factory_settings(json_t *msg, chd_config_t *cfg, char *err, size_t errlen)
+{
+    json_t *opts = json_object_get(msg, "factory_options");
+    if (cfg->factory && !json_is_object(opts)) {
+        snprintf(err, errlen, "config: 'factory_options' must be an object");
+        return -EINVAL;
+    }
+    cfg->factory_options = cfg->factory ? json_incref(opts) : NULL;
+    cfg->probe = json_is_true(json_object_get(msg, "probe"));
+    cfg->coverage = json_is_true(json_object_get(msg, "coverage"));
+    cfg->sysinfo = json_is_true(json_object_get(msg, "sysinfo"));
+    return get_string(msg, "virtualenv", true, &cfg->virtualenv, err, errlen);
+}
+
 int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
     int rc = 0;
-    if (rc == 0) rc = get_string(msg, "app", false, &cfg->app, err, errlen);
+    if (rc == 0) rc = get_string(msg, "factory", true, &cfg->factory, err, errlen);
+    if (rc == 0) rc = get_string(msg, "app", cfg->factory != NULL, &cfg->app, err, errlen);
     if (rc == 0) rc = get_string(msg, "chdir", true, &cfg->chdir, err, errlen);
     if (rc == 0) rc = get_string(msg, "server_name", false, &cfg->server_name, err, errlen);
     if (rc == 0) rc = get_string(msg, "log_level", false, &cfg->log_level, err, errlen);
@@ -118,6 +134,7 @@ int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errle
     if (rc == 0) cfg->report_files = json_is_true(json_object_get(msg, "report_files"));
     if (rc == 0) rc = get_string(msg, "stdout", true, &cfg->stdout_path, err, errlen);
     if (rc == 0) rc = get_string(msg, "stderr", true, &cfg->stderr_path, err, errlen);
+    if (rc == 0) rc = get_factory_settings(msg, cfg, err, errlen);
     if (rc == 0 && cfg->threads < 0) {
         snprintf(err, errlen, "config: threads must be 0 (green) or more");
         rc = -EINVAL;
@@ -133,6 +150,9 @@ void chd_config_free(chd_config_t *cfg)
     free(cfg->log_level);
     free(cfg->stdout_path);
     free(cfg->stderr_path);
+    free(cfg->factory);
+    free(cfg->virtualenv);
+    json_decref(cfg->factory_options);
     for (int i = 0; i < cfg->nmiddleware; i++)
         free(cfg->middleware[i]);
     for (int i = 0; i < cfg->npythonpath; i++)

@@ -30,6 +30,11 @@ typedef struct {
     long long max_requests;       /* this child's share of --max-requests (+ jitter); 0: none */
     bool report_files;            /* --reload=dev: report imported source files */
     char *stdout_path, *stderr_path; /* --stdout/--stderr, reopened on "reopen" */
+    char *factory;                /* -f/--factory DOTTED, or NULL (then app is set) */
+    json_t *factory_options;      /* the dict the factory is called with (owned), or NULL */
+    bool probe;                   /* run the factory once, answer "options", exit */
+    bool coverage, sysinfo;       /* --coverage, --sysinfo */
+    char *virtualenv;             /* --virtualenv DIR, or NULL */
 } chd_config_t;
 
 /* Fills cfg from a config message. Returns 0, or -EINVAL when a member is

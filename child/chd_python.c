@@ -3,13 +3,19 @@
 
 #include "cmn_log.h"
 
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Both come from the Makefile ($(PYTHON) and where `make install` puts the
+ * spawning package); these are the defaults of a plain build. */
 #ifndef CHD_PYTHON_EXECUTABLE
 #define CHD_PYTHON_EXECUTABLE "/usr/bin/python3"
+#endif
+#ifndef CHD_PYTHON_PACKAGE_DIR
+#define CHD_PYTHON_PACKAGE_DIR "/usr/local/lib/python3/dist-packages"
 #endif
 
 /* Puts dir at position `index` of sys.path. */
@@ -22,16 +28,58 @@ static int sys_path_insert(Py_ssize_t index, const char *dir)
     return rc;
 }
 
+/* True if dir holds the spawning package. */
+static int has_package(const char *dir)
+{
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/spawning/__init__.py", dir);
+    return access(probe, R_OK) == 0;
+}
+
+/* The directory holding the spawning package: "python" next to this binary
+ * (a build tree), else where `make install` put it; "" if neither has it. */
+static void package_dir(char *buf, size_t len)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        snprintf(buf, len, "%s/python", dirname(self));
+        if (has_package(buf))
+            return;
+    }
+    snprintf(buf, len, "%s", has_package(CHD_PYTHON_PACKAGE_DIR) ? CHD_PYTHON_PACKAGE_DIR : "");
+}
+
+/* --virtualenv: its site-packages go in at `index` (spawning._child does
+ * it, .pth files included). Returns 0 or -1 with a Python error set. */
+static int add_virtualenv(const char *dir, Py_ssize_t index)
+{
+    PyObject *mod = PyImport_ImportModule("spawning._child");
+    PyObject *rv = mod ? PyObject_CallMethod(mod, "add_virtualenv", "sn", dir, index) : NULL;
+    Py_XDECREF(mod);
+    Py_XDECREF(rv);
+    return rv ? 0 : -1;
+}
+
+/* sys.path: the working directory, --pythonpath, the spawning package,
+ * --virtualenv's site-packages, then the interpreter's own. */
 static int setup_sys_path(const chd_config_t *cfg)
 {
-    char cwd[4096];
+    char cwd[4096], pkg[4096];
     if (!getcwd(cwd, sizeof cwd))
         return -1;
     if (sys_path_insert(0, cwd) < 0)
         return -1;
+    Py_ssize_t next = 1;
     for (int i = 0; i < cfg->npythonpath; i++)
-        if (sys_path_insert(1 + i, cfg->pythonpath[i]) < 0)
+        if (sys_path_insert(next++, cfg->pythonpath[i]) < 0)
             return -1;
+    package_dir(pkg, sizeof pkg);
+    if (*pkg && sys_path_insert(next++, pkg) < 0)
+        return -1;
+    if (cfg->virtualenv && add_virtualenv(cfg->virtualenv, next) < 0)
+        return -1;
     return 0;
 }
 
@@ -56,8 +104,8 @@ int chd_python_init(const chd_config_t *cfg, char *err, size_t errlen)
         return -1;
     }
     if (setup_sys_path(cfg) < 0) {
-        char *text = chd_python_format_exception();
-        snprintf(err, errlen, "cannot set sys.path: %s", text);
+        char *text = chd_python_format_error();
+        snprintf(err, errlen, "%s", text);
         free(text);
         return -1;
     }
@@ -95,6 +143,42 @@ char *chd_python_format_exception(void)
     Py_XDECREF(empty);
     Py_XDECREF(lines);
     Py_XDECREF(tb_mod);
+    Py_XDECREF(type);
+    Py_XDECREF(exc);
+    Py_XDECREF(tb);
+    return out ? out : strdup("?");
+}
+
+/* spawning.FactoryError (new reference), or NULL with no error set. */
+static PyObject *factory_error_class(void)
+{
+    PyObject *mod = PyImport_ImportModule("spawning");
+    PyObject *cls = mod ? PyObject_GetAttrString(mod, "FactoryError") : NULL;
+    Py_XDECREF(mod);
+    if (!cls)
+        PyErr_Clear();
+    return cls;
+}
+
+char *chd_python_format_error(void)
+{
+    PyObject *type, *exc, *tb;
+    PyErr_Fetch(&type, &exc, &tb);
+    if (!type)
+        return strdup("(no exception)");
+    PyErr_NormalizeException(&type, &exc, &tb);
+    PyObject *cls = factory_error_class();
+    int one_line = cls && PyErr_GivenExceptionMatches(type, cls);
+    Py_XDECREF(cls);
+    if (!one_line) {
+        PyErr_Restore(type, exc, tb);
+        return chd_python_format_exception();
+    }
+    PyObject *s = exc ? PyObject_Str(exc) : NULL;
+    const char *msg = s ? PyUnicode_AsUTF8(s) : NULL;
+    char *out = strdup(msg ? msg : "(error could not be formatted)");
+    PyErr_Clear();
+    Py_XDECREF(s);
     Py_XDECREF(type);
     Py_XDECREF(exc);
     Py_XDECREF(tb);

@@ -3,7 +3,9 @@
  * Initialises CPython in the child after exec (never before a fork), with
  * Python's own signal handlers off (the loop owns signals) and sys.path set
  * up as users expect: the working directory first, then --pythonpath
- * entries. Loads APP (`pkg.mod.callable` or `pkg.mod:callable`) and wraps it
+ * entries, then the spawning package (child/python/spawning: "python" next
+ * to this binary, else where `make install` put it) and --virtualenv's
+ * site-packages. Loads APP (`pkg.mod.callable` or `pkg.mod:callable`) and wraps it
  * in each middleware in order. All functions need the GIL except
  * chd_python_init, which takes it and returns holding it. */
 #ifndef CHD_PYTHON_H
@@ -25,6 +27,10 @@ PyObject *chd_python_load_app(const chd_config_t *cfg, char **error_text);
 /* Formats the current Python exception (and clears it) as traceback text.
  * Returns a malloc'd string (never NULL). */
 char *chd_python_format_exception(void);
+
+/* Like chd_python_format_exception, but a spawning.FactoryError (a
+ * factory's complaint about its input) is its message alone, one line. */
+char *chd_python_format_error(void);
 
 /* Logs the current exception with its traceback under `title`, and clears it. */
 void chd_python_log_exception(const char *title);

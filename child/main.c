@@ -4,8 +4,11 @@
  * channel, starts Python, imports the app, says "ready", and serves until
  * drained, in threaded mode (libev I/O thread + worker pool) or green mode
  * (gevent, --threads 0). If the app cannot be imported it says "fatal" with
- * the traceback and exits with code 3. */
+ * the traceback and exits with code 3. In probe mode (--factory; see
+ * chd_factory.h) it only runs the config factory, answers, and exits. */
 #include "chd_config.h"
+#include "chd_debug.h"
+#include "chd_factory.h"
 #include "chd_green.h"
 #include "chd_python.h"
 #include "chd_server.h"
@@ -43,19 +46,21 @@ static void send_ready(int control_fd)
     json_decref(ready);
 }
 
-/* Receives the config message; returns the listening fd or -1. */
+/* Receives the config message; returns the listening fd (0 in probe mode,
+ * which gets none) or -1. */
 static int receive_config(int control_fd, chd_config_t *cfg)
 {
     int fds[CMN_CTLMSG_MAX_FDS], nfds = 0, err = 0;
     json_t *msg = cmn_ctlmsg_recv(control_fd, fds, &nfds, &err);
     char why[256] = "";
     int listen_fd = -1;
-    if (!msg || strcmp(cmn_ctlmsg_type(msg), CMN_MSG_CONFIG) != 0 || nfds < 1)
+    bool probe = json_is_true(json_object_get(msg, "probe"));
+    if (!msg || strcmp(cmn_ctlmsg_type(msg), CMN_MSG_CONFIG) != 0 || (nfds < 1 && !probe))
         snprintf(why, sizeof why, "no configuration from the controller (%s)",
                  err ? strerror(-err) : "unexpected message");
     else if (chd_config_from_json(msg, cfg, why, sizeof why) == 0)
-        listen_fd = fds[0];
-    for (int i = listen_fd >= 0 ? 1 : 0; i < nfds; i++)
+        listen_fd = probe ? 0 : fds[0];
+    for (int i = listen_fd >= 0 && !probe ? 1 : 0; i < nfds; i++)
         close(fds[i]);
     json_decref(msg);
     if (listen_fd < 0) {
@@ -65,27 +70,48 @@ static int receive_config(int control_fd, chd_config_t *cfg)
     return listen_fd;
 }
 
-/* Starts Python and loads the app. Returns the app (new ref) or NULL after
- * reporting the failure to the controller. Holds the GIL on return. */
-static PyObject *start_python(const chd_config_t *cfg, int control_fd)
+/* Changes directory and starts the interpreter. Returns 0, or -1 after
+ * reporting the failure to the controller. Holds the GIL on success. */
+static int start_interpreter(const chd_config_t *cfg, int control_fd)
 {
-    char err[512];
+    char err[1024];
     if (cfg->chdir && chdir(cfg->chdir) < 0) {
         snprintf(err, sizeof err, "--chdir %s: %s", cfg->chdir, strerror(errno));
         send_fatal(control_fd, err);
-        return NULL;
+        return -1;
     }
     if (chd_python_init(cfg, err, sizeof err) < 0) {
         send_fatal(control_fd, err);
-        return NULL;
+        return -1;
     }
+    return 0;
+}
+
+/* The app: through the factory, or APP + MIDDLEWARE (the fast path); then
+ * the debugging aids. NULL with *text set on failure. */
+static PyObject *load_app(const chd_config_t *cfg, PyObject **watch, char **text)
+{
+    if (chd_debug_start(cfg, text) < 0)
+        return NULL;
+    PyObject *app = cfg->factory ? chd_factory_load_app(cfg, watch, text)
+                                 : chd_python_load_app(cfg, text);
+    return app ? chd_debug_wrap(app, cfg, text) : NULL;
+}
+
+/* Starts Python and loads the app. Returns the app (new ref) or NULL after
+ * reporting the failure to the controller. Holds the GIL on return. The
+ * factory's watch list, if any, goes to *watch (new ref). */
+static PyObject *start_python(const chd_config_t *cfg, int control_fd, PyObject **watch)
+{
+    if (start_interpreter(cfg, control_fd) < 0)
+        return NULL;
     char *text = NULL;
     if (cfg->threads == 0 && chd_green_prepare(&text) < 0) {
         send_fatal(control_fd, text);
         free(text);
         return NULL;
     }
-    PyObject *app = chd_python_load_app(cfg, &text);
+    PyObject *app = load_app(cfg, watch, &text);
     if (app && chd_wsgi_init(app, cfg) < 0) {
         Py_CLEAR(app);
         text = chd_python_format_exception();
@@ -97,12 +123,16 @@ static PyObject *start_python(const chd_config_t *cfg, int control_fd)
     return app;
 }
 
-/* --reload=dev: tell the controller which source files to watch, in
- * messages of at most FILES_PER_MESSAGE paths. GIL held. */
+/* --reload=dev: tell the controller which source files to watch (those
+ * imported, plus the factory's watch list), in messages of at most
+ * FILES_PER_MESSAGE paths. GIL held. */
 #define FILES_PER_MESSAGE 200
-static void report_files(int control_fd)
+static void report_files(int control_fd, PyObject *watch)
 {
     PyObject *files = chd_python_module_files();
+    Py_ssize_t end = files ? PyList_GET_SIZE(files) : 0;
+    if (files && watch && PyList_SetSlice(files, end, end, watch) < 0)
+        Py_CLEAR(files);
     if (!files) {
         chd_python_log_exception("cannot list the imported modules for --reload=dev");
         return;
@@ -157,6 +187,20 @@ static int run_threaded(chd_config_t *cfg, int listen_fd, int control_fd)
     return rc == 0 ? 0 : EXIT_APP_FAILED;
 }
 
+/* Probe mode: run the config factory, answer the controller, exit. */
+static int run_probe(const chd_config_t *cfg, int control_fd)
+{
+    if (start_interpreter(cfg, control_fd) < 0)
+        return EXIT_APP_FAILED;
+    json_t *reply = chd_factory_probe(cfg);
+    bool ok = reply && strcmp(cmn_ctlmsg_type(reply), CMN_MSG_OPTIONS) == 0;
+    if (reply && cmn_ctlmsg_send(control_fd, reply, NULL, 0) == -EMSGSIZE)
+        send_fatal(control_fd, "the factory's answer is too long (its watch list?)");
+    json_decref(reply);
+    chd_python_finalize();
+    return ok ? 0 : EXIT_APP_FAILED;
+}
+
 static int parse_args(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--control-fd") == 0)
@@ -178,13 +222,20 @@ int main(int argc, char **argv)
     cmn_log_level_t level;
     if (cmn_log_parse_level(cfg.log_level, &level) == 0)
         cmn_log_set_level(level);
-    PyObject *app = start_python(&cfg, control_fd);
+    if (cfg.probe) {
+        int rc = run_probe(&cfg, control_fd);
+        chd_config_free(&cfg);
+        return rc;
+    }
+    PyObject *watch = NULL;
+    PyObject *app = start_python(&cfg, control_fd, &watch);
     if (!app) {
         chd_config_free(&cfg);
         return EXIT_APP_FAILED;
     }
     if (cfg.report_files)
-        report_files(control_fd);
+        report_files(control_fd, watch);
+    Py_XDECREF(watch);
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL) | O_NONBLOCK);
     int rc = cfg.threads == 0 ? run_green(&cfg, listen_fd, control_fd)
                               : run_threaded(&cfg, listen_fd, control_fd);

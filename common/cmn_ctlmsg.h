@@ -20,6 +20,9 @@
  *                         "recycle" please replace me ("reason": "max-requests")
  *                         "files"   "files": source files the app imported
  *                                   (--reload=dev watches them)
+ *                         "options" a probe's answer (--factory; see
+ *                                   child/chd_factory.h): the options the
+ *                                   factory set and the files it watches
  */
 #ifndef CMN_CTLMSG_H
 #define CMN_CTLMSG_H
@@ -36,6 +39,7 @@
 #define CMN_MSG_REOPEN "reopen"
 #define CMN_MSG_RECYCLE "recycle"
 #define CMN_MSG_FILES "files"
+#define CMN_MSG_OPTIONS "options"
 
 /* Largest packet either side sends; longer "error" texts are cut to fit. */
 #define CMN_CTLMSG_MAX (64 * 1024)
