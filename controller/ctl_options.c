@@ -5,6 +5,7 @@
 #include "cmn_iplist.h"
 #include "cmn_log.h"
 #include "cmn_version.h"
+#include "ctl_bind.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 enum {
@@ -41,6 +43,8 @@ enum {
     OPT_STATUS_PORT,
     OPT_STATUS_HOST,
     OPT_REUSE_PORT,
+    OPT_UNIX_SOCKET_MODE,
+    OPT_CONFIG,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -55,6 +59,13 @@ static const option_doc_t options[] = {
     {{"host", required_argument, NULL, 'i'}, "HOST",
      "address to listen on (IPv4 or IPv6; default 127.0.0.1)"},
     {{"port", required_argument, NULL, 'p'}, "PORT", "TCP port to listen on (default 8080)"},
+    {{"bind", required_argument, NULL, 'b'}, "ADDR",
+     "listen on ADDR: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N (repeatable; "
+     "replaces --host/--port unless they are given too)"},
+    {{"unix-socket-mode", required_argument, NULL, OPT_UNIX_SOCKET_MODE}, "MODE",
+     "permissions of unix:PATH sockets, in octal (default 0660)"},
+    {{"config", required_argument, NULL, OPT_CONFIG}, "FILE",
+     "read options from FILE (name = value lines, # comments); the command line wins"},
     {{"processes", required_argument, NULL, 's'}, "N",
      "number of child processes (default: one per CPU core)"},
     {{"threads", required_argument, NULL, 't'}, "N",
@@ -127,6 +138,11 @@ static const option_doc_t options[] = {
     {{"version", no_argument, NULL, OPT_VERSION}, NULL, "show the version and exit"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
+_Static_assert(NOPTIONS <= CTL_MAX_OPTIONS, "raise CTL_MAX_OPTIONS");
+
+/* getopt's short options, and those of them that take a value. */
+#define SHORT_OPTIONS ":i:p:s:t:w:m:a:du:b:"
+#define SHORT_OPTIONS_WITH_VALUE "ipstwmaub"
 
 static void print_help(const char *prog)
 {
@@ -229,6 +245,7 @@ static void set_defaults(ctl_config_t *cfg)
     cfg->keepalive = 75;
     cfg->body_timeout = 30;
     cfg->forwarded_allow_ips = "127.0.0.1,::1";
+    cfg->unix_socket_mode = 0660;
 }
 
 static int bad_value(int c, const char *arg, char *err, size_t errlen)
@@ -360,6 +377,37 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
     case OPT_REUSE_PORT:
         cfg->reuse_port = true;
         return 0;
+    case 'b': {
+        ctl_bind_t parsed;
+        char why[300];
+        if (ctl_bind_parse(arg, &parsed, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s: %s", option_name(c), why);
+            return -EINVAL;
+        }
+        if (cfg->nbind == CTL_MAX_BINDS) {
+            snprintf(err, errlen, "%s: at most %d addresses", option_name(c), CTL_MAX_BINDS);
+            return -EINVAL;
+        }
+        cfg->bind[cfg->nbind++] = arg;
+        return 0;
+    }
+    case OPT_UNIX_SOCKET_MODE: {
+        char *end;
+        errno = 0;
+        long mode = strtol(arg, &end, 8);
+        if (errno || end == arg || *end || mode < 0 || mode > 0777)
+            return bad_value(c, arg, err, errlen);
+        cfg->unix_socket_mode = (int)mode;
+        return 0;
+    }
+    case OPT_CONFIG:
+        /* The file was read before the command line (ctl_options_parse);
+         * getopt also accepts abbreviations, which that first look missed. */
+        if (!cfg->config_file || strcmp(cfg->config_file, arg) != 0) {
+            snprintf(err, errlen, "--config: give it once, spelt out, as --config FILE");
+            return -EINVAL;
+        }
+        return 0;
     case OPT_LOG_LEVEL:
         if (cmn_log_parse_level(arg, &level) < 0)
             return bad_value(c, arg, err, errlen);
@@ -377,51 +425,293 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
     }
 }
 
+/* Where a setting comes from; each one outranks the one before it. */
+typedef enum { FROM_DEFAULT, FROM_FILE, FROM_COMMAND_LINE } setting_source_t;
+
+static int option_index(int val)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (options[i].opt.val == val)
+            return (int)i;
+    return -1;
+}
+
+/* The option called `name` (long name; '_' may stand for '-'), or -1. */
+static int option_by_name(const char *name)
+{
+    char normal[64];
+    size_t n = strlen(name);
+    if (n >= sizeof normal)
+        return -1;
+    for (size_t i = 0; i <= n; i++)
+        normal[i] = name[i] == '_' ? '-' : name[i];
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (strcmp(options[i].opt.name, normal) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The repeatable options: a later source replaces an earlier one's list. */
+static bool clear_list(int c, ctl_config_t *cfg)
+{
+    switch (c) {
+    case 'w':
+        cfg->nwatch = 0;
+        return true;
+    case 'b':
+        cfg->nbind = 0;
+        return true;
+    case OPT_PYTHONPATH:
+        cfg->npythonpath = 0;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The bool a flag sets, so a config file can also say "false". */
+static bool *flag_field(int c, ctl_config_t *cfg)
+{
+    switch (c) {
+    case 'd':
+        return &cfg->daemonize;
+    case OPT_REUSE_PORT:
+        return &cfg->reuse_port;
+    default:
+        return NULL;
+    }
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0) {
+            *out = strcasecmp(s, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* A flag's value from a config file or a default: true applies it, false
+ * clears what it sets. */
+static int apply_flag_value(int c, const char *value, ctl_config_t *cfg, char *err, size_t errlen)
+{
+    bool on = true;
+    if (value && *value && parse_bool(value, &on) < 0) {
+        snprintf(err, errlen, "%s: '%s' is not true or false", option_name(c), value);
+        return -EINVAL;
+    }
+    if (on)
+        return apply_option(c, NULL, "spawning", cfg, err, errlen);
+    bool *field = flag_field(c, cfg);
+    if (field)
+        *field = false;
+    return 0;
+}
+
+/* Applies option number idx of the table from `source`. Returns 0, 1 when
+ * skipped (a default for an option set explicitly) or when --help/--version
+ * printed, or -EINVAL with err. */
+static int apply_from(int idx, const char *value, setting_source_t source, ctl_config_t *cfg,
+                      char *err, size_t errlen)
+{
+    int c = options[idx].opt.val;
+    if (source == FROM_DEFAULT && cfg->set_explicitly[idx])
+        return 1;
+    if (source == FROM_COMMAND_LINE && cfg->list_from_file[idx] && clear_list(c, cfg))
+        cfg->list_from_file[idx] = false;
+    int rc;
+    if (source != FROM_COMMAND_LINE && options[idx].opt.has_arg == no_argument)
+        rc = apply_flag_value(c, value, cfg, err, errlen);
+    else
+        rc = apply_option(c, value, "spawning", cfg, err, errlen);
+    if (rc == 0 && source != FROM_DEFAULT)
+        cfg->set_explicitly[idx] = true;
+    if (rc == 0 && source == FROM_FILE)
+        cfg->list_from_file[idx] = true;
+    return rc;
+}
+
+int ctl_options_apply_default(ctl_config_t *cfg, const char *name, const char *value, char *err,
+                              size_t errlen)
+{
+    int idx = option_by_name(name);
+    if (idx < 0 || options[idx].opt.val == OPT_HELP || options[idx].opt.val == OPT_VERSION ||
+        options[idx].opt.val == OPT_CONFIG) {
+        snprintf(err, errlen, "unknown option '%s'", name);
+        return -EINVAL;
+    }
+    return apply_from(idx, value, FROM_DEFAULT, cfg, err, errlen);
+}
+
 /* Describes the option getopt just rejected, for the one-line error. */
 static void describe_bad_option(int c, int argc, char **argv, char *err, size_t errlen)
 {
     const char *word = optind - 1 < argc ? argv[optind - 1] : "?";
     if (c == ':')
         snprintf(err, errlen, "%s: needs a value", optopt ? option_name(optopt) : word);
-    else if (optopt && optopt < 256 && !strchr("ipstwmadu", optopt))
+    else if (optopt && optopt < 256 && !strchr(SHORT_OPTIONS_WITH_VALUE, optopt))
         snprintf(err, errlen, "-%c: unknown option", optopt);
     else
         snprintf(err, errlen, "%s: unknown option", word);
 }
 
-ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg, char *err,
-                                       size_t errlen)
+/* --- the config file ---------------------------------------------------- */
+
+static char *trim(char *s)
 {
-    set_defaults(cfg);
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+/* "app = APP [MIDDLEWARE ...]": the positional arguments. */
+static int apply_file_app(char *value, ctl_config_t *cfg, char *err, size_t errlen)
+{
+    cfg->app = NULL;
+    cfg->nmiddleware = 0;
+    for (char *save = NULL, *word = strtok_r(value, " \t", &save); word;
+         word = strtok_r(NULL, " \t", &save)) {
+        if (!cfg->app) {
+            cfg->app = word;
+        } else if (cfg->nmiddleware == CTL_MAX_LIST) {
+            snprintf(err, errlen, "app: at most %d middlewares", CTL_MAX_LIST);
+            return -EINVAL;
+        } else {
+            cfg->middleware[cfg->nmiddleware++] = word;
+        }
+    }
+    if (!cfg->app) {
+        snprintf(err, errlen, "app: needs a value");
+        return -EINVAL;
+    }
+    cfg->app_from_file = true;
+    return 0;
+}
+
+/* One "name = value" line (already trimmed, not a comment). */
+static int apply_file_line(char *line, ctl_config_t *cfg, char *err, size_t errlen)
+{
+    char *eq = strchr(line, '=');
+    if (!eq) {
+        snprintf(err, errlen, "expected 'name = value'");
+        return -EINVAL;
+    }
+    *eq = '\0';
+    char *name = trim(line), *value = trim(eq + 1);
+    size_t vlen = strlen(value);
+    if (vlen >= 2 && (value[0] == '"' || value[0] == '\'') && value[vlen - 1] == value[0]) {
+        value[vlen - 1] = '\0';
+        value++;
+    }
+    if (strcmp(name, "app") == 0)
+        return apply_file_app(value, cfg, err, errlen);
+    int idx = option_by_name(name);
+    int c = idx < 0 ? 0 : options[idx].opt.val;
+    if (idx < 0 || c == OPT_HELP || c == OPT_VERSION || c == OPT_CONFIG) {
+        snprintf(err, errlen, "unknown option '%s'", name);
+        return -EINVAL;
+    }
+    if (options[idx].opt.has_arg != no_argument && !*value) {
+        snprintf(err, errlen, "%s: needs a value", option_name(c));
+        return -EINVAL;
+    }
+    return apply_from(idx, value, FROM_FILE, cfg, err, errlen);
+}
+
+#define CONFIG_FILE_MAX (1 << 20)
+
+static int read_whole_file(const char *path, char **out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "--config: cannot read '%s': %s", path, strerror(errno));
+        return -EINVAL;
+    }
+    char *text = malloc(CONFIG_FILE_MAX + 1);
+    size_t n = text ? fread(text, 1, CONFIG_FILE_MAX + 1, f) : 0;
+    bool failed = !text || ferror(f) || n > CONFIG_FILE_MAX;
+    fclose(f);
+    if (failed) {
+        snprintf(err, errlen, "--config: cannot read '%s': %s", path,
+                 text ? "larger than 1 MiB, or a read error" : "out of memory");
+        free(text);
+        return -EINVAL;
+    }
+    text[n] = '\0';
+    *out = text;
+    return 0;
+}
+
+static int load_config_file(const char *path, ctl_config_t *cfg, char *err, size_t errlen)
+{
+    cfg->config_file = path;
+    if (read_whole_file(path, &cfg->config_text, err, errlen) < 0)
+        return -EINVAL;
+    int lineno = 0;
+    char *rest = cfg->config_text, *line;
+    while ((line = strsep(&rest, "\n"))) {
+        lineno++;
+        line = trim(line);
+        if (!*line || *line == '#')
+            continue;
+        char why[400];
+        if (apply_file_line(line, cfg, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* The FILE of --config FILE / --config=FILE in argv, or NULL (a missing
+ * value is left to getopt to report). */
+static const char *find_config_argument(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return NULL;
+        if (strcmp(argv[i], "--config") == 0)
+            return i + 1 < argc ? argv[i + 1] : NULL;
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            return argv[i] + 9;
+    }
+    return NULL;
+}
+
+/* --- the command line --------------------------------------------------- */
+
+static ctl_options_result_t parse_command_line(int argc, char **argv, ctl_config_t *cfg,
+                                               char *err, size_t errlen)
+{
     struct option longopts[NOPTIONS + 1];
     for (size_t i = 0; i < NOPTIONS; i++)
         longopts[i] = options[i].opt;
     memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
-    const char *prog = "spawning";
     opterr = 0;
     optind = 0; /* 0, not 1: also resets glibc's scan of grouped short options */
     int c;
-    while ((c = getopt_long(argc, argv, ":i:p:s:t:w:m:a:du:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SHORT_OPTIONS, longopts, NULL)) != -1) {
         if (c == '?' || c == ':') {
             describe_bad_option(c, argc, argv, err, errlen);
             return CTL_OPTIONS_USAGE;
         }
-        int rc = apply_option(c, optarg, prog, cfg, err, errlen);
+        int rc = apply_from(option_index(c), optarg, FROM_COMMAND_LINE, cfg, err, errlen);
         if (rc == 1)
             return CTL_OPTIONS_EXIT_OK;
         if (rc < 0)
             return CTL_OPTIONS_USAGE;
     }
-    if (optind >= argc) {
-        snprintf(err, errlen, "APP: missing; usage: %s [OPTIONS] APP [MIDDLEWARE ...]", prog);
-        return CTL_OPTIONS_USAGE;
+    if (optind < argc) {
+        cfg->app = argv[optind++];
+        cfg->nmiddleware = 0;
+        cfg->app_from_file = false;
     }
-    if (cfg->status_port && cfg->status_port == cfg->port &&
-        (!cfg->status_host || strcmp(cfg->status_host, cfg->host) == 0)) {
-        snprintf(err, errlen, "--status-port: %d is the serving port", cfg->port);
-        return CTL_OPTIONS_USAGE;
-    }
-    cfg->app = argv[optind++];
     for (; optind < argc; optind++) {
         if (cfg->nmiddleware == CTL_MAX_LIST) {
             snprintf(err, errlen, "MIDDLEWARE: at most %d", CTL_MAX_LIST);
@@ -430,6 +720,38 @@ ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg,
         cfg->middleware[cfg->nmiddleware++] = argv[optind];
     }
     return CTL_OPTIONS_RUN;
+}
+
+/* Checks across options, once every source has been applied. */
+static ctl_options_result_t check_config(const ctl_config_t *cfg, char *err, size_t errlen)
+{
+    if (!cfg->app) {
+        snprintf(err, errlen, "APP: missing; usage: spawning [OPTIONS] APP [MIDDLEWARE ...]");
+        return CTL_OPTIONS_USAGE;
+    }
+    if (cfg->status_port && cfg->status_port == cfg->port &&
+        (!cfg->status_host || strcmp(cfg->status_host, cfg->host) == 0)) {
+        snprintf(err, errlen, "--status-port: %d is the serving port", cfg->port);
+        return CTL_OPTIONS_USAGE;
+    }
+    return CTL_OPTIONS_RUN;
+}
+
+ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg, char *err,
+                                       size_t errlen)
+{
+    set_defaults(cfg);
+    const char *config_path = find_config_argument(argc, argv);
+    if (config_path && load_config_file(config_path, cfg, err, errlen) < 0)
+        return CTL_OPTIONS_USAGE;
+    ctl_options_result_t rc = parse_command_line(argc, argv, cfg, err, errlen);
+    return rc == CTL_OPTIONS_RUN ? check_config(cfg, err, errlen) : rc;
+}
+
+void ctl_options_free(ctl_config_t *cfg)
+{
+    free(cfg->config_text);
+    cfg->config_text = NULL;
 }
 
 static json_t *string_array(const char *const *items, int n)

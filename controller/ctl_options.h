@@ -12,6 +12,8 @@
 #include <stddef.h>
 
 #define CTL_MAX_LIST 64 /* most --pythonpath entries / middlewares */
+#define CTL_MAX_BINDS 16 /* most listening sockets (-b, systemd): fds ride in one message */
+#define CTL_MAX_OPTIONS 96 /* room in the "set explicitly" table */
 
 typedef struct {
     const char *host;          /* -i/--host */
@@ -51,6 +53,17 @@ typedef struct {
     int status_port;           /* --status-port, 0: no status service */
     const char *status_host;   /* --status-host, NULL: the same as --host */
     bool reuse_port;           /* --reuse-port */
+    const char *bind[CTL_MAX_BINDS]; /* -b/--bind ADDR; none: --host:--port */
+    int nbind;
+    int unix_socket_mode;      /* --unix-socket-mode, permission bits of unix: sockets */
+    const char *config_file;   /* --config FILE, or NULL */
+    /* Owned by the parser (ctl_options_free): the config file's text, which
+     * the file's values point into; and which options the command line or
+     * the config file set (so a factory's defaults do not override them). */
+    char *config_text;
+    bool set_explicitly[CTL_MAX_OPTIONS];
+    bool list_from_file[CTL_MAX_OPTIONS]; /* a repeatable option's entries came from the file */
+    bool app_from_file;
 } ctl_config_t;
 
 typedef enum {
@@ -59,10 +72,26 @@ typedef enum {
     CTL_OPTIONS_USAGE,    /* bad command line: err filled, exit 2 */
 } ctl_options_result_t;
 
-/* Parses argv into cfg (defaults first). Strings in cfg point into argv.
- * On CTL_OPTIONS_USAGE, err holds one line naming the offending option. */
+/* Parses argv into cfg: defaults first, then the --config file (if argv
+ * names one), then argv, so the command line wins over the file (a
+ * repeatable option given on the command line replaces the file's list).
+ * Strings in cfg point into argv or into cfg->config_text. On
+ * CTL_OPTIONS_USAGE, err holds one line naming the offending option (and
+ * FILE:LINE for the config file). Call ctl_options_free when done. */
 ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg,
                                        char *err, size_t errlen);
+
+/* Frees what ctl_options_parse allocated (the config file's text). */
+void ctl_options_free(ctl_config_t *cfg);
+
+/* Applies long option `name` (as on the command line, without "--") with
+ * `value` (NULL or "true"/"false" for flags) unless the command line or the
+ * config file already set it: for settings that come from elsewhere, such
+ * as a factory's [server:main] section. `value` must outlive cfg. Returns
+ * 0 applied, 1 skipped (set explicitly), or -EINVAL with one line in err
+ * (unknown name, bad value). */
+int ctl_options_apply_default(ctl_config_t *cfg, const char *name, const char *value, char *err,
+                              size_t errlen);
 
 /* The settings a child needs, as the body of a CMN_MSG_CONFIG message (new
  * reference). server_port is the port actually bound (the config may say 0).

@@ -67,9 +67,11 @@ int main(int argc, char **argv)
     char err[512];
     switch (ctl_options_parse(argc, argv, &cfg, err, sizeof err)) {
     case CTL_OPTIONS_EXIT_OK:
+        ctl_options_free(&cfg);
         return 0;
     case CTL_OPTIONS_USAGE:
         fprintf(stderr, "spawning: %s\n", err);
+        ctl_options_free(&cfg);
         return 2;
     case CTL_OPTIONS_RUN:
         break;
@@ -87,5 +89,6 @@ int main(int argc, char **argv)
     int rc = ctl_supervisor_run(&cfg, fd, port);
     if (cfg.pidfile)
         ctl_pidfile_remove(cfg.pidfile);
+    ctl_options_free(&cfg);
     return rc;
 }

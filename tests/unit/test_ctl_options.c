@@ -2,6 +2,7 @@
 #include "ctl_options.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <fcntl.h>
 
 /* Parses a NULL-terminated list of words (argv[0] is added). getopt may
@@ -356,6 +357,152 @@ TEST(child_config_json)
     json_decref(m);
 }
 
+/* Writes text to a fresh temporary file; returns its path (static). */
+static const char *write_temp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/spawning-test-conf-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return "/nonexistent";
+    if (write(fd, text, strlen(text)) < 0)
+        path[0] = '\0';
+    close(fd);
+    return path;
+}
+
+TEST(config_file_sets_options)
+{
+    ctl_config_t cfg;
+    char err[256];
+    const char *path = write_temp("# a comment\n"
+                                  "\n"
+                                  "port = 9100\n"
+                                  "  threads=3  \n"
+                                  "max_requests = 50\n"
+                                  "pythonpath = /one\n"
+                                  "pythonpath = /two\n"
+                                  "daemonize = false\n"
+                                  "reuse-port = yes\n"
+                                  "log-level = \"warning\"\n"
+                                  "app = tests.apps.hello:app mw.a mw.b\n");
+    ctl_options_result_t rc = PARSE(&cfg, err, "--config", path);
+    CHECK_EQ_INT(rc, CTL_OPTIONS_RUN);
+    if (rc != CTL_OPTIONS_RUN)
+        printf("       err: %s\n", err);
+    CHECK_EQ_INT(cfg.port, 9100);
+    CHECK_EQ_INT(cfg.threads, 3);
+    CHECK(cfg.max_requests == 50);
+    CHECK_EQ_INT(cfg.npythonpath, 2);
+    CHECK(!cfg.daemonize);
+    CHECK(cfg.reuse_port);
+    CHECK_EQ_STR(cfg.log_level, "warning");
+    CHECK_EQ_STR(cfg.app, "tests.apps.hello:app");
+    CHECK_EQ_INT(cfg.nmiddleware, 2);
+    CHECK_EQ_STR(cfg.middleware[1], "mw.b");
+    ctl_options_free(&cfg);
+    unlink(path);
+}
+
+TEST(command_line_wins_over_the_file)
+{
+    ctl_config_t cfg;
+    char err[256];
+    const char *path = write_temp("port = 9100\nthreads = 3\npythonpath = /file\n"
+                                  "bind = unix:/tmp/x.sock\napp = from.file:app\n");
+    ctl_options_result_t rc = PARSE(&cfg, err, "-p", "9200", "--pythonpath", "/cli",
+                                    "--config=", "cli:app");
+    CHECK_EQ_INT(rc, CTL_OPTIONS_USAGE); /* an empty file name cannot be read */
+    rc = PARSE(&cfg, err, "-p", "9200", "--pythonpath", "/cli", "--config", path, "cli:app");
+    CHECK_EQ_INT(rc, CTL_OPTIONS_RUN);
+    CHECK_EQ_INT(cfg.port, 9200);
+    CHECK_EQ_INT(cfg.threads, 3);
+    CHECK_EQ_INT(cfg.npythonpath, 1); /* the command line's list replaces the file's */
+    CHECK_EQ_STR(cfg.pythonpath[0], "/cli");
+    CHECK_EQ_INT(cfg.nbind, 1);
+    CHECK_EQ_STR(cfg.app, "cli:app");
+    ctl_options_free(&cfg);
+    unlink(path);
+}
+
+TEST(config_file_errors_name_file_and_line)
+{
+    ctl_config_t cfg;
+    char err[512];
+    const char *path = write_temp("port = 9100\nno-such-thing = 1\n");
+    EXPECT_USAGE(PARSE(&cfg, err, "--config", path, "app"), err, ":2: unknown option 'no-such-thing'");
+    ctl_options_free(&cfg);
+    unlink(path);
+    path = write_temp("threads = lots\n");
+    EXPECT_USAGE(PARSE(&cfg, err, "--config", path, "app"), err, ":1: --threads");
+    ctl_options_free(&cfg);
+    unlink(path);
+    path = write_temp("just words\n");
+    EXPECT_USAGE(PARSE(&cfg, err, "--config", path, "app"), err, "name = value");
+    ctl_options_free(&cfg);
+    unlink(path);
+    path = write_temp("daemonize = maybe\n");
+    EXPECT_USAGE(PARSE(&cfg, err, "--config", path, "app"), err, "--daemonize");
+    ctl_options_free(&cfg);
+    unlink(path);
+    path = write_temp("config = /etc/other.conf\n");
+    EXPECT_USAGE(PARSE(&cfg, err, "--config", path, "app"), err, "unknown option 'config'");
+    ctl_options_free(&cfg);
+    unlink(path);
+    EXPECT_USAGE(PARSE(&cfg, err, "--config", "/nonexistent/spawning.conf", "app"), err,
+                 "/nonexistent/spawning.conf");
+    ctl_options_free(&cfg);
+    /* the file gives no app and neither does the command line */
+    path = write_temp("port = 1\n");
+    EXPECT_USAGE(PARSE(&cfg, err, "--config", path), err, "APP");
+    ctl_options_free(&cfg);
+    unlink(path);
+}
+
+TEST(defaults_from_elsewhere_yield_to_explicit_settings)
+{
+    ctl_config_t cfg;
+    char err[256];
+    const char *path = write_temp("threads = 3\n");
+    CHECK_EQ_INT(PARSE(&cfg, err, "--config", path, "-p", "9300", "app"), CTL_OPTIONS_RUN);
+    CHECK_EQ_INT(ctl_options_apply_default(&cfg, "port", "1234", err, sizeof err), 1);
+    CHECK_EQ_INT(ctl_options_apply_default(&cfg, "threads", "8", err, sizeof err), 1);
+    CHECK_EQ_INT(ctl_options_apply_default(&cfg, "processes", "5", err, sizeof err), 0);
+    CHECK_EQ_INT(ctl_options_apply_default(&cfg, "host", "0.0.0.0", err, sizeof err), 0);
+    CHECK_EQ_INT(ctl_options_apply_default(&cfg, "reuse_port", "true", err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.port, 9300);
+    CHECK_EQ_INT(cfg.threads, 3);
+    CHECK_EQ_INT(cfg.processes, 5);
+    CHECK_EQ_STR(cfg.host, "0.0.0.0");
+    CHECK(cfg.reuse_port);
+    CHECK_EQ_INT(ctl_options_apply_default(&cfg, "processes", "many", err, sizeof err), -EINVAL);
+    CHECK(strstr(err, "--processes") != NULL);
+    CHECK_EQ_INT(ctl_options_apply_default(&cfg, "bogus", "1", err, sizeof err), -EINVAL);
+    CHECK(strstr(err, "bogus") != NULL);
+    ctl_options_free(&cfg);
+    unlink(path);
+}
+
+TEST(bind_and_socket_mode)
+{
+    ctl_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(PARSE(&cfg, err, "-b", "127.0.0.1:8001", "--bind", "[::1]:8002", "-b",
+                       "unix:/tmp/a.sock", "--bind=fd://3", "--unix-socket-mode", "0600", "app"),
+                 CTL_OPTIONS_RUN);
+    CHECK_EQ_INT(cfg.nbind, 4);
+    CHECK_EQ_STR(cfg.bind[3], "fd://3");
+    CHECK_EQ_INT(cfg.unix_socket_mode, 0600);
+    CHECK_EQ_INT(PARSE(&cfg, err, "app"), CTL_OPTIONS_RUN);
+    CHECK_EQ_INT(cfg.unix_socket_mode, 0660);
+    EXPECT_USAGE(PARSE(&cfg, err, "-b", "localhost", "app"), err, "--bind");
+    EXPECT_USAGE(PARSE(&cfg, err, "-b", "::1:80", "app"), err, "--bind");
+    EXPECT_USAGE(PARSE(&cfg, err, "-b", "unix:", "app"), err, "--bind");
+    EXPECT_USAGE(PARSE(&cfg, err, "-b", "fd://x", "app"), err, "--bind");
+    EXPECT_USAGE(PARSE(&cfg, err, "--unix-socket-mode", "0999", "app"), err,
+                 "--unix-socket-mode");
+}
+
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
@@ -372,6 +519,11 @@ int main(int argc, char **argv)
     RUN(help_wins_even_without_app);
     RUN(repeated_parses_are_independent);
     RUN(child_config_json);
+    RUN(config_file_sets_options);
+    RUN(command_line_wins_over_the_file);
+    RUN(config_file_errors_name_file_and_line);
+    RUN(defaults_from_elsewhere_yield_to_explicit_settings);
+    RUN(bind_and_socket_mode);
     /* last: a failure here may leave getopt's state stale */
     RUN(parse_after_error_in_grouped_short_options);
     return unit_finish();
