@@ -21,6 +21,13 @@ LDFLAGS_ALL := -pthread $(SAN) $(LDFLAGS)
 
 PY_CFLAGS := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
 PY_LIBS := $(shell $(PYTHON_CONFIG) --embed --ldflags 2>/dev/null)
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+VERSION := $(shell sed -n 's/^\#define SPAWNING_VERSION "\(.*\)"/\1/p' common/cmn_version.h)
+# Where `make install` puts the spawning Python package and its entry-point
+# metadata: for PREFIX=/usr/local, a directory on Debian's python3 sys.path.
+PYTHON_SITEDIR ?= $(PREFIX)/lib/python3/dist-packages
+# The child names its interpreter and finds the installed package by these.
+CHILD_DEFS = -DCHD_PYTHON_EXECUTABLE='"$(PYTHON)"' -DCHD_PYTHON_PACKAGE_DIR='"$(PYTHON_SITEDIR)"'
 
 COMMON_SRC := $(wildcard common/*.c)
 CONTROLLER_SRC := $(wildcard controller/*.c)
@@ -38,19 +45,46 @@ PREFIX ?= /usr/local
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check unit bats asan asan-test clean example install fuzz fuzz-build
-all: $(BINARIES)
+# The spawning Python package (child/python/spawning) and its dist-info, as
+# $(BUILD)/python: the child puts the directory "python" next to its binary
+# on sys.path; PYTHONPATH=$(BUILD)/python lets pserve find egg:Spawning.
+PY_PKG_SRC := $(wildcard child/python/spawning/*.py)
+DIST_INFO := Spawning-$(VERSION).dist-info
+PY_BUILD := $(PY_PKG_SRC:child/python/%=$(BUILD)/python/%) $(BUILD)/python/spawning/_paths.py \
+  $(BUILD)/python/$(DIST_INFO)/METADATA $(BUILD)/python/$(DIST_INFO)/entry_points.txt
+
+.PHONY: all deps test check unit bats asan asan-test clean example install uninstall fuzz fuzz-build
+all: $(BINARIES) $(PY_BUILD)
 
 $(BUILD)/obj/child/%.o: child/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
-	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -I$(BUILD)/gen -MMD -MP -c $< -o $@
+	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) $(CHILD_DEFS) -I$(BUILD)/gen -MMD -MP -c $< -o $@
 
 # The Python that spawning_child carries inside it (green mode's loop).
 $(BUILD)/gen/green_py.h: child/python/spawning/green.py child/python/embed.py
 	@mkdir -p $(dir $@)
 	@$(PYTHON) child/python/embed.py $< chd_green_py_source $@
 $(BUILD)/obj/child/chd_green.o: $(BUILD)/gen/green_py.h
+
+$(BUILD)/python/spawning/%.py: child/python/spawning/%.py
+	@mkdir -p $(dir $@)
+	@cp $< $@
+# Where the Paste server runner finds the spawning binary (make install
+# writes the installed one's).
+$(BUILD)/python/spawning/_paths.py: Makefile
+	@mkdir -p $(dir $@)
+	@printf '"""Written by make: where the spawning binaries are."""\nBINDIR = "%s"\n' "$(abspath $(BUILD))" >$@
+$(BUILD)/python/$(DIST_INFO)/METADATA: common/cmn_version.h Makefile
+	@mkdir -p $(dir $@)
+	@printf 'Metadata-Version: 2.1\nName: Spawning\nVersion: %s\nSummary: %s\n' "$(VERSION)" \
+	  "A fast WSGI server in C (the spawning package: factories and the Paste server runner)" >$@
+$(BUILD)/python/$(DIST_INFO)/entry_points.txt: child/python/entry_points.txt
+	@mkdir -p $(dir $@)
+	@cp $< $@
+
+# The controller checks --virtualenv for the Python the child embeds.
+$(BUILD)/obj/controller/ctl_factory.o: CFLAGS_ALL += -DCTL_PYTHON_VERSION='"$(PY_VERSION)"'
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -128,12 +162,28 @@ example: deps
 	$(MAKE) all
 	$(BUILD)/spawning --processes 2 tests.apps.hello:app
 
-# spawning_child is found next to the controller, so all go to one place.
+# spawning_child is found next to the controller, so all go to one place;
+# the Python package and its dist-info (egg:Spawning) go to PYTHON_SITEDIR.
+PY_DEST = $(DESTDIR)$(PYTHON_SITEDIR)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/spawning_controller $(BUILD)/spawning_child $(BUILD)/spawnctl $(DESTDIR)$(PREFIX)/bin/
 	ln -sf spawning_controller $(DESTDIR)$(PREFIX)/bin/spawning
 	ln -sf spawning_controller $(DESTDIR)$(PREFIX)/bin/spawn
+	install -d $(PY_DEST)/spawning $(PY_DEST)/$(DIST_INFO)
+	install -m 644 $(PY_PKG_SRC) $(PY_DEST)/spawning/
+	printf '"""Written by make install: where the spawning binaries are."""\nBINDIR = "%s"\n' \
+	  "$(PREFIX)/bin" >$(PY_DEST)/spawning/_paths.py
+	install -m 644 $(BUILD)/python/$(DIST_INFO)/METADATA $(BUILD)/python/$(DIST_INFO)/entry_points.txt \
+	  $(PY_DEST)/$(DIST_INFO)/
+
+# Removes what install put (and the bytecode Python wrote next to it).
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,spawning_controller spawning_child spawnctl spawning spawn)
+	rm -f $(addprefix $(PY_DEST)/spawning/,$(notdir $(PY_PKG_SRC)) _paths.py)
+	rm -rf $(PY_DEST)/spawning/__pycache__
+	rm -f $(PY_DEST)/$(DIST_INFO)/METADATA $(PY_DEST)/$(DIST_INFO)/entry_points.txt
+	-rmdir $(PY_DEST)/spawning $(PY_DEST)/$(DIST_INFO)
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -6,6 +6,7 @@
 #include "cmn_log.h"
 #include "cmn_version.h"
 #include "ctl_bind.h"
+#include "ctl_factory.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +46,8 @@ enum {
     OPT_REUSE_PORT,
     OPT_UNIX_SOCKET_MODE,
     OPT_CONFIG,
+    OPT_SYSINFO,
+    OPT_VIRTUALENV,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -103,6 +106,16 @@ static const option_doc_t options[] = {
      "change to DIR before loading the app (DIR is put on sys.path)"},
     {{"pythonpath", required_argument, NULL, OPT_PYTHONPATH}, "DIR",
      "add DIR to the front of sys.path (repeatable)"},
+    {{"factory", required_argument, NULL, 'f'}, "DOTTED",
+     "load the app through the config factory DOTTED, called with the options and the "
+     "positional ARGS (spawning.paste_factory.config_factory INI, "
+     "spawning.django_factory.config_factory SETTINGS, ...; see README)"},
+    {{"virtualenv", required_argument, NULL, OPT_VIRTUALENV}, "DIR",
+     "add the virtualenv DIR's site-packages to the interpreter"},
+    {{"coverage", no_argument, NULL, 'c'}, NULL,
+     "debugging aid, never in production: measure the app's coverage, report at /_coverage"},
+    {{"sysinfo", no_argument, NULL, OPT_SYSINFO}, NULL,
+     "debugging aid, never in production: platform, Python and sys.path as JSON at /_sysinfo"},
     {{"limit-request-line", required_argument, NULL, OPT_LIMIT_REQUEST_LINE}, "BYTES",
      "longest request line, else 414 (default 8190; 0: no limit)"},
     {{"limit-request-fields", required_argument, NULL, OPT_LIMIT_REQUEST_FIELDS}, "N",
@@ -141,16 +154,17 @@ static const option_doc_t options[] = {
 _Static_assert(NOPTIONS <= CTL_MAX_OPTIONS, "raise CTL_MAX_OPTIONS");
 
 /* getopt's short options, and those of them that take a value. */
-#define SHORT_OPTIONS ":i:p:s:t:w:m:a:du:b:"
-#define SHORT_OPTIONS_WITH_VALUE "ipstwmaub"
+#define SHORT_OPTIONS ":i:p:s:t:w:m:a:du:b:f:c"
+#define SHORT_OPTIONS_WITH_VALUE "ipstwmaubf"
 
 static void print_help(const char *prog)
 {
-    printf("usage: %s [OPTIONS] APP [MIDDLEWARE ...]\n\n"
+    printf("usage: %s [OPTIONS] APP [MIDDLEWARE ...]\n"
+           "       %s [OPTIONS] --factory DOTTED [ARGS ...]\n\n"
            "Serve the WSGI application APP (pkg.module.callable or pkg.module:callable).\n"
            "Each MIDDLEWARE is a dotted name of a callable that takes an app and returns\n"
            "an app; the first listed wraps the app first.\n\noptions:\n",
-           prog);
+           prog, prog);
     for (size_t i = 0; i < NOPTIONS; i++) {
         const option_doc_t *d = &options[i];
         char left[64];
@@ -325,6 +339,22 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
             return bad_value(c, arg, err, errlen);
         cfg->chuid = arg;
         return 0;
+    case 'f':
+        if (!*arg)
+            return bad_value(c, arg, err, errlen);
+        cfg->factory = arg;
+        return 0;
+    case OPT_VIRTUALENV:
+        if (!*arg)
+            return bad_value(c, arg, err, errlen);
+        cfg->virtualenv = arg;
+        return 0;
+    case 'c':
+        cfg->coverage = true;
+        return 0;
+    case OPT_SYSINFO:
+        cfg->sysinfo = true;
+        return 0;
     case OPT_CHDIR:
         cfg->chdir = arg;
         return 0;
@@ -477,6 +507,10 @@ static bool *flag_field(int c, ctl_config_t *cfg)
         return &cfg->daemonize;
     case OPT_REUSE_PORT:
         return &cfg->reuse_port;
+    case 'c':
+        return &cfg->coverage;
+    case OPT_SYSINFO:
+        return &cfg->sysinfo;
     default:
         return NULL;
     }
@@ -725,7 +759,7 @@ static ctl_options_result_t parse_command_line(int argc, char **argv, ctl_config
 /* Checks across options, once every source has been applied. */
 static ctl_options_result_t check_config(const ctl_config_t *cfg, char *err, size_t errlen)
 {
-    if (!cfg->app) {
+    if (!cfg->app && !cfg->factory) {
         snprintf(err, errlen, "APP: missing; usage: spawning [OPTIONS] APP [MIDDLEWARE ...]");
         return CTL_OPTIONS_USAGE;
     }
@@ -766,7 +800,7 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
 {
     json_t *m = json_object();
     json_object_set_new(m, "type", json_string(CMN_MSG_CONFIG));
-    json_object_set_new(m, "app", json_string(cfg->app));
+    json_object_set_new(m, "app", cfg->app ? json_string(cfg->app) : json_null());
     json_object_set_new(m, "middleware", string_array(cfg->middleware, cfg->nmiddleware));
     json_object_set_new(m, "pythonpath", string_array(cfg->pythonpath, cfg->npythonpath));
     json_object_set_new(m, "chdir", cfg->chdir ? json_string(cfg->chdir) : json_null());
@@ -788,5 +822,6 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
     json_object_set_new(m, "report_files", json_boolean(cfg->reload_dev));
     json_object_set_new(m, "stdout", cfg->stdout_path ? json_string(cfg->stdout_path) : json_null());
     json_object_set_new(m, "stderr", cfg->stderr_path ? json_string(cfg->stderr_path) : json_null());
+    ctl_factory_child_config(cfg, server_port, m);
     return m;
 }

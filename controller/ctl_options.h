@@ -57,6 +57,10 @@ typedef struct {
     int nbind;
     int unix_socket_mode;      /* --unix-socket-mode, permission bits of unix: sockets */
     const char *config_file;   /* --config FILE, or NULL */
+    const char *factory;       /* -f/--factory DOTTED, or NULL; then APP is optional */
+    const char *virtualenv;    /* --virtualenv DIR, or NULL */
+    bool coverage;             /* -c/--coverage */
+    bool sysinfo;              /* --sysinfo */
     /* Owned by the parser (ctl_options_free): the config file's text, which
      * the file's values point into; and which options the command line or
      * the config file set (so a factory's defaults do not override them). */

@@ -4,6 +4,7 @@
 #include "cmn_version.h"
 #include "cmn_logfile.h"
 #include "ctl_daemon.h"
+#include "ctl_factory.h"
 #include "ctl_listen.h"
 #include "ctl_options.h"
 #include "ctl_supervisor.h"
@@ -82,13 +83,27 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     raise_descriptor_limit();
 
+    /* A factory may set the port: it runs (in a probe child) before binding. */
+    json_t *factory_answer = NULL;
+    if (ctl_factory_check_virtualenv(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "spawning: %s\n", err);
+        ctl_options_free(&cfg);
+        return 2;
+    }
+    if (ctl_factory_probe(&cfg, &factory_answer) < 0) {
+        ctl_options_free(&cfg);
+        return 1;
+    }
     int port = 0;
     int fd = set_up(&cfg, &port);
-    if (fd < 0)
+    if (fd < 0) {
+        json_decref(factory_answer);
         return 1;
+    }
     int rc = ctl_supervisor_run(&cfg, fd, port);
     if (cfg.pidfile)
         ctl_pidfile_remove(cfg.pidfile);
     ctl_options_free(&cfg);
+    json_decref(factory_answer);
     return rc;
 }

@@ -1,0 +1,48 @@
+/* ctl_factory: -f/--factory and the other Python settings, seen from the
+ * controller (which never runs Python).
+ *
+ * A factory may set host, port, processes and threads, which the controller
+ * must know before it binds and starts children. So, before binding, it runs
+ * a probe: one spawning_child started the usual way (ctl_child_spawn) with
+ * "probe": true in its config and no listening sockets, which runs the
+ * config factory once, answers "options" (or "fatal") and exits (see
+ * child/chd_factory.h). The options apply as defaults: the command line and
+ * the --config file win. The serving children run the factory again
+ * themselves and report its watch list with their source files.
+ *
+ * The factory is called with a dict of the options (see
+ * ctl_factory_child_config); its contract is in
+ * child/python/spawning/__init__.py. */
+#ifndef CTL_FACTORY_H
+#define CTL_FACTORY_H
+
+#include "ctl_options.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Most seconds a probe may take (importing a big settings module, say). */
+#define CTL_FACTORY_PROBE_TIMEOUT 120.0
+
+/* Adds the factory and debugging-aid settings to a child's config message
+ * `m` (borrowed): "factory", "factory_options" (the dict the factory is
+ * called with: "args" = the positional arguments, "host", "port" =
+ * server_port, "processes", "threads", "num_processes", "threadpool_workers",
+ * "reload", "watch", ...), "coverage", "sysinfo", "virtualenv". */
+void ctl_factory_child_config(const ctl_config_t *cfg, int server_port, json_t *m);
+
+/* Checks --virtualenv DIR before anything starts: DIR must be a directory
+ * holding lib/pythonX.Y/site-packages for the Python the child embeds.
+ * Returns 0, or -ENOENT with one line in err. */
+int ctl_factory_check_virtualenv(const ctl_config_t *cfg, char *err, size_t errlen);
+
+/* With --factory, runs the probe and applies the options it reports with
+ * ctl_options_apply_default. The option values point into *answer (a new
+ * reference the caller must keep as long as cfg and then json_decref; NULL
+ * without --factory). Returns 0, or a negative errno after logging why
+ * (the factory's traceback, or its one-line complaint): exit 1. Call before
+ * any socket is bound and before the event loop exists (it waits for the
+ * probe with waitpid). */
+int ctl_factory_probe(ctl_config_t *cfg, json_t **answer);
+
+#endif
