@@ -78,6 +78,11 @@ void ctl_factory_child_config(const ctl_config_t *cfg, int server_port, json_t *
     json_object_set_new(m, "virtualenv", string_or_null(cfg->virtualenv));
 }
 
+const char *ctl_factory_python_version(void)
+{
+    return CTL_PYTHON_VERSION;
+}
+
 int ctl_factory_check_virtualenv(const ctl_config_t *cfg, char *err, size_t errlen)
 {
     if (!cfg->virtualenv)

@@ -31,6 +31,9 @@
  * "reload", "watch", ...), "coverage", "sysinfo", "virtualenv". */
 void ctl_factory_child_config(const ctl_config_t *cfg, int server_port, json_t *m);
 
+/* The X.Y of the Python spawning_child embeds (from the Makefile). */
+const char *ctl_factory_python_version(void);
+
 /* Checks --virtualenv DIR before anything starts: DIR must be a directory
  * holding lib/pythonX.Y/site-packages for the Python the child embeds.
  * Returns 0, or -ENOENT with one line in err. */
