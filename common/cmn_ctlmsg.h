@@ -7,6 +7,8 @@
  * kinds below.
  *
  *   controller -> child   "config"  the child's settings, listening fds attached
+ *                                   (none with "probe": true: run the --factory
+ *                                   once, answer "options" or "fatal", exit)
  *                         "stop"    stop accepting, finish in-flight requests, exit
  *                         "ping"    heartbeat: answer "pong"
  *                         "reopen"  reopen the log files (SIGUSR1 on the controller)
