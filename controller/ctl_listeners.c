@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/types.h>
 
 #define SYSTEMD_FIRST_FD 3 /* sd_listen_fds(3): passed sockets start here */
 
@@ -144,6 +145,20 @@ void ctl_listeners_shrink(ctl_listeners_t *ls, int nslots)
     for (int i = 0; i < ls->n; i++)
         if (ls->items[i].per_slot)
             ctl_reuseport_shrink(&ls->items[i].reuse, nslots);
+}
+
+int ctl_listeners_chown(ctl_listeners_t *ls, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+    for (int i = 0; i < ls->n; i++) {
+        ctl_listener_t *l = &ls->items[i];
+        if (l->owns_path && lchown(l->bind.path, uid, gid) < 0) {
+            int e = errno;
+            snprintf(err, errlen, "unix:%s: cannot give the socket to --chuid: %s", l->bind.path,
+                     strerror(e));
+            return -e;
+        }
+    }
+    return 0;
 }
 
 void ctl_listeners_close(ctl_listeners_t *ls)

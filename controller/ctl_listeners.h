@@ -48,6 +48,11 @@ int ctl_listeners_for_slot(ctl_listeners_t *ls, int slot, int *fds, char *err, s
 /* Closes the per-slot sockets of slots >= nslots (scaling down). */
 void ctl_listeners_shrink(ctl_listeners_t *ls, int nslots);
 
+/* Gives the UNIX socket files created here to uid:gid (--chuid), so that
+ * the user the server runs as owns them and a proxy in that group can
+ * connect. Returns 0 or a negative errno with err. */
+int ctl_listeners_chown(ctl_listeners_t *ls, uid_t uid, gid_t gid, char *err, size_t errlen);
+
 /* Closes everything (removing UNIX socket files created here). Idempotent. */
 void ctl_listeners_close(ctl_listeners_t *ls);
 

@@ -25,6 +25,17 @@ static void raise_descriptor_limit(void)
     }
 }
 
+/* --chuid: the UNIX sockets belong to the user the server runs as, as
+ * they would had that user created them. */
+static int give_sockets_to(const char *chuid, ctl_listeners_t *listeners, char *err,
+                           size_t errlen)
+{
+    uid_t uid;
+    gid_t gid;
+    int rc = ctl_chuid_ids(chuid, &uid, &gid, err, errlen);
+    return rc < 0 ? rc : ctl_listeners_chown(listeners, uid, gid, err, errlen);
+}
+
 /* Log files, the sockets, detaching, the pidfile, then dropping root: in
  * this order, so port 80 and root-owned paths work and the user started
  * command reports any failure. Returns 0, or -1 (logged) with nothing left
@@ -47,6 +58,7 @@ static int set_up(const ctl_config_t *cfg, ctl_listeners_t *listeners)
         return -1;
     }
     if ((cfg->pidfile && ctl_pidfile_write(cfg->pidfile, err, sizeof err) < 0) ||
+        (cfg->chuid && give_sockets_to(cfg->chuid, listeners, err, sizeof err) < 0) ||
         (cfg->chuid && ctl_drop_privileges(cfg->chuid, err, sizeof err) < 0)) {
         cmn_error("%s", err);
         ctl_daemon_fail(err);
