@@ -130,8 +130,8 @@ static const option_doc_t options[] = {
     {{"status-host", required_argument, NULL, OPT_STATUS_HOST}, "HOST",
      "address of the status service (default: the same as --host)"},
     {{"reuse-port", no_argument, NULL, OPT_REUSE_PORT}, NULL,
-     "give each child its own SO_REUSEPORT socket (the kernel spreads connections evenly; "
-     "see README for the reload caveat)"},
+     "give each child its own SO_REUSEPORT socket per TCP address (the kernel spreads "
+     "connections evenly)"},
     {{"log-level", required_argument, NULL, OPT_LOG_LEVEL}, "LEVEL",
      "debug, info, warning, error or critical (default info)"},
     {{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help and exit"},
