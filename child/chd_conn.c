@@ -28,7 +28,10 @@ static void describe_peer(chd_conn_t *conn, const struct sockaddr *peer)
         inet_ntop(AF_INET6, &in6->sin6_addr, conn->peer_addr, sizeof conn->peer_addr);
         conn->peer_port = ntohs(in6->sin6_port);
     } else {
-        snprintf(conn->peer_addr, sizeof conn->peer_addr, "unix");
+        /* A UNIX socket's peer has no address: REMOTE_ADDR is empty, as
+         * with other servers, unless the proxy in front says who it is. */
+        conn->peer_addr[0] = '\0';
+        conn->peer_port = 0;
     }
 }
 
@@ -45,7 +48,11 @@ chd_conn_t *chd_conn_new(chd_server_t *server, int fd, const struct sockaddr *pe
     atomic_init(&conn->last_done, chd_monotonic());
     chd_request_init(&conn->req, &server->cfg->limits);
     describe_peer(conn, peer);
-    conn->via_trusted_proxy = cmn_iplist_has(&server->cfg->trusted_proxies, conn->peer_addr);
+    /* Only local processes allowed by the socket file's permissions reach
+     * a UNIX socket: that is the proxy in front, so its Forwarded and
+     * X-Forwarded-* fields are believed. */
+    conn->via_trusted_proxy = peer->sa_family == AF_UNIX ||
+                              cmn_iplist_has(&server->cfg->trusted_proxies, conn->peer_addr);
     chd_server_add_conn(server, conn);
     return conn;
 }

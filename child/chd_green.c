@@ -205,10 +205,7 @@ static PyObject *mod_close_listener(PyObject *mod, PyObject *unused)
 {
     (void)mod;
     (void)unused;
-    if (server.listen_fd >= 0) {
-        close(server.listen_fd);
-        server.listen_fd = -1;
-    }
+    chd_listeners_close(&server.listeners);
     Py_RETURN_NONE;
 }
 
@@ -268,17 +265,21 @@ static PyObject *load_loop_module(void)
     return mod;
 }
 
-int chd_green_run(const chd_config_t *cfg, int listen_fd, int control_fd)
+int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int control_fd)
 {
     server.cfg = cfg;
-    server.listen_fd = listen_fd;
+    server.listeners = *listeners;
     server.control_fd = control_fd;
     server.wait = green_wait;
     atomic_init(&server.draining, false);
     PyObject *loop = setup_native() == 0 ? load_loop_module() : NULL;
-    PyObject *rv = loop ? PyObject_CallMethod(loop, "serve", "iidd", listen_fd, control_fd,
-                                              cfg->header_timeout, cfg->keepalive)
-                        : NULL;
+    PyObject *fds = PyTuple_New(listeners->n);
+    for (int i = 0; fds && i < listeners->n; i++)
+        PyTuple_SET_ITEM(fds, i, PyLong_FromLong(listeners->fds[i]));
+    PyObject *rv = loop && fds ? PyObject_CallMethod(loop, "serve", "Oidd", fds, control_fd,
+                                                     cfg->header_timeout, cfg->keepalive)
+                               : NULL;
+    Py_XDECREF(fds);
     Py_XDECREF(loop);
     if (!rv) {
         chd_python_log_exception("the green server loop failed");

@@ -12,6 +12,7 @@
 #define CHD_GREEN_H
 
 #include "chd_config.h"
+#include "chd_server.h"
 
 #include <stddef.h>
 
@@ -21,6 +22,6 @@ int chd_green_prepare(char **error_text);
 
 /* Serves until drained. GIL held; the app is loaded and chd_wsgi_init done.
  * Returns 0, or -1 after logging the Python error. */
-int chd_green_run(const chd_config_t *cfg, int listen_fd, int control_fd);
+int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int control_fd);
 
 #endif

@@ -45,26 +45,46 @@ void chd_server_remove_conn(chd_server_t *s, chd_conn_t *conn)
     maybe_finish_drain(s);
 }
 
+void chd_listeners_close(chd_listeners_t *ls)
+{
+    for (int i = 0; i < ls->n; i++) {
+        if (ls->fds[i] >= 0)
+            close(ls->fds[i]);
+        ls->fds[i] = -1;
+    }
+}
+
+static void start_accepting(struct ev_loop *loop, chd_server_t *s)
+{
+    for (int i = 0; i < s->listeners.n; i++)
+        ev_io_start(loop, &s->accept_watchers[i]);
+}
+
+static void stop_accepting(struct ev_loop *loop, chd_server_t *s)
+{
+    for (int i = 0; i < s->listeners.n; i++)
+        ev_io_stop(loop, &s->accept_watchers[i]);
+}
+
 static void on_accept_pause_over(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     chd_server_t *s = w->data;
     if (!atomic_load(&s->draining))
-        ev_io_start(loop, &s->accept_watcher);
+        start_accepting(loop, s);
 }
 
-/* Accepts up to `max` queued connections. */
-static void accept_some(struct ev_loop *loop, chd_server_t *s, int max)
+/* Accepts up to `max` queued connections from listen_fd. */
+static void accept_some(struct ev_loop *loop, chd_server_t *s, int listen_fd, int max)
 {
     for (int i = 0; i < max; i++) {
         struct sockaddr_storage peer;
         socklen_t len = sizeof peer;
-        int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 cmn_warning("accept: %s; pausing accepts", strerror(errno));
-                ev_io_stop(loop, &s->accept_watcher);
+                stop_accepting(loop, s);
                 ev_timer_set(&s->accept_pause, ACCEPT_PAUSE_SECONDS, 0);
                 ev_timer_start(loop, &s->accept_pause);
             }
@@ -77,7 +97,7 @@ static void accept_some(struct ev_loop *loop, chd_server_t *s, int max)
 static void on_acceptable(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
-    accept_some(loop, w->data, 64); /* bounded, so one busy socket cannot starve the loop */
+    accept_some(loop, w->data, w->fd, 64); /* bounded: one busy socket cannot starve the loop */
 }
 
 void chd_server_drain(chd_server_t *s)
@@ -85,18 +105,16 @@ void chd_server_drain(chd_server_t *s)
     if (atomic_exchange(&s->draining, true))
         return;
     cmn_info("draining: %d connection(s) open", s->nconns);
-    ev_io_stop(s->loop, &s->accept_watcher);
+    stop_accepting(s->loop, s);
     ev_timer_stop(s->loop, &s->accept_pause);
-    /* Take over what is already queued before letting go of the socket:
-     * when it closes for good (a stop, or --reuse-port scaling down) queued
-     * connections would be reset; while the socket lives on in a successor
-     * it costs nothing (they are served, with "Connection: close"). */
-    if (s->listen_fd >= 0)
-        accept_some(s->loop, s, 4096);
-    if (s->listen_fd >= 0) {
-        close(s->listen_fd);
-        s->listen_fd = -1;
-    }
+    /* Take over what is already queued before letting go of the sockets:
+     * when one closes for good (a stop, or --reuse-port scaling down) queued
+     * connections would be reset; while it lives on in a successor it costs
+     * nothing (they are served, with "Connection: close"). */
+    for (int i = 0; i < s->listeners.n; i++)
+        if (s->listeners.fds[i] >= 0)
+            accept_some(s->loop, s, s->listeners.fds[i], 4096);
+    chd_listeners_close(&s->listeners);
     for (chd_conn_t *conn = s->conns; conn; conn = conn->next)
         chd_conn_loop_drain(conn);
     maybe_finish_drain(s);
@@ -194,8 +212,8 @@ static void start_signals(chd_server_t *s)
     }
 }
 
-int chd_server_init(chd_server_t *s, const chd_config_t *cfg, int listen_fd, int control_fd,
-                    const chd_handler_t *handler)
+int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listeners_t *listeners,
+                    int control_fd, const chd_handler_t *handler)
 {
     memset(s, 0, sizeof *s);
     s->loop = ev_default_loop(EVFLAG_AUTO);
@@ -203,12 +221,14 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, int listen_fd, int
         return -ENOMEM;
     s->cfg = cfg;
     s->handler = *handler;
-    s->listen_fd = listen_fd;
+    s->listeners = *listeners;
     s->control_fd = control_fd;
     s->wait = chd_conn_poll_wait;
     atomic_init(&s->draining, false);
-    ev_io_init(&s->accept_watcher, on_acceptable, listen_fd, EV_READ);
-    s->accept_watcher.data = s;
+    for (int i = 0; i < s->listeners.n; i++) {
+        ev_io_init(&s->accept_watchers[i], on_acceptable, s->listeners.fds[i], EV_READ);
+        s->accept_watchers[i].data = s;
+    }
     ev_timer_init(&s->accept_pause, on_accept_pause_over, ACCEPT_PAUSE_SECONDS, 0);
     s->accept_pause.data = s;
     ev_io_init(&s->control_watcher, on_control, control_fd, EV_READ);
@@ -230,7 +250,7 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, int listen_fd, int
 
 void chd_server_run(chd_server_t *s)
 {
-    ev_io_start(s->loop, &s->accept_watcher);
+    start_accepting(s->loop, s);
     ev_io_start(s->loop, &s->control_watcher);
     ev_run(s->loop, 0);
     chd_pool_stop(&s->pool);

@@ -33,12 +33,23 @@ typedef struct {
 
 #define CHD_DRAIN_GRACE 1.0 /* seconds idle connections may still send a request */
 
+/* The listening sockets handed over by the controller (TCP, UNIX, systemd's),
+ * all served alike; -1 once closed. */
+#define CHD_MAX_LISTENERS 16 /* CMN_CTLMSG_MAX_FDS: they arrive in one message */
+typedef struct {
+    int fds[CHD_MAX_LISTENERS];
+    int n;
+} chd_listeners_t;
+
+/* Closes every listening socket (idempotent). */
+void chd_listeners_close(chd_listeners_t *ls);
+
 typedef struct chd_server {
     struct ev_loop *loop;
     const chd_config_t *cfg;
     chd_handler_t handler;
-    int listen_fd;
-    ev_io accept_watcher;
+    chd_listeners_t listeners;
+    ev_io accept_watchers[CHD_MAX_LISTENERS];
     ev_timer accept_pause; /* out of descriptors: retry accepting later */
     int control_fd;
     ev_io control_watcher;
@@ -74,9 +85,10 @@ static inline bool chd_server_closing(chd_server_t *s)
 bool chd_server_run_inline(chd_server_t *s, chd_conn_t *conn);
 
 
-/* Sets up the loop, the watchers and the worker pool. Returns 0 or -errno. */
-int chd_server_init(chd_server_t *s, const chd_config_t *cfg, int listen_fd, int control_fd,
-                    const chd_handler_t *handler);
+/* Sets up the loop, the watchers and the worker pool; the server takes
+ * over the listening sockets. Returns 0 or -errno. */
+int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listeners_t *listeners,
+                    int control_fd, const chd_handler_t *handler);
 
 /* Runs until drained. Then stops the pool (joining the workers). */
 void chd_server_run(chd_server_t *s);

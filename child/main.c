@@ -46,28 +46,28 @@ static void send_ready(int control_fd)
     json_decref(ready);
 }
 
-/* Receives the config message; returns the listening fd (0 in probe mode,
- * which gets none) or -1. */
-static int receive_config(int control_fd, chd_config_t *cfg)
+/* Receives the config message and the listening sockets riding with it
+ * (none in probe mode). Returns 0, or -1 after reporting why. */
+static int receive_config(int control_fd, chd_config_t *cfg, chd_listeners_t *listeners)
 {
-    int fds[CMN_CTLMSG_MAX_FDS], nfds = 0, err = 0;
-    json_t *msg = cmn_ctlmsg_recv(control_fd, fds, &nfds, &err);
+    int err = 0;
+    listeners->n = 0;
+    json_t *msg = cmn_ctlmsg_recv(control_fd, listeners->fds, &listeners->n, &err);
     char why[256] = "";
-    int listen_fd = -1;
+    int rc = -1;
     bool probe = json_is_true(json_object_get(msg, "probe"));
-    if (!msg || strcmp(cmn_ctlmsg_type(msg), CMN_MSG_CONFIG) != 0 || (nfds < 1 && !probe))
+    if (!msg || strcmp(cmn_ctlmsg_type(msg), CMN_MSG_CONFIG) != 0 || (listeners->n < 1 && !probe))
         snprintf(why, sizeof why, "no configuration from the controller (%s)",
                  err ? strerror(-err) : "unexpected message");
     else if (chd_config_from_json(msg, cfg, why, sizeof why) == 0)
-        listen_fd = probe ? 0 : fds[0];
-    for (int i = listen_fd >= 0 && !probe ? 1 : 0; i < nfds; i++)
-        close(fds[i]);
+        rc = 0;
     json_decref(msg);
-    if (listen_fd < 0) {
+    if (rc < 0) {
+        chd_listeners_close(listeners);
         cmn_error("%s", why);
         send_fatal(control_fd, why);
     }
-    return listen_fd;
+    return rc;
 }
 
 /* Changes directory and starts the interpreter. Returns 0, or -1 after
@@ -156,15 +156,15 @@ static void report_files(int control_fd, PyObject *watch)
 }
 
 /* Green mode: say ready, then serve on the gevent hub with the GIL held. */
-static int run_green(const chd_config_t *cfg, int listen_fd, int control_fd)
+static int run_green(const chd_config_t *cfg, const chd_listeners_t *listeners, int control_fd)
 {
     send_ready(control_fd);
-    return chd_green_run(cfg, listen_fd, control_fd) == 0 ? 0 : 1;
+    return chd_green_run(cfg, listeners, control_fd) == 0 ? 0 : 1;
 }
 
 /* Threaded mode: the I/O thread (this one) lets go of the GIL for good;
  * the worker pool takes it per request. */
-static int run_threaded(chd_config_t *cfg, int listen_fd, int control_fd)
+static int run_threaded(chd_config_t *cfg, const chd_listeners_t *listeners, int control_fd)
 {
     PyThreadState *main_tstate = PyEval_SaveThread();
     chd_server_t server;
@@ -175,7 +175,7 @@ static int run_threaded(chd_config_t *cfg, int listen_fd, int control_fd)
                              .handle_inline = cfg->threads == 1 ? chd_wsgi_handle_inline : NULL,
                              .thread_start = chd_wsgi_thread_start,
                              .thread_stop = chd_wsgi_thread_stop};
-    int rc = chd_server_init(&server, cfg, listen_fd, control_fd, &handler);
+    int rc = chd_server_init(&server, cfg, listeners, control_fd, &handler);
     server.inline_tstate = main_tstate;
     if (rc == 0) {
         send_ready(control_fd);
@@ -216,8 +216,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     signal(SIGPIPE, SIG_IGN);
     chd_config_t cfg;
-    int listen_fd = receive_config(control_fd, &cfg);
-    if (listen_fd < 0)
+    chd_listeners_t listeners;
+    if (receive_config(control_fd, &cfg, &listeners) < 0)
         return EXIT_USAGE;
     cmn_log_level_t level;
     if (cmn_log_parse_level(cfg.log_level, &level) == 0)
@@ -237,8 +237,8 @@ int main(int argc, char **argv)
         report_files(control_fd, watch);
     Py_XDECREF(watch);
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL) | O_NONBLOCK);
-    int rc = cfg.threads == 0 ? run_green(&cfg, listen_fd, control_fd)
-                              : run_threaded(&cfg, listen_fd, control_fd);
+    int rc = cfg.threads == 0 ? run_green(&cfg, &listeners, control_fd)
+                              : run_threaded(&cfg, &listeners, control_fd);
     Py_DECREF(app);
     chd_python_finalize();
     chd_config_free(&cfg);

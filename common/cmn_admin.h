@@ -22,4 +22,8 @@
  * /tmp/spawning-PORT.sock. */
 void cmn_admin_default_path(int port, char *buf, size_t len);
 
+/* The same for a server whose first address is not a TCP port (a UNIX
+ * socket): spawning-NAME.sock, NAME being the socket file's base name. */
+void cmn_admin_default_path_named(const char *name, char *buf, size_t len);
+
 #endif

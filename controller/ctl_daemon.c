@@ -363,6 +363,17 @@ static bool can_regain_root(const identity_t *id)
     return setuid(0) == 0 || seteuid(0) == 0 || !already(id);
 }
 
+int ctl_chuid_ids(const char *spec, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+    identity_t id = {0};
+    int rc = resolve(spec, &id, err, errlen);
+    if (rc == 0) {
+        *uid = id.uid;
+        *gid = id.gid;
+    }
+    return rc;
+}
+
 int ctl_drop_privileges(const char *spec, char *err, size_t errlen)
 {
     identity_t id = {0};

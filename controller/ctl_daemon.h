@@ -22,6 +22,7 @@
 #define CTL_DAEMON_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Detaches: fork, setsid, fork again, so the daemon is in a new session but
  * not its leader and can never acquire a controlling terminal. stdin
@@ -71,5 +72,9 @@ void ctl_pidfile_remove(const char *path);
  * or root could be regained), or another negative errno; err names what
  * failed. */
 int ctl_drop_privileges(const char *spec, char *err, size_t errlen);
+
+/* The uid and gid ctl_drop_privileges(spec) would switch to, without
+ * switching. Returns 0 or a negative errno as ctl_drop_privileges does. */
+int ctl_chuid_ids(const char *spec, uid_t *uid, gid_t *gid, char *err, size_t errlen);
 
 #endif

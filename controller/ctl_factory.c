@@ -196,7 +196,7 @@ static pid_t start_probe(const ctl_config_t *cfg, int *fd)
         cmn_error("--factory: cannot find spawning_child: %s", strerror(-rc));
         return rc;
     }
-    json_t *conf = ctl_options_child_config(cfg, cfg->port);
+    json_t *conf = ctl_options_child_config(cfg, cfg->host, cfg->port);
     json_object_set_new(conf, "probe", json_true());
     json_object_set_new(conf, "report_files", json_false());
     pid_t pid = ctl_child_spawn(binary, conf, NULL, 0, fd, err, sizeof err);

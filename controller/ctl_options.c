@@ -143,8 +143,8 @@ static const option_doc_t options[] = {
     {{"status-host", required_argument, NULL, OPT_STATUS_HOST}, "HOST",
      "address of the status service (default: the same as --host)"},
     {{"reuse-port", no_argument, NULL, OPT_REUSE_PORT}, NULL,
-     "give each child its own SO_REUSEPORT socket (the kernel spreads connections evenly; "
-     "see README for the reload caveat)"},
+     "give each child its own SO_REUSEPORT socket per TCP address (the kernel spreads "
+     "connections evenly)"},
     {{"log-level", required_argument, NULL, OPT_LOG_LEVEL}, "LEVEL",
      "debug, info, warning, error or critical (default info)"},
     {{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help and exit"},
@@ -568,6 +568,12 @@ static int apply_from(int idx, const char *value, setting_source_t source, ctl_c
     return rc;
 }
 
+bool ctl_options_was_set(const ctl_config_t *cfg, const char *name)
+{
+    int idx = option_by_name(name);
+    return idx >= 0 && cfg->set_explicitly[idx];
+}
+
 int ctl_options_apply_default(ctl_config_t *cfg, const char *name, const char *value, char *err,
                               size_t errlen)
 {
@@ -796,7 +802,8 @@ static json_t *string_array(const char *const *items, int n)
     return a;
 }
 
-json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
+json_t *ctl_options_child_config(const ctl_config_t *cfg, const char *server_name,
+                                 int server_port)
 {
     json_t *m = json_object();
     json_object_set_new(m, "type", json_string(CMN_MSG_CONFIG));
@@ -806,7 +813,7 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
     json_object_set_new(m, "chdir", cfg->chdir ? json_string(cfg->chdir) : json_null());
     json_object_set_new(m, "threads", json_integer(cfg->threads));
     json_object_set_new(m, "processes", json_integer(cfg->processes));
-    json_object_set_new(m, "server_name", json_string(cfg->host));
+    json_object_set_new(m, "server_name", json_string(server_name));
     json_object_set_new(m, "server_port", json_integer(server_port));
     json_object_set_new(m, "log_level", json_string(cfg->log_level));
     json_object_set_new(m, "limit_request_line", json_integer(cfg->limit_request_line));

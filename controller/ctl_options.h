@@ -88,6 +88,9 @@ ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg,
 /* Frees what ctl_options_parse allocated (the config file's text). */
 void ctl_options_free(ctl_config_t *cfg);
 
+/* True when the command line or the config file set long option `name`. */
+bool ctl_options_was_set(const ctl_config_t *cfg, const char *name);
+
 /* Applies long option `name` (as on the command line, without "--") with
  * `value` (NULL or "true"/"false" for flags) unless the command line or the
  * config file already set it: for settings that come from elsewhere, such
@@ -98,9 +101,12 @@ int ctl_options_apply_default(ctl_config_t *cfg, const char *name, const char *v
                               size_t errlen);
 
 /* The settings a child needs, as the body of a CMN_MSG_CONFIG message (new
- * reference). server_port is the port actually bound (the config may say 0).
+ * reference). server_name and server_port are SERVER_NAME and SERVER_PORT
+ * (the first address's host and the port actually bound: the config may
+ * say 0).
  * "max_requests" is --max-requests without the jitter; the supervisor sets
  * each child's own. */
-json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port);
+json_t *ctl_options_child_config(const ctl_config_t *cfg, const char *server_name,
+                                 int server_port);
 
 #endif

@@ -82,12 +82,13 @@ static void add_children(json_t *doc, ctl_supervisor_t *sup, ev_tstamp now)
 json_t *ctl_status_document(ctl_supervisor_t *sup)
 {
     ev_tstamp now = ev_time();
-    char url[300];
-    ctl_listen_url(sup->cfg->host, sup->listen_port, url, sizeof url);
+    json_t *listen = json_array();
+    for (int i = 0; i < sup->listeners->n; i++)
+        json_array_append_new(listen, json_string(sup->listeners->items[i].url));
     json_t *doc = json_pack(
-        "{s:i, s:s, s:i, s:f, s:f, s:f, s:[s], s:i, s:i, s:i, s:i, s:I, s:f, s:o, s:o}", "version",
+        "{s:i, s:s, s:i, s:f, s:f, s:f, s:o, s:i, s:i, s:i, s:i, s:I, s:f, s:o, s:o}", "version",
         1, "spawning_version", SPAWNING_VERSION, "pid", (int)getpid(), "started_at",
-        wall(sup->started_at), "now", now, "uptime", now - sup->started_at, "listen", url,
+        wall(sup->started_at), "now", now, "uptime", now - sup->started_at, "listen", listen,
         "generation", sup->generation, "pending_generation", sup->pending_generation,
         "killed_children_count", sup->killed_children, "configured_children_count", sup->desired,
         "requests", (json_int_t)ctl_supervisor_total_requests(sup), "requests_per_second",

@@ -9,7 +9,7 @@
 #include "ctl_admin.h"
 #include "ctl_child.h"
 #include "ctl_listen.h"
-#include "ctl_reuseport.h"
+#include "ctl_sdnotify.h"
 #include "ctl_statushttp.h"
 #include "ctl_daemon.h"
 #include "ctl_supervisor_priv.h"
@@ -76,17 +76,15 @@ static json_t *config_for_child(ctl_supervisor_t *sup)
     return conf;
 }
 
-/* The socket a new child accepts on: the shared one, or with --reuse-port
- * the socket of its slot (ctl_reuseport.h). */
-static int child_listener(ctl_supervisor_t *sup, int slot)
+/* The sockets a new child accepts on: the shared ones, or with
+ * --reuse-port the TCP sockets of its slot (ctl_listeners.h). */
+static int child_listeners(ctl_supervisor_t *sup, int slot, int *fds)
 {
-    if (!sup->cfg->reuse_port)
-        return sup->listen_fd;
     char err[256];
-    int fd = ctl_reuseport_fd(&sup->reuse, slot, err, sizeof err);
-    if (fd < 0)
+    int n = ctl_listeners_for_slot(sup->listeners, slot, fds, err, sizeof err);
+    if (n < 0)
         cmn_error("--reuse-port: %s", err);
-    return fd;
+    return n;
 }
 
 /* The lowest slot no serving child of the current generation holds. */
@@ -112,18 +110,19 @@ static void retire_unused_slots(ctl_supervisor_t *sup)
     for (const ctl_child_t *c = sup->children; c; c = c->next)
         if (c->state != CTL_CHILD_DRAINING && c->slot >= needed)
             needed = c->slot + 1;
-    ctl_reuseport_shrink(&sup->reuse, needed);
+    ctl_listeners_shrink(sup->listeners, needed);
 }
 
 static ctl_child_t *spawn(ctl_supervisor_t *sup, int generation, int slot)
 {
     char err[256];
     int control_fd;
-    int listen_fd = child_listener(sup, slot);
-    if (listen_fd < 0)
+    int listen_fds[CTL_MAX_BINDS];
+    int nfds = child_listeners(sup, slot, listen_fds);
+    if (nfds < 0)
         return NULL;
     json_t *conf = config_for_child(sup);
-    pid_t pid = conf ? ctl_child_spawn(sup->child_binary, conf, &listen_fd, 1, &control_fd, err,
+    pid_t pid = conf ? ctl_child_spawn(sup->child_binary, conf, listen_fds, nfds, &control_fd, err,
                                        sizeof err)
                      : -ENOMEM;
     json_decref(conf);
@@ -189,6 +188,7 @@ static void begin_reload(ctl_supervisor_t *sup, const char *reason)
     snprintf(sup->last_reload_reason, sizeof sup->last_reload_reason, "%s", reason);
     sup->pending_generation = sup->generation + 1;
     cmn_info("reloading (%s): starting generation %d", reason, sup->pending_generation);
+    ctl_sdnotify("RELOADING=1\nSTATUS=reloading: starting generation %d", sup->pending_generation);
     for (int slot = 0; slot < sup->desired; slot++)
         if (!spawn(sup, sup->pending_generation, slot))
             break;
@@ -210,6 +210,7 @@ static void finish_reload_if_ready(ctl_supervisor_t *sup)
             drain(sup, c, "replaced by a new generation");
     retire_unused_slots(sup);
     cmn_info("reload complete: generation %d serving", sup->generation);
+    ctl_sdnotify("READY=1\nSTATUS=serving (generation %d)", sup->generation);
 }
 
 /* A child of the generation being started died before it was ready: the
@@ -223,6 +224,8 @@ static void abandon_reload(ctl_supervisor_t *sup, ctl_child_t *failed)
     for (ctl_child_t *c = sup->children; c; c = c->next)
         if (c->generation == sup->pending_generation && c != failed)
             drain(sup, c, "its generation failed to start");
+    ctl_sdnotify("READY=1\nSTATUS=reload to generation %d failed; generation %d serving",
+                 sup->pending_generation, sup->generation);
     sup->pending_generation = 0;
 }
 
@@ -251,8 +254,11 @@ static void child_ready(ctl_supervisor_t *sup, ctl_child_t *c)
     c->state = CTL_CHILD_READY;
     c->ready_at = c->last_pong = ev_now(sup->loop);
     sup->failed_starts = 0;
-    if (!sup->ever_ready)
+    if (!sup->ever_ready) {
         ctl_daemon_ready(); /* -d: the command the user ran may now exit 0 */
+        ctl_sdnotify("READY=1\nMAINPID=%d\nSTATUS=serving (generation %d)", (int)getpid(),
+                     sup->generation);
+    }
     sup->ever_ready = true;
     cmn_info("child %d ready", (int)c->pid);
     if (c->replaces) {
@@ -471,11 +477,8 @@ void ctl_supervisor_stop(ctl_supervisor_t *sup, int signo, double grace)
         c->state = CTL_CHILD_DRAINING;
         c->drain_at = ev_now(sup->loop);
     }
-    if (sup->listen_fd >= 0) {
-        close(sup->listen_fd);
-        sup->listen_fd = -1;
-    }
-    ctl_reuseport_free(&sup->reuse); /* the children accept what is queued, then close */
+    ctl_sdnotify("STOPPING=1\nSTATUS=stopping");
+    ctl_listeners_close(sup->listeners); /* the children accept what is queued, then close */
     signal_all(sup, signo);
     ev_timer_stop(sup->loop, &sup->kill_timer);
     ev_timer_set(&sup->kill_timer, grace, 0);
@@ -558,13 +561,12 @@ static void start_signals(ctl_supervisor_t *sup)
     }
 }
 
-static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, int listen_fd, int bound_port)
+static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, ctl_listeners_t *listeners)
 {
     memset(sup, 0, sizeof *sup);
     sup->cfg = cfg;
-    sup->listen_fd = listen_fd;
-    sup->listen_port = bound_port;
-    ctl_reuseport_init(&sup->reuse, cfg->host, bound_port);
+    sup->listeners = listeners;
+    sup->listen_port = ctl_listeners_port(listeners);
     sup->desired = cfg->processes;
     sup->generation = 1;
     sup->loop = ev_default_loop(EVFLAG_AUTO);
@@ -577,7 +579,10 @@ static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, int listen_fd, i
         cmn_error("cannot find spawning_child next to the controller");
         return -1;
     }
-    sup->child_config = ctl_options_child_config(cfg, bound_port);
+    /* SERVER_PORT of a server on a UNIX socket: the HTTP default, as the
+     * proxy in front speaks for port 80 unless its Host says otherwise. */
+    sup->child_config = ctl_options_child_config(cfg, ctl_listeners_server_name(listeners),
+                                                 sup->listen_port ? sup->listen_port : 80);
     if (!sup->child_config)
         return -1;
     srand48((long)getpid() ^ (long)ev_time());
@@ -613,6 +618,19 @@ static int start_watching(ctl_supervisor_t *sup)
     return 0;
 }
 
+/* Without --admin-socket: named after the first address's port, or after
+ * its socket file when it is a UNIX socket. */
+static void default_admin_path(const ctl_supervisor_t *sup, char *buf, size_t len)
+{
+    const ctl_listener_t *first = &sup->listeners->items[0];
+    if (sup->listen_port == 0 && sup->listeners->n > 0) {
+        const char *url = first->url;
+        cmn_admin_default_path_named(strncmp(url, "unix:", 5) == 0 ? url + 5 : url, buf, len);
+    } else {
+        cmn_admin_default_path(sup->listen_port, buf, len);
+    }
+}
+
 /* spawnctl's socket and the status service. */
 static int start_services(ctl_supervisor_t *sup, char *admin_path, size_t len)
 {
@@ -621,7 +639,7 @@ static int start_services(ctl_supervisor_t *sup, char *admin_path, size_t len)
     if (cfg->admin_socket)
         snprintf(admin_path, len, "%s", cfg->admin_socket);
     else
-        cmn_admin_default_path(sup->listen_port, admin_path, len);
+        default_admin_path(sup, admin_path, len);
     if (strcmp(admin_path, "none") != 0 && ctl_admin_start(sup, admin_path, err, sizeof err) < 0) {
         cmn_error("%s", err);
         return -1;
@@ -639,13 +657,14 @@ static int start_services(ctl_supervisor_t *sup, char *admin_path, size_t len)
     return 0;
 }
 
-int ctl_supervisor_run(const ctl_config_t *cfg, int listen_fd, int bound_port)
+int ctl_supervisor_run(const ctl_config_t *cfg, ctl_listeners_t *listeners)
 {
     static ctl_supervisor_t sup; /* one per process; static so signal-free code can find it */
     char admin_path[512] = "none";
-    if (init(&sup, cfg, listen_fd, bound_port) < 0 || start_watching(&sup) < 0 ||
+    if (init(&sup, cfg, listeners) < 0 || start_watching(&sup) < 0 ||
         start_services(&sup, admin_path, sizeof admin_path) < 0) {
         ctl_daemon_fail("the controller could not start its services (see the error log)");
+        ctl_listeners_close(listeners);
         return 1;
     }
     ctl_health_start(&sup);
@@ -663,9 +682,7 @@ int ctl_supervisor_run(const ctl_config_t *cfg, int listen_fd, int bound_port)
         ctl_statushttp_stop(&sup);
     json_decref(sup.child_config);
     free(sup.last_reload_error);
-    if (sup.listen_fd >= 0)
-        close(sup.listen_fd);
-    ctl_reuseport_free(&sup.reuse);
+    ctl_listeners_close(sup.listeners);
     cmn_info("stopped");
     return sup.exit_code;
 }

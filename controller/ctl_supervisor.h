@@ -25,13 +25,14 @@
 #ifndef CTL_SUPERVISOR_H
 #define CTL_SUPERVISOR_H
 
+#include "ctl_listeners.h"
 #include "ctl_options.h"
 
 typedef struct ctl_supervisor ctl_supervisor_t;
 
-/* Runs until stopped. listen_fd is the bound socket (kept open until the
- * stop begins), bound_port its port. Returns the process exit code. */
-int ctl_supervisor_run(const ctl_config_t *cfg, int listen_fd, int bound_port);
+/* Runs until stopped. `listeners` are the open sockets (kept open until the
+ * stop begins, then closed). Returns the process exit code. */
+int ctl_supervisor_run(const ctl_config_t *cfg, ctl_listeners_t *listeners);
 
 /* Graceful reload of every child. */
 void ctl_supervisor_reload(ctl_supervisor_t *sup, const char *reason);

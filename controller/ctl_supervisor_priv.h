@@ -7,8 +7,8 @@
 #define CTL_SUPERVISOR_PRIV_H
 
 #include "ctl_children.h"
+#include "ctl_listeners.h"
 #include "ctl_options.h"
-#include "ctl_reuseport.h"
 #include "ctl_watch.h"
 
 #include <ev.h>
@@ -28,8 +28,7 @@ typedef struct ctl_supervisor {
     const ctl_config_t *cfg;
     json_t *child_config;
     char child_binary[4096];
-    int listen_fd;
-    ctl_reuseport_t reuse; /* --reuse-port: a socket per child slot */
+    ctl_listeners_t *listeners; /* every socket children accept on */
     ctl_child_t *children;
     int generation;         /* the one serving */
     int pending_generation; /* > generation while a reload starts, else 0 */

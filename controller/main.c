@@ -5,8 +5,9 @@
 #include "cmn_logfile.h"
 #include "ctl_daemon.h"
 #include "ctl_factory.h"
-#include "ctl_listen.h"
+#include "ctl_listeners.h"
 #include "ctl_options.h"
+#include "ctl_sdnotify.h"
 #include "ctl_supervisor.h"
 
 #include <signal.h>
@@ -25,10 +26,22 @@ static void raise_descriptor_limit(void)
     }
 }
 
-/* Log files, the socket, detaching, the pidfile, then dropping root: in
+/* --chuid: the UNIX sockets belong to the user the server runs as, as
+ * they would had that user created them. */
+static int give_sockets_to(const char *chuid, ctl_listeners_t *listeners, char *err,
+                           size_t errlen)
+{
+    uid_t uid;
+    gid_t gid;
+    int rc = ctl_chuid_ids(chuid, &uid, &gid, err, errlen);
+    return rc < 0 ? rc : ctl_listeners_chown(listeners, uid, gid, err, errlen);
+}
+
+/* Log files, the sockets, detaching, the pidfile, then dropping root: in
  * this order, so port 80 and root-owned paths work and the user started
- * command reports any failure. Returns the listening fd or -1 (logged). */
-static int set_up(const ctl_config_t *cfg, int *port)
+ * command reports any failure. Returns 0, or -1 (logged) with nothing left
+ * open or created. */
+static int set_up(const ctl_config_t *cfg, ctl_listeners_t *listeners)
 {
     char err[512];
     int rc = cfg->daemonize ? 0 : cmn_logfile_reopen(cfg->stdout_path, cfg->stderr_path);
@@ -36,30 +49,29 @@ static int set_up(const ctl_config_t *cfg, int *port)
         cmn_error("cannot open the log files: %s", strerror(-rc));
         return -1;
     }
-    /* With --reuse-port the controller only holds the port; each child gets
-     * its own listening socket (ctl_supervisor.c). */
-    int fd = ctl_listen_tcp_flags(cfg->host, cfg->port,
-                                  cfg->reuse_port ? CTL_LISTEN_REUSEPORT | CTL_LISTEN_NO_LISTEN : 0,
-                                  port, err, sizeof err);
-    if (fd < 0) {
+    if (ctl_listeners_open(listeners, cfg, err, sizeof err) < 0) {
         cmn_error("%s", err);
         return -1;
     }
     if (cfg->daemonize && ctl_daemonize(cfg->stdout_path, cfg->stderr_path, err, sizeof err) < 0) {
         cmn_error("cannot daemonize: %s", err);
+        ctl_listeners_close(listeners);
         return -1;
     }
     if ((cfg->pidfile && ctl_pidfile_write(cfg->pidfile, err, sizeof err) < 0) ||
+        (cfg->chuid && give_sockets_to(cfg->chuid, listeners, err, sizeof err) < 0) ||
         (cfg->chuid && ctl_drop_privileges(cfg->chuid, err, sizeof err) < 0)) {
         cmn_error("%s", err);
         ctl_daemon_fail(err);
+        ctl_listeners_close(listeners);
         return -1;
     }
-    char url[300];
-    ctl_listen_url(cfg->host, *port, url, sizeof url);
-    cmn_info("spawning %s listening on %s (%d processes, %d threads each)", SPAWNING_VERSION, url,
-             cfg->processes, cfg->threads);
-    return fd;
+    char urls[1024];
+    ctl_listeners_describe(listeners, urls, sizeof urls);
+    cmn_info("spawning %s listening on %s%s (%d processes, %d threads each)", SPAWNING_VERSION,
+             urls, listeners->from_systemd ? " (from systemd)" : "", cfg->processes,
+             cfg->threads);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -82,6 +94,7 @@ int main(int argc, char **argv)
         cmn_log_set_level(level);
     signal(SIGPIPE, SIG_IGN);
     raise_descriptor_limit();
+    ctl_sdnotify_init();
 
     /* A factory may set the port: it runs (in a probe child) before binding. */
     json_t *factory_answer = NULL;
@@ -94,13 +107,13 @@ int main(int argc, char **argv)
         ctl_options_free(&cfg);
         return 1;
     }
-    int port = 0;
-    int fd = set_up(&cfg, &port);
-    if (fd < 0) {
+    static ctl_listeners_t listeners;
+    if (set_up(&cfg, &listeners) < 0) {
+        ctl_options_free(&cfg);
         json_decref(factory_answer);
         return 1;
     }
-    int rc = ctl_supervisor_run(&cfg, fd, port);
+    int rc = ctl_supervisor_run(&cfg, &listeners);
     if (cfg.pidfile)
         ctl_pidfile_remove(cfg.pidfile);
     ctl_options_free(&cfg);

@@ -90,6 +90,21 @@ launch_server() {
   echo "$SERVER_TAG" >>"$(_tmpdir)/.spawning-tags"
 }
 
+# launch_server_via CMD ARGS...: like launch_server, for a command that
+# ends up exec'ing spawning itself (a wrapper such as systemd-socket-activate,
+# or a script that hands it a socket), so SERVER_PID is the controller.
+launch_server_via() {
+  require_build || return 1
+  SERVER_TAG="$$-$RANDOM-$RANDOM"
+  SERVER_LOG="$(_tmpdir)/server-$SERVER_TAG.log"
+  : >"$SERVER_LOG"
+  (cd "$SPAWNING_ROOT" && SPAWNING_TEST_TAG="$SERVER_TAG" exec "$@" \
+      </dev/null >"$SERVER_LOG" 2>&1 3>&- 4>&-) &
+  SERVER_PID=$!
+  export SERVER_PID SERVER_LOG SERVER_TAG
+  echo "$SERVER_TAG" >>"$(_tmpdir)/.spawning-tags"
+}
+
 # start_server ARGS...: launch `spawning --host 127.0.0.1 --port FREE ARGS...`
 # and wait (<= 10 s) until an HTTP request to / gets any answer.  Fails,
 # showing the log, if the server dies or never answers.

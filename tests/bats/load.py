@@ -2,16 +2,38 @@
 """Continuous load for the lifecycle tests: THREADS keep-alive clients and
 THREADS new-connection clients GET PATH on 127.0.0.1:PORT until the file
 STOPFILE exists (or MAX seconds pass). Prints `ok=N failed=M` and the first
-few failures; every exception or non-200 answer is a failure.
+few failures; every exception or non-200 answer is a failure. PORT may be
+unix:PATH, a UNIX socket.
 
 usage: load.py PORT STOPFILE [THREADS] [PATH] [MAX]"""
 import http.client
 import os
+import socket
 import sys
 import threading
 import time
 
-port, stopfile = int(sys.argv[1]), sys.argv[2]
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over a UNIX socket."""
+
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+def connect(target):
+    if target.startswith("unix:"):
+        return UnixHTTPConnection(target[5:], timeout=10)
+    return http.client.HTTPConnection("127.0.0.1", int(target), timeout=10)
+
+
+port, stopfile = sys.argv[1], sys.argv[2]
 threads = int(sys.argv[3]) if len(sys.argv) > 3 else 4
 path = sys.argv[4] if len(sys.argv) > 4 else "/"
 deadline = time.time() + (float(sys.argv[5]) if len(sys.argv) > 5 else 60)
@@ -32,7 +54,7 @@ def client(keepalive):
     while not os.path.exists(stopfile) and time.time() < deadline:
         try:
             if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn = connect(port)
             headers = {} if keepalive else {"Connection": "close"}
             conn.request("GET", path, headers=headers)
             resp = conn.getresponse()

@@ -314,7 +314,7 @@ TEST(child_config_json)
               "--pythonpath", "/a", "--pythonpath", "/b", "--log-level", "warning", "app:x",
               "mw.one", "mw.two");
     CHECK_EQ_INT(rc, CTL_OPTIONS_RUN);
-    json_t *m = ctl_options_child_config(&cfg, 43210);
+    json_t *m = ctl_options_child_config(&cfg, cfg.host, 43210);
     CHECK(m != NULL && json_is_object(m));
     if (!m)
         return;
@@ -342,7 +342,7 @@ TEST(child_config_json)
 
     /* defaults: no chdir, empty lists */
     CHECK_EQ_INT(PARSE(&cfg, err, "app"), CTL_OPTIONS_RUN);
-    m = ctl_options_child_config(&cfg, 8080);
+    m = ctl_options_child_config(&cfg, cfg.host, 8080);
     CHECK(json_is_null(json_object_get(m, "chdir")));
     CHECK(json_is_array(json_object_get(m, "middleware")));
     CHECK_EQ_INT(json_array_size(json_object_get(m, "middleware")), 0);

@@ -24,7 +24,7 @@ import _spawning_green as native
 DRAIN_GRACE = 1.0  # seconds idle connections may still send a request (CHD_DRAIN_GRACE)
 
 
-def serve(listen_fd, control_fd, header_timeout, keepalive):
+def serve(listen_fds, control_fd, header_timeout, keepalive):
     connections = Group()
     idle = set()  # greenlets waiting for a next request, killed on drain
     draining = []
@@ -34,17 +34,19 @@ def serve(listen_fd, control_fd, header_timeout, keepalive):
             return
         draining.append(True)
         native.set_draining()
-        acceptor.kill(block=False)
-        # Take over what is already queued: it would be reset when the
+        for acceptor in acceptors:
+            acceptor.kill(block=False)
+        # Take over what is already queued: it would be reset when a
         # socket closes for good (a stop); it is served with "Connection: close".
-        while True:
-            try:
-                conn = native.accept(listen_fd)
-            except OSError:
-                break
-            if conn is None:
-                break
-            connections.spawn(handle, conn)
+        for listen_fd in listen_fds:
+            while True:
+                try:
+                    conn = native.accept(listen_fd)
+                except OSError:
+                    break
+                if conn is None:
+                    break
+                connections.spawn(handle, conn)
         # Closing an idle keep-alive connection races with a request the
         # client may be sending; requests that arrive during the grace are
         # answered with "Connection: close", the still idle are closed after.
@@ -89,7 +91,7 @@ def serve(listen_fd, control_fd, header_timeout, keepalive):
             idle.discard(me)
             conn.close()
 
-    def accept_loop():
+    def accept_loop(listen_fd):
         while True:
             wait_read(listen_fd)
             while True:
@@ -112,9 +114,9 @@ def serve(listen_fd, control_fd, header_timeout, keepalive):
     gevent.signal_handler(signal.SIGTERM, drain)
     gevent.signal_handler(signal.SIGINT, os._exit, 0)
     gevent.signal_handler(signal.SIGQUIT, os._exit, 0)
-    acceptor = gevent.spawn(accept_loop)
+    acceptors = [gevent.spawn(accept_loop, fd) for fd in listen_fds]
     control = gevent.spawn(control_loop)
-    acceptor.join()
+    gevent.joinall(acceptors)
     native.close_listener()
     connections.join()
     control.kill()
