@@ -2,6 +2,7 @@
 #include "ctl_child.h"
 
 #include "cmn_ctlmsg.h"
+#include "ctl_daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +30,15 @@ int ctl_child_binary_path(char *buf, size_t len)
     return 0;
 }
 
-/* Runs in the forked process: becomes spawning_child or dies trying. */
-static void exec_child(const char *binary, int channel)
+/* Runs in the forked process: becomes spawning_child (as run_as, when
+ * given) or dies trying. */
+static void exec_child(const char *binary, int channel, const char *run_as)
 {
+    char why[512];
+    if (run_as && ctl_drop_privileges(run_as, why, sizeof why) < 0) {
+        dprintf(STDERR_FILENO, "spawning: %s\n", why);
+        _exit(127);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL); /* libev may have blocked some */
@@ -49,8 +56,8 @@ static void exec_child(const char *binary, int channel)
     _exit(127);
 }
 
-pid_t ctl_child_spawn(const char *binary, json_t *config, const int *listen_fds, int nfds,
-                      int *control_fd, char *err, size_t errlen)
+static pid_t spawn(const char *binary, json_t *config, const int *listen_fds, int nfds,
+                   const char *run_as, int *control_fd, char *err, size_t errlen)
 {
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
@@ -68,7 +75,7 @@ pid_t ctl_child_spawn(const char *binary, json_t *config, const int *listen_fds,
     }
     if (pid == 0) {
         close(pair[0]);
-        exec_child(binary, pair[1]);
+        exec_child(binary, pair[1], run_as);
     }
     close(pair[1]);
     /* The socket buffer holds the message until the child reads it. */
@@ -82,4 +89,16 @@ pid_t ctl_child_spawn(const char *binary, json_t *config, const int *listen_fds,
     fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK);
     *control_fd = pair[0];
     return pid;
+}
+
+pid_t ctl_child_spawn(const char *binary, json_t *config, const int *listen_fds, int nfds,
+                      int *control_fd, char *err, size_t errlen)
+{
+    return spawn(binary, config, listen_fds, nfds, NULL, control_fd, err, errlen);
+}
+
+pid_t ctl_child_spawn_as(const char *binary, json_t *config, const char *run_as,
+                         int *control_fd, char *err, size_t errlen)
+{
+    return spawn(binary, config, NULL, 0, run_as, control_fd, err, errlen);
 }

@@ -25,4 +25,11 @@ int ctl_child_binary_path(char *buf, size_t len);
 pid_t ctl_child_spawn(const char *binary, json_t *config, const int *listen_fds, int nfds,
                       int *control_fd, char *err, size_t errlen);
 
+/* ctl_child_spawn, with the child becoming USER[:GROUP] (--chuid) before
+ * it execs: for a child started while the controller is still root (the
+ * factory probe runs before binding), so the app's code never runs as
+ * root. A child that cannot switch exits 127 with a line on stderr. */
+pid_t ctl_child_spawn_as(const char *binary, json_t *config, const char *run_as,
+                         int *control_fd, char *err, size_t errlen);
+
 #endif

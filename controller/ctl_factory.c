@@ -199,7 +199,9 @@ static pid_t start_probe(const ctl_config_t *cfg, int *fd)
     json_t *conf = ctl_options_child_config(cfg, cfg->host, cfg->port);
     json_object_set_new(conf, "probe", json_true());
     json_object_set_new(conf, "report_files", json_false());
-    pid_t pid = ctl_child_spawn(binary, conf, NULL, 0, fd, err, sizeof err);
+    /* The factory is the app's code: it runs as the user the app will run
+     * as, not as the root that binds the port. */
+    pid_t pid = ctl_child_spawn_as(binary, conf, cfg->chuid, fd, err, sizeof err);
     json_decref(conf);
     if (pid < 0)
         cmn_error("--factory: cannot start %s: %s", binary, err);

@@ -50,3 +50,11 @@ def raises(args):
 
 def not_a_dict(args):
     return 42
+
+
+def not_as_root(args):
+    """Refuses to run as root: the factory is the app's code, and under
+    --chuid it must run as that user, in the probe too."""
+    if os.getuid() == 0:
+        raise RuntimeError("the factory ran as root")
+    return _app("factory uid %d\n" % os.getuid())

@@ -103,6 +103,12 @@ expect_failed_start() {
   [[ "$(get /)" == "edited (pid "* ]]
 }
 
+@test "--chuid: the factory never runs as root, not even in the probe before binding" {
+  [ "$(id -u)" -eq 0 ] || skip "needs root"
+  start_server --processes 1 --chuid nobody:nogroup -f tests.apps.factories:not_as_root
+  [ "$(get /)" = "factory uid $(id -u nobody)" ]
+}
+
 @test "a factory that raises: its traceback, exit 1, nothing left behind" {
   expect_failed_start 1 -s 2 -f tests.apps.factories:raises
   cat "$SERVER_LOG"
