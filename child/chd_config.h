@@ -30,6 +30,8 @@ typedef struct {
     long long max_requests;       /* this child's share of --max-requests (+ jitter); 0: none */
     bool report_files;            /* --reload=dev: report imported source files */
     char *stdout_path, *stderr_path; /* --stdout/--stderr, reopened on "reopen" */
+    char *access_log;        /* -l/--access-log-file, or NULL: stdout */
+    char *access_log_format; /* --access-log-format, or NULL: the default */
 } chd_config_t;
 
 /* Fills cfg from a config message. Returns 0, or -EINVAL when a member is

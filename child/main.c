@@ -5,6 +5,7 @@
  * drained, in threaded mode (libev I/O thread + worker pool) or green mode
  * (gevent, --threads 0). If the app cannot be imported it says "fatal" with
  * the traceback and exits with code 3. */
+#include "chd_accesslog.h"
 #include "chd_config.h"
 #include "chd_green.h"
 #include "chd_python.h"
@@ -185,9 +186,18 @@ int main(int argc, char **argv)
     }
     if (cfg.report_files)
         report_files(control_fd);
+    char why[512];
+    if (chd_accesslog_start(cfg.access_log, cfg.access_log_format, why, sizeof why) < 0) {
+        send_fatal(control_fd, why);
+        Py_DECREF(app);
+        chd_python_finalize();
+        chd_config_free(&cfg);
+        return EXIT_APP_FAILED;
+    }
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL) | O_NONBLOCK);
     int rc = cfg.threads == 0 ? run_green(&cfg, listen_fd, control_fd)
                               : run_threaded(&cfg, listen_fd, control_fd);
+    chd_accesslog_stop();
     Py_DECREF(app);
     chd_python_finalize();
     chd_config_free(&cfg);

@@ -1,6 +1,7 @@
 /* ctl_options: see ctl_options.h. */
 #include "ctl_options.h"
 
+#include "cmn_accessfmt.h"
 #include "cmn_ctlmsg.h"
 #include "cmn_iplist.h"
 #include "cmn_log.h"
@@ -37,6 +38,7 @@ enum {
     OPT_PIDFILE,
     OPT_STDOUT,
     OPT_STDERR,
+    OPT_ACCESS_LOG_FORMAT,
     OPT_ADMIN_SOCKET,
     OPT_STATUS_PORT,
     OPT_STATUS_HOST,
@@ -86,6 +88,12 @@ static const option_doc_t options[] = {
      "append standard output (the app's prints) to FILE; reopened on SIGUSR1"},
     {{"stderr", required_argument, NULL, OPT_STDERR}, "FILE",
      "append standard error (the error log) to FILE; reopened on SIGUSR1"},
+    {{"access-log-file", required_argument, NULL, 'l'}, "FILE",
+     "append the access log to FILE (default: standard output; /dev/null: off); "
+     "reopened on SIGUSR1"},
+    {{"access-log-format", required_argument, NULL, OPT_ACCESS_LOG_FORMAT}, "FORMAT",
+     "access log line, gunicorn-style atoms: %(h)s %(t)s \"%(r)s\" %(s)s %(b)s "
+     "%({Header}i)s ... (default: Apache combined plus %(L)s, the seconds taken; see README)"},
     {{"chuid", required_argument, NULL, 'u'}, "USER[:GROUP]",
      "after binding, run as USER (and GROUP): bind port 80 as root, serve as a user"},
     {{"chdir", required_argument, NULL, OPT_CHDIR}, "DIR",
@@ -303,6 +311,22 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
     case OPT_STDERR:
         cfg->stderr_path = arg;
         return 0;
+    case 'l':
+        if (!*arg)
+            return bad_value(c, arg, err, errlen);
+        cfg->access_log = arg;
+        return 0;
+    case OPT_ACCESS_LOG_FORMAT: {
+        cmn_accessfmt_t fmt; /* compiled here only to reject a bad one at start */
+        char why[160];
+        if (cmn_accessfmt_compile(arg, &fmt, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s: %s", option_name(c), why);
+            return -EINVAL;
+        }
+        cmn_accessfmt_free(&fmt);
+        cfg->access_log_format = arg;
+        return 0;
+    }
     case 'u':
         if (!*arg)
             return bad_value(c, arg, err, errlen);
@@ -383,7 +407,7 @@ static void describe_bad_option(int c, int argc, char **argv, char *err, size_t 
     const char *word = optind - 1 < argc ? argv[optind - 1] : "?";
     if (c == ':')
         snprintf(err, errlen, "%s: needs a value", optopt ? option_name(optopt) : word);
-    else if (optopt && optopt < 256 && !strchr("ipstwmadu", optopt))
+    else if (optopt && optopt < 256 && !strchr("ipstwmadul", optopt))
         snprintf(err, errlen, "-%c: unknown option", optopt);
     else
         snprintf(err, errlen, "%s: unknown option", word);
@@ -401,7 +425,7 @@ ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg,
     opterr = 0;
     optind = 0; /* 0, not 1: also resets glibc's scan of grouped short options */
     int c;
-    while ((c = getopt_long(argc, argv, ":i:p:s:t:w:m:a:du:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":i:p:s:t:w:m:a:du:l:", longopts, NULL)) != -1) {
         if (c == '?' || c == ':') {
             describe_bad_option(c, argc, argv, err, errlen);
             return CTL_OPTIONS_USAGE;
@@ -466,5 +490,8 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, int server_port)
     json_object_set_new(m, "report_files", json_boolean(cfg->reload_dev));
     json_object_set_new(m, "stdout", cfg->stdout_path ? json_string(cfg->stdout_path) : json_null());
     json_object_set_new(m, "stderr", cfg->stderr_path ? json_string(cfg->stderr_path) : json_null());
+    json_object_set_new(m, "access_log", cfg->access_log ? json_string(cfg->access_log) : json_null());
+    json_object_set_new(m, "access_log_format",
+                        cfg->access_log_format ? json_string(cfg->access_log_format) : json_null());
     return m;
 }
