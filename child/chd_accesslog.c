@@ -240,11 +240,13 @@ static void put_op(out_t *o, const cmn_accessfmt_t *fmt, const cmn_af_op_t *op,
 size_t chd_accesslog_format_line(const cmn_accessfmt_t *fmt, const chd_accesslog_entry_t *e,
                                  char *out, size_t cap)
 {
-    out_t o = {out, out + cap - 1, false}; /* the last byte is the newline's */
+    out_t o = {out, out + cap - 4, false}; /* room kept for "...\n" */
     for (int i = 0; i < fmt->nops && !o.cut; i++)
         put_op(&o, fmt, &fmt->ops[i], e);
-    if (o.cut)
-        memcpy(o.p - 3, "...", 3); /* cap >= 8: at least 7 bytes were written */
+    if (o.cut) {
+        memcpy(o.p, "...", 3);
+        o.p += 3;
+    }
     *o.p++ = '\n';
     return (size_t)(o.p - out);
 }
