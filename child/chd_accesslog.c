@@ -474,6 +474,8 @@ int chd_accesslog_reopen(void)
     pthread_mutex_unlock(&the_log.lock);
     if (rc < 0)
         cmn_error("cannot reopen the access log %s: %s", the_log.path, strerror(-rc));
+    else if (the_log.path)
+        cmn_debug("access log %s reopened", the_log.path);
     return rc;
 }
 
