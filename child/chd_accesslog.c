@@ -265,7 +265,7 @@ static struct {
     int pid;
     char *path;          /* NULL: stdout */
     int fd;              /* -1 when closed */
-    size_t line_max;     /* PIPE_BUF unless the fd is a regular file */
+    atomic_size_t line_max; /* PIPE_BUF unless the fd is a regular file (read unlocked) */
     bool failing;        /* the last write failed (reported once) */
     bool stopping;
     bool flusher_running;
@@ -388,6 +388,17 @@ static int open_target(const char *path, int *fd, char *err, size_t errlen)
     return 0;
 }
 
+/* path made absolute against the current directory (malloc'd; NULL when
+ * out of memory): the child changes directory for --chdir after opening,
+ * and a reopen must find the same file. */
+static char *absolute_path(const char *path)
+{
+    char cwd[PATH_MAX], *out = NULL;
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+        return strdup(path);
+    return asprintf(&out, "%s/%s", cwd, path) < 0 ? NULL : out;
+}
+
 static bool format_uses(const cmn_accessfmt_t *fmt, cmn_af_kind_t kind)
 {
     for (int i = 0; i < fmt->nops; i++)
@@ -417,15 +428,17 @@ int chd_accesslog_start(const char *path, const char *format, char *err, size_t 
         snprintf(err, errlen, "--access-log-format: %s", why);
         return rc;
     }
+    char *abs = path ? absolute_path(path) : NULL;
     int fd;
-    rc = open_target(path, &fd, err, errlen);
+    rc = path && !abs ? -ENOMEM : open_target(abs, &fd, err, errlen);
     if (rc < 0) {
+        free(abs);
         cmn_accessfmt_free(&the_log.fmt);
         return rc;
     }
     the_log.fd = fd;
-    the_log.path = path ? strdup(path) : NULL;
-    the_log.line_max = fd >= 0 ? line_max_for(fd) : PIPE_BUF;
+    the_log.path = abs;
+    atomic_store(&the_log.line_max, fd >= 0 ? line_max_for(fd) : PIPE_BUF);
     the_log.uses_host = format_uses(&the_log.fmt, CMN_AF_HOST);
     the_log.pid = (int)getpid();
     the_log.len = 0;
@@ -446,7 +459,8 @@ void chd_accesslog_write(const chd_accesslog_entry_t *e)
     static __thread char line[CHD_ACCESSLOG_LINE_MAX];
     if (!chd_accesslog_enabled())
         return;
-    size_t cap = the_log.line_max < sizeof line ? the_log.line_max : sizeof line;
+    size_t max = atomic_load_explicit(&the_log.line_max, memory_order_relaxed);
+    size_t cap = max < sizeof line ? max : sizeof line;
     append(line, chd_accesslog_format_line(&the_log.fmt, e, line, cap));
 }
 
@@ -467,7 +481,7 @@ int chd_accesslog_reopen(void)
         if (fd >= 0) {
             close(the_log.fd);
             the_log.fd = fd;
-            the_log.line_max = line_max_for(fd);
+            atomic_store(&the_log.line_max, line_max_for(fd));
         }
         rc = fd < 0 ? fd : 0;
     }

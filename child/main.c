@@ -179,21 +179,22 @@ int main(int argc, char **argv)
     cmn_log_level_t level;
     if (cmn_log_parse_level(cfg.log_level, &level) == 0)
         cmn_log_set_level(level);
+    /* Before start_python: a relative -l is relative to where we started,
+     * not to --chdir. */
+    char why[512];
+    if (chd_accesslog_start(cfg.access_log, cfg.access_log_format, why, sizeof why) < 0) {
+        send_fatal(control_fd, why);
+        chd_config_free(&cfg);
+        return EXIT_APP_FAILED;
+    }
     PyObject *app = start_python(&cfg, control_fd);
     if (!app) {
+        chd_accesslog_stop();
         chd_config_free(&cfg);
         return EXIT_APP_FAILED;
     }
     if (cfg.report_files)
         report_files(control_fd);
-    char why[512];
-    if (chd_accesslog_start(cfg.access_log, cfg.access_log_format, why, sizeof why) < 0) {
-        send_fatal(control_fd, why);
-        Py_DECREF(app);
-        chd_python_finalize();
-        chd_config_free(&cfg);
-        return EXIT_APP_FAILED;
-    }
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL) | O_NONBLOCK);
     int rc = cfg.threads == 0 ? run_green(&cfg, listen_fd, control_fd)
                               : run_threaded(&cfg, listen_fd, control_fd);

@@ -255,3 +255,27 @@ EOF
   wait_line "$log" '"GET /green-after HTTP/1\.1" 200 14 '
   [ "$(grep -cvE "$LINE_RE" "$log.old")" -eq 0 ]
 }
+
+@test "a relative -l is relative to where spawning started, not to --chdir, also on reopen" {
+  local dir="$BATS_TEST_TMPDIR" rel
+  mkdir -p "$dir/elsewhere"
+  rel="$(realpath --relative-to="$SPAWNING_ROOT" "$dir")/rel.log"
+  start_server --processes 1 --log-level debug --chdir "$dir/elsewhere" \
+    --pythonpath "$SPAWNING_ROOT" -l "$rel" tests.apps.hello:app
+  get /relative-1 >/dev/null
+  wait_line "$dir/rel.log" '"GET /relative-1 HTTP/1\.1" 200 14 '
+  mv "$dir/rel.log" "$dir/rel.log.1"
+  kill -USR1 "$SERVER_PID"
+  wait_count "$SERVER_LOG" 'access log .*rel\.log reopened' 1
+  get /relative-2 >/dev/null
+  wait_line "$dir/rel.log" '"GET /relative-2 HTTP/1\.1" 200 14 '
+  [ ! -e "$dir/elsewhere/$rel" ]
+}
+
+@test "an access log that cannot be opened stops the start with its reason" {
+  require_build
+  run timeout 20 "$SPAWNING" --port "$(free_port)" --processes 1 \
+    -l "$BATS_TEST_TMPDIR/no/such/dir/access.log" tests.apps.hello:app
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--access-log-file $BATS_TEST_TMPDIR/no/such/dir/access.log: No such file or directory"* ]]
+}
