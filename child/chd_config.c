@@ -135,6 +135,8 @@ int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errle
     if (rc == 0) rc = get_string(msg, "stdout", true, &cfg->stdout_path, err, errlen);
     if (rc == 0) rc = get_string(msg, "stderr", true, &cfg->stderr_path, err, errlen);
     if (rc == 0) rc = get_factory_settings(msg, cfg, err, errlen);
+    if (rc == 0) rc = get_string(msg, "access_log", true, &cfg->access_log, err, errlen);
+    if (rc == 0) rc = get_string(msg, "access_log_format", true, &cfg->access_log_format, err, errlen);
     if (rc == 0 && cfg->threads < 0) {
         snprintf(err, errlen, "config: threads must be 0 (green) or more");
         rc = -EINVAL;
@@ -153,6 +155,8 @@ void chd_config_free(chd_config_t *cfg)
     free(cfg->factory);
     free(cfg->virtualenv);
     json_decref(cfg->factory_options);
+    free(cfg->access_log);
+    free(cfg->access_log_format);
     for (int i = 0; i < cfg->nmiddleware; i++)
         free(cfg->middleware[i]);
     for (int i = 0; i < cfg->npythonpath; i++)

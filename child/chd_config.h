@@ -35,6 +35,8 @@ typedef struct {
     bool probe;                   /* run the factory once, answer "options", exit */
     bool coverage, sysinfo;       /* --coverage, --sysinfo */
     char *virtualenv;             /* --virtualenv DIR, or NULL */
+    char *access_log;        /* -l/--access-log-file, or NULL: stdout */
+    char *access_log_format; /* --access-log-format, or NULL: the default */
 } chd_config_t;
 
 /* Fills cfg from a config message. Returns 0, or -EINVAL when a member is

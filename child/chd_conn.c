@@ -1,6 +1,7 @@
 /* chd_conn: see chd_conn.h. */
 #include "chd_conn.h"
 
+#include "chd_accesslog.h"
 #include "chd_response.h"
 #include "chd_server.h"
 #include "cmn_log.h"
@@ -130,6 +131,8 @@ void chd_conn_reject(chd_conn_t *conn)
     if (n > 0 && (size_t)n < sizeof out) {
         ssize_t w = send(conn->fd, out, (size_t)n, MSG_NOSIGNAL); /* fits the send buffer */
         (void)w;
+        size_t body = strlen(why) + 1;
+        chd_accesslog_rejected(conn, status, body, out, (size_t)n - body);
     }
     cmn_info("%s:%d: %d %s", conn->peer_addr, conn->peer_port, status, why);
     if (status >= 500)

@@ -1,6 +1,7 @@
 /* chd_control: see chd_control.h. */
 #include "chd_control.h"
 
+#include "chd_accesslog.h"
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
 #include "cmn_logfile.h"
@@ -41,6 +42,7 @@ static void send_pong_from_list(chd_server_t *s)
 
 static void reopen_logs(chd_server_t *s)
 {
+    chd_accesslog_reopen(); /* first: lines buffered for stdout belong to the old file */
     int rc = cmn_logfile_reopen(s->cfg->stdout_path, s->cfg->stderr_path);
     if (rc < 0)
         cmn_error("cannot reopen the log files: %s", strerror(-rc));

@@ -1,6 +1,7 @@
 /* chd_wsgi: see chd_wsgi.h. */
 #include "chd_wsgi.h"
 
+#include "chd_accesslog.h"
 #include "chd_environ.h"
 #include "chd_filewrapper.h"
 #include "chd_gil.h"
@@ -499,9 +500,11 @@ static void run_app(chd_conn_t *conn, responder_t *r, PyObject *input)
         PyErr_Clear();
 }
 
-/* Adds the response to the child's counters (reported in heartbeats). */
+/* Adds the response to the child's counters (reported in heartbeats) and
+ * to the access log. */
 static void count_response(chd_server_t *s, const responder_t *r)
 {
+    chd_accesslog_response(r->conn, &r->resp);
     if (r->resp.status >= 500)
         atomic_fetch_add(&s->responses_5xx, 1);
     uint64_t head = r->resp.head_finished ? cmn_buf_unread(&r->resp.head) : 0;

@@ -6,6 +6,7 @@
  * (gevent, --threads 0). If the app cannot be imported it says "fatal" with
  * the traceback and exits with code 3. In probe mode (--factory; see
  * chd_factory.h) it only runs the config factory, answers, and exits. */
+#include "chd_accesslog.h"
 #include "chd_config.h"
 #include "chd_debug.h"
 #include "chd_factory.h"
@@ -227,9 +228,18 @@ int main(int argc, char **argv)
         chd_config_free(&cfg);
         return rc;
     }
+    /* Before start_python: a relative -l is relative to where we started,
+     * not to --chdir. */
+    char why[512];
+    if (chd_accesslog_start(cfg.access_log, cfg.access_log_format, why, sizeof why) < 0) {
+        send_fatal(control_fd, why);
+        chd_config_free(&cfg);
+        return EXIT_APP_FAILED;
+    }
     PyObject *watch = NULL;
     PyObject *app = start_python(&cfg, control_fd, &watch);
     if (!app) {
+        chd_accesslog_stop();
         chd_config_free(&cfg);
         return EXIT_APP_FAILED;
     }
@@ -239,6 +249,7 @@ int main(int argc, char **argv)
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL) | O_NONBLOCK);
     int rc = cfg.threads == 0 ? run_green(&cfg, &listeners, control_fd)
                               : run_threaded(&cfg, &listeners, control_fd);
+    chd_accesslog_stop();
     Py_DECREF(app);
     chd_python_finalize();
     chd_config_free(&cfg);

@@ -1,6 +1,7 @@
 /* ctl_options: see ctl_options.h. */
 #include "ctl_options.h"
 
+#include "cmn_accessfmt.h"
 #include "cmn_ctlmsg.h"
 #include "cmn_iplist.h"
 #include "cmn_log.h"
@@ -40,6 +41,7 @@ enum {
     OPT_PIDFILE,
     OPT_STDOUT,
     OPT_STDERR,
+    OPT_ACCESS_LOG_FORMAT,
     OPT_ADMIN_SOCKET,
     OPT_STATUS_PORT,
     OPT_STATUS_HOST,
@@ -100,6 +102,12 @@ static const option_doc_t options[] = {
      "append standard output (the app's prints) to FILE; reopened on SIGUSR1"},
     {{"stderr", required_argument, NULL, OPT_STDERR}, "FILE",
      "append standard error (the error log) to FILE; reopened on SIGUSR1"},
+    {{"access-log-file", required_argument, NULL, 'l'}, "FILE",
+     "append the access log to FILE (default: standard output; /dev/null: off); "
+     "reopened on SIGUSR1"},
+    {{"access-log-format", required_argument, NULL, OPT_ACCESS_LOG_FORMAT}, "FORMAT",
+     "access log line, gunicorn-style atoms: %(h)s %(t)s \"%(r)s\" %(s)s %(b)s "
+     "%({Header}i)s ... (default: Apache combined plus %(L)s, the seconds taken; see README)"},
     {{"chuid", required_argument, NULL, 'u'}, "USER[:GROUP]",
      "after binding, run as USER (and GROUP): bind port 80 as root, serve as a user"},
     {{"chdir", required_argument, NULL, OPT_CHDIR}, "DIR",
@@ -154,8 +162,8 @@ static const option_doc_t options[] = {
 _Static_assert(NOPTIONS <= CTL_MAX_OPTIONS, "raise CTL_MAX_OPTIONS");
 
 /* getopt's short options, and those of them that take a value. */
-#define SHORT_OPTIONS ":i:p:s:t:w:m:a:du:b:f:c"
-#define SHORT_OPTIONS_WITH_VALUE "ipstwmaubf"
+#define SHORT_OPTIONS ":i:p:s:t:w:m:a:du:b:f:cl:"
+#define SHORT_OPTIONS_WITH_VALUE "ipstwmaubfl"
 
 static void print_help(const char *prog)
 {
@@ -334,6 +342,22 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
     case OPT_STDERR:
         cfg->stderr_path = arg;
         return 0;
+    case 'l':
+        if (!*arg)
+            return bad_value(c, arg, err, errlen);
+        cfg->access_log = arg;
+        return 0;
+    case OPT_ACCESS_LOG_FORMAT: {
+        cmn_accessfmt_t fmt; /* compiled here only to reject a bad one at start */
+        char why[160];
+        if (cmn_accessfmt_compile(arg, &fmt, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s: %s", option_name(c), why);
+            return -EINVAL;
+        }
+        cmn_accessfmt_free(&fmt);
+        cfg->access_log_format = arg;
+        return 0;
+    }
     case 'u':
         if (!*arg)
             return bad_value(c, arg, err, errlen);
@@ -830,5 +854,8 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, const char *server_nam
     json_object_set_new(m, "stdout", cfg->stdout_path ? json_string(cfg->stdout_path) : json_null());
     json_object_set_new(m, "stderr", cfg->stderr_path ? json_string(cfg->stderr_path) : json_null());
     ctl_factory_child_config(cfg, server_port, m);
+    json_object_set_new(m, "access_log", cfg->access_log ? json_string(cfg->access_log) : json_null());
+    json_object_set_new(m, "access_log_format",
+                        cfg->access_log_format ? json_string(cfg->access_log_format) : json_null());
     return m;
 }

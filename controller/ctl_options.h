@@ -48,6 +48,8 @@ typedef struct {
     bool daemonize;            /* -d/--daemonize */
     const char *stdout_path;   /* --stdout */
     const char *stderr_path;   /* --stderr */
+    const char *access_log;    /* -l/--access-log-file, NULL: stdout */
+    const char *access_log_format; /* --access-log-format, NULL: the default */
     const char *chuid;         /* -u/--chuid USER[:GROUP] */
     const char *admin_socket;  /* --admin-socket, NULL: derived from the port */
     int status_port;           /* --status-port, 0: no status service */

@@ -66,15 +66,18 @@ BLOCKING_NOTE = ("one connection per worker thread: N idle keep-alive connection
                  "would need N workers (or the server closes after each response)")
 
 
-def srv(name, kind, procs, threads, scenarios, ref=None, note=None):
-    """A server configuration. ref: the Spawning config its ratios use."""
+def srv(name, kind, procs, threads, scenarios, ref=None, note=None, access_log=False):
+    """A server configuration. ref: the Spawning config its ratios use.
+    access_log: Spawning writes its access log to a file (-l)."""
     return dict(name=name, kind=kind, procs=procs, threads=threads,
-                scenarios=scenarios, ref=ref, note=note)
+                scenarios=scenarios, ref=ref, note=note, access_log=access_log)
 
 
 SERVERS = [
     srv("spawning-t1", "spawning", 1, 1, ALL_P1),
     srv("spawning-t4", "spawning", 1, 4, ALL_P1),
+    srv("spawning-t1-accesslog", "spawning", 1, 1, ["hello"], "spawning-t1",
+        "--threads 1 with an access log to a file (-l)", access_log=True),
     srv("spawning-green", "spawning", 1, 0, ALL_P1),
     srv("uwsgi-t1", "uwsgi", 1, 1, BLOCKING, "spawning-t1", BLOCKING_NOTE),
     srv("uwsgi-t4", "uwsgi", 1, 4, BLOCKING, "spawning-t4", BLOCKING_NOTE),
@@ -258,8 +261,14 @@ def server_command(cfg, port, tmpdir):
     """argv that serves APP (or nginx's `return 200`) on 127.0.0.1:port."""
     kind, procs, threads = cfg["kind"], cfg["procs"], cfg["threads"]
     if kind == "spawning":
-        return [os.path.join(BUILD, "spawning"), "--host", "127.0.0.1", "--port", str(port),
+        argv = [os.path.join(BUILD, "spawning"), "--host", "127.0.0.1", "--port", str(port),
                 "--processes", str(procs), "--threads", str(threads), APP]
+        if cfg.get("access_log"):
+            path = os.path.join(tmpdir, "access.log")
+            if os.path.exists(path):
+                os.unlink(path)  # one run's lines at a time in tmpdir
+            argv[1:1] = ["-l", path]
+        return argv
     if kind.startswith("gunicorn-"):
         argv = ["/usr/bin/gunicorn", "-w", str(procs), "-k", kind.split("-")[1],
                 "-b", "127.0.0.1:%d" % port, "--keep-alive", str(IDLE_KEEPALIVE),
@@ -640,6 +649,8 @@ TARGETS = [
      "hello2p", "spawning-p2-t4", "nginx-2w", 0.8, None),
     ("hello keep-alive: Spawning --threads 4 vs --threads 1 (within 25%)",
      "hello", "spawning-t4", "spawning-t1", 0.75, 1.25),
+    ("hello keep-alive: Spawning --threads 1 with an access log file vs without",
+     "hello", "spawning-t1-accesslog", "spawning-t1", 0.80, None),
 ]
 
 

@@ -503,6 +503,40 @@ TEST(bind_and_socket_mode)
                  "--unix-socket-mode");
 }
 
+TEST(access_log_options)
+{
+    ctl_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(PARSE(&cfg, err, "app"), CTL_OPTIONS_RUN);
+    CHECK(cfg.access_log == NULL && cfg.access_log_format == NULL);
+    json_t *m = ctl_options_child_config(&cfg, cfg.host, 8080);
+    CHECK(json_is_null(json_object_get(m, "access_log")));
+    CHECK(json_is_null(json_object_get(m, "access_log_format")));
+    json_decref(m);
+    ctl_options_result_t rc = PARSE(&cfg, err, "-l", "/tmp/a.log", "--access-log-format",
+                                    "%(h)s %({X-Id}i)s %({Content-Type}o)s %%", "app");
+    CHECK_EQ_INT(rc, CTL_OPTIONS_RUN);
+    CHECK_EQ_STR(cfg.access_log, "/tmp/a.log");
+    m = ctl_options_child_config(&cfg, cfg.host, 8080);
+    CHECK_EQ_STR(json_string_value(json_object_get(m, "access_log")), "/tmp/a.log");
+    CHECK_EQ_STR(json_string_value(json_object_get(m, "access_log_format")),
+                 "%(h)s %({X-Id}i)s %({Content-Type}o)s %%");
+    json_decref(m);
+    CHECK_EQ_INT(PARSE(&cfg, err, "--access-log-file=/x", "app"), CTL_OPTIONS_RUN);
+    CHECK_EQ_STR(cfg.access_log, "/x");
+    rc = PARSE(&cfg, err, "--access-log-format", "%(h)s %(Z)s", "app");
+    EXPECT_USAGE(rc, err, "--access-log-format");
+    CHECK(strstr(err, "%(Z)s") != NULL);
+    rc = PARSE(&cfg, err, "--access-log-format", "100%", "app");
+    EXPECT_USAGE(rc, err, "--access-log-format");
+    rc = PARSE(&cfg, err, "--access-log-format", "%({bad name}i)s", "app");
+    EXPECT_USAGE(rc, err, "--access-log-format");
+    rc = PARSE(&cfg, err, "-l", "", "app");
+    EXPECT_USAGE(rc, err, "--access-log-file");
+    rc = PARSE(&cfg, err, "app", "-l");
+    EXPECT_USAGE(rc, err, "-l");
+}
+
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
@@ -524,6 +558,7 @@ int main(int argc, char **argv)
     RUN(config_file_errors_name_file_and_line);
     RUN(defaults_from_elsewhere_yield_to_explicit_settings);
     RUN(bind_and_socket_mode);
+    RUN(access_log_options);
     /* last: a failure here may leave getopt's state stale */
     RUN(parse_after_error_in_grouped_short_options);
     return unit_finish();

@@ -1,0 +1,597 @@
+/* chd_accesslog: see chd_accesslog.h. */
+#include "chd_accesslog.h"
+
+#include "chd_forwarded.h"
+#include "cmn_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ formatting */
+
+/* A bounded writer: what does not fit is dropped and `cut` set. */
+typedef struct {
+    char *p, *end;
+    bool cut;
+} out_t;
+
+static inline void put(out_t *o, const char *s, size_t n)
+{
+    size_t room = (size_t)(o->end - o->p);
+    if (n > room) {
+        n = room;
+        o->cut = true;
+    }
+    memcpy(o->p, s, n);
+    o->p += n;
+}
+
+static inline void put_str(out_t *o, const char *s) { put(o, s, strlen(s)); }
+
+static void put_uint(out_t *o, uint64_t v)
+{
+    char digits[20];
+    int i = sizeof digits;
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(o, digits + i, sizeof digits - (size_t)i);
+}
+
+/* Bytes Apache escapes in a log value: controls, DEL and above, '"', '\'. */
+static const uint8_t needs_escape[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f ... 0xff] = 1,
+};
+
+/* Appends s escaped; an escape sequence is never split by a cut. */
+static void put_escaped(out_t *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && !needs_escape[(uint8_t)s[j]])
+            j++;
+        put(o, s + i, j - i);
+        if (j == n)
+            return;
+        uint8_t c = (uint8_t)s[j];
+        char esc[4] = {'\\', (char)c};
+        size_t elen = 2;
+        if (c != '"' && c != '\\') {
+            esc[1] = 'x';
+            esc[2] = hex[c >> 4];
+            esc[3] = hex[c & 15];
+            elen = 4;
+        }
+        if ((size_t)(o->end - o->p) < elen) {
+            o->cut = true;
+            return;
+        }
+        put(o, esc, elen);
+        i = j + 1;
+    }
+}
+
+/* A value, or "-" when absent. */
+static void put_value(out_t *o, const char *s, size_t n)
+{
+    if (s)
+        put_escaped(o, s, n);
+    else
+        put(o, "-", 1);
+}
+
+/* "[01/Dec/2026:02:16:39 +0000]", local time, cached per thread and second. */
+static void put_time(out_t *o, time_t t)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    static __thread time_t cached_at = (time_t)-1;
+    static __thread char text[40];
+    static __thread int len;
+    if (t != cached_at) {
+        struct tm tm;
+        localtime_r(&t, &tm);
+        long off = tm.tm_gmtoff / 60;
+        char sign = off < 0 ? '-' : '+';
+        off = off < 0 ? -off : off;
+        len = snprintf(text, sizeof text, "[%02d/%.3s/%04d:%02d:%02d:%02d %c%02ld%02ld]", tm.tm_mday,
+                       months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                       sign, off / 60, off % 60);
+        cached_at = t;
+    }
+    put(o, text, (size_t)len);
+}
+
+static void put_protocol(out_t *o, const chd_accesslog_entry_t *e)
+{
+    char v[] = "HTTP/1.1";
+    v[5] = (char)('0' + e->http_major % 10);
+    v[7] = (char)('0' + e->http_minor % 10);
+    put(o, v, 8);
+}
+
+static void put_request_line(out_t *o, const chd_accesslog_entry_t *e)
+{
+    if (!e->method) {
+        put(o, "-", 1);
+        return;
+    }
+    put_escaped(o, e->method, strlen(e->method));
+    put(o, " ", 1);
+    put_escaped(o, e->target, e->target_len);
+    put(o, " ", 1);
+    put_protocol(o, e);
+}
+
+/* Seconds with six decimals, "0.000412". */
+static void put_decimal_seconds(out_t *o, uint64_t us)
+{
+    char frac[7];
+    uint64_t f = us % 1000000;
+    for (int i = 5; i >= 0; i--) {
+        frac[i + 1] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    frac[0] = '.';
+    put_uint(o, us / 1000000);
+    put(o, frac, 7);
+}
+
+static size_t query_start(const chd_accesslog_entry_t *e)
+{
+    const char *q = e->target ? memchr(e->target, '?', e->target_len) : NULL;
+    return q ? (size_t)(q - e->target) : e->target_len;
+}
+
+static void put_req_header(out_t *o, const chd_accesslog_entry_t *e, const char *name)
+{
+    size_t len = 0;
+    const char *v = e->req_header ? e->req_header(e->req_ctx, name, &len) : NULL;
+    put_value(o, v, len);
+}
+
+static bool name_matches(const char *s, size_t n, const char *name, size_t nlen)
+{
+    if (n != nlen)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((s[i] | 0x20) != (name[i] | 0x20)) /* token bytes: folding bit 5 is enough */
+            return false;
+    return true;
+}
+
+/* A field's value in a response head, or NULL. */
+static const char *find_resp_header(const chd_accesslog_entry_t *e, const char *name, size_t *vlen)
+{
+    const char *p = e->resp_head, *end = p ? p + e->resp_head_len : NULL;
+    const char *eol = p ? memchr(p, '\n', (size_t)(end - p)) : NULL; /* the status line */
+    size_t nlen = strlen(name);
+    while (eol && (p = eol + 1) < end) {
+        eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        const char *colon = memchr(p, ':', (size_t)(line_end - p));
+        if (!colon || !name_matches(p, (size_t)(colon - p), name, nlen))
+            continue;
+        const char *v = colon + 1;
+        while (v < line_end && (*v == ' ' || *v == '\t'))
+            v++;
+        const char *vend = line_end;
+        while (vend > v && (vend[-1] == '\r' || vend[-1] == ' ' || vend[-1] == '\t'))
+            vend--;
+        *vlen = (size_t)(vend - v);
+        return v;
+    }
+    return NULL;
+}
+
+static void put_resp_header(out_t *o, const chd_accesslog_entry_t *e, const char *name)
+{
+    size_t len = 0;
+    const char *v = find_resp_header(e, name, &len);
+    put_value(o, v, len);
+}
+
+/* Appends one atom's value. */
+static void put_op(out_t *o, const cmn_accessfmt_t *fmt, const cmn_af_op_t *op,
+                   const chd_accesslog_entry_t *e)
+{
+    uint64_t us = e->duration_us;
+    switch (op->kind) {
+    case CMN_AF_LITERAL: put(o, cmn_af_text(fmt, op), op->len); break;
+    case CMN_AF_HOST: put_value(o, e->remote_addr, e->remote_addr ? strlen(e->remote_addr) : 0); break;
+    case CMN_AF_LOGNAME:
+    case CMN_AF_USER: put(o, "-", 1); break;
+    case CMN_AF_TIME: put_time(o, e->started); break;
+    case CMN_AF_REQUEST: put_request_line(o, e); break;
+    case CMN_AF_METHOD: put_value(o, e->method, e->method ? strlen(e->method) : 0); break;
+    case CMN_AF_PATH: put_value(o, e->method ? e->target : NULL, query_start(e)); break;
+    case CMN_AF_QUERY: {
+        size_t q = query_start(e);
+        if (e->method && q < e->target_len)
+            put_escaped(o, e->target + q + 1, e->target_len - q - 1);
+        break;
+    }
+    case CMN_AF_PROTOCOL: e->method ? put_protocol(o, e) : put(o, "-", 1); break;
+    case CMN_AF_STATUS: e->status > 0 ? put_uint(o, (uint64_t)e->status) : put(o, "-", 1); break;
+    case CMN_AF_BYTES: put_uint(o, e->body_bytes); break;
+    case CMN_AF_BYTES_DASH: e->body_bytes ? put_uint(o, e->body_bytes) : put(o, "-", 1); break;
+    case CMN_AF_REFERER: put_req_header(o, e, "Referer"); break;
+    case CMN_AF_AGENT: put_req_header(o, e, "User-Agent"); break;
+    case CMN_AF_SECONDS: put_uint(o, us / 1000000); break;
+    case CMN_AF_MILLIS: put_uint(o, us / 1000); break;
+    case CMN_AF_MICROS: put_uint(o, us); break;
+    case CMN_AF_DECIMAL: put_decimal_seconds(o, us); break;
+    case CMN_AF_PID: put_uint(o, (uint64_t)e->pid); break;
+    case CMN_AF_REQ_HEADER: put_req_header(o, e, cmn_af_text(fmt, op)); break;
+    case CMN_AF_RESP_HEADER: put_resp_header(o, e, cmn_af_text(fmt, op)); break;
+    }
+}
+
+size_t chd_accesslog_format_line(const cmn_accessfmt_t *fmt, const chd_accesslog_entry_t *e,
+                                 char *out, size_t cap)
+{
+    out_t o = {out, out + cap - 4, false}; /* room kept for "...\n" */
+    for (int i = 0; i < fmt->nops && !o.cut; i++)
+        put_op(&o, fmt, &fmt->ops[i], e);
+    if (o.cut) {
+        memcpy(o.p, "...", 3);
+        o.p += 3;
+    }
+    *o.p++ = '\n';
+    return (size_t)(o.p - out);
+}
+
+/* ------------------------------------------------------------ the log */
+
+/* The process's access log. `enabled` is read without the lock on every
+ * request; everything else is under `lock`, so a reopen can swap the fd
+ * between two appends and lines stay in order. */
+static struct {
+    atomic_bool enabled;
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* the buffer got its first line, or stop */
+    cmn_accessfmt_t fmt; /* read without the lock: fixed while enabled */
+    bool uses_host;      /* the format has %(h)s: worth reading X-Forwarded-For */
+    int pid;
+    char *path;          /* NULL: stdout */
+    int fd;              /* -1 when closed */
+    atomic_size_t line_max; /* PIPE_BUF unless the fd is a regular file (read unlocked) */
+    bool failing;        /* the last write failed (reported once) */
+    bool stopping;
+    bool flusher_running;
+    pthread_t flusher;
+    size_t len;
+    char buf[CHD_ACCESSLOG_BUF];
+} the_log = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+/* Writes all of data. Lock held. A failed write drops the lines (they are
+ * not retried: a full disk must not stall requests) and says so once. */
+static void write_all(const char *data, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(the_log.fd, data, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (!the_log.failing)
+                cmn_error("access log: write failed (%s); lines are lost until it works again",
+                          w < 0 ? strerror(errno) : "no progress");
+            the_log.failing = true;
+            return;
+        }
+        data += w;
+        n -= (size_t)w;
+    }
+    the_log.failing = false;
+}
+
+static void flush_locked(void)
+{
+    if (the_log.len > 0 && the_log.fd >= 0)
+        write_all(the_log.buf, the_log.len);
+    the_log.len = 0;
+}
+
+static void append(const char *line, size_t n)
+{
+    pthread_mutex_lock(&the_log.lock);
+    if (the_log.fd >= 0) {
+        if (the_log.len + n > sizeof the_log.buf)
+            flush_locked();
+        if (n > sizeof the_log.buf) {
+            write_all(line, n); /* a long line gets a write of its own */
+        } else {
+            if (the_log.len == 0)
+                pthread_cond_signal(&the_log.wake);
+            memcpy(the_log.buf + the_log.len, line, n);
+            the_log.len += n;
+        }
+    }
+    pthread_mutex_unlock(&the_log.lock);
+}
+
+/* The flusher: once a line is buffered, waits CHD_ACCESSLOG_FLUSH_MS
+ * (more lines join it meanwhile) and writes them all out. */
+static void *flusher_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&the_log.lock);
+    while (!the_log.stopping) {
+        if (the_log.len == 0) {
+            pthread_cond_wait(&the_log.wake, &the_log.lock);
+            continue;
+        }
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_nsec += CHD_ACCESSLOG_FLUSH_MS * 1000000L;
+        deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+        deadline.tv_nsec %= 1000000000L;
+        while (!the_log.stopping &&
+               pthread_cond_timedwait(&the_log.wake, &the_log.lock, &deadline) != ETIMEDOUT)
+            ;
+        flush_locked();
+    }
+    pthread_mutex_unlock(&the_log.lock);
+    return NULL;
+}
+
+/* A character device with /dev/null's device number. */
+static bool is_dev_null(const struct stat *st)
+{
+    struct stat null;
+    return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 && null.st_rdev == st->st_rdev;
+}
+
+/* Lines to a regular file may be long (O_APPEND writes do not interleave);
+ * elsewhere they must fit PIPE_BUF to be written atomically. */
+static size_t line_max_for(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? CHD_ACCESSLOG_LINE_MAX : PIPE_BUF;
+}
+
+static int open_log(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    return fd < 0 ? -errno : fd;
+}
+
+/* Where lines go: *fd is the opened file, stdout, or -1 (/dev/null: off).
+ * Returns 0 or -errno with err filled. */
+static int open_target(const char *path, int *fd, char *err, size_t errlen)
+{
+    struct stat st;
+    *fd = -1;
+    if (!path) {
+        if (fstat(STDOUT_FILENO, &st) != 0 || !is_dev_null(&st))
+            *fd = STDOUT_FILENO;
+        return 0;
+    }
+    if (stat(path, &st) == 0 && is_dev_null(&st))
+        return 0;
+    int rc = open_log(path);
+    if (rc < 0) {
+        snprintf(err, errlen, "--access-log-file %s: %s", path, strerror(-rc));
+        return rc;
+    }
+    *fd = rc;
+    return 0;
+}
+
+/* path made absolute against the current directory (malloc'd; NULL when
+ * out of memory): the child changes directory for --chdir after opening,
+ * and a reopen must find the same file. */
+static char *absolute_path(const char *path)
+{
+    char cwd[PATH_MAX], *out = NULL;
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+        return strdup(path);
+    return asprintf(&out, "%s/%s", cwd, path) < 0 ? NULL : out;
+}
+
+static bool format_uses(const cmn_accessfmt_t *fmt, cmn_af_kind_t kind)
+{
+    for (int i = 0; i < fmt->nops; i++)
+        if (fmt->ops[i].kind == kind)
+            return true;
+    return false;
+}
+
+static int start_flusher(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&the_log.wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc == 0)
+        rc = pthread_create(&the_log.flusher, NULL, flusher_main, NULL);
+    the_log.flusher_running = rc == 0;
+    return -rc;
+}
+
+int chd_accesslog_start(const char *path, const char *format, char *err, size_t errlen)
+{
+    char why[160];
+    int rc = cmn_accessfmt_compile(format, &the_log.fmt, why, sizeof why);
+    if (rc < 0) {
+        snprintf(err, errlen, "--access-log-format: %s", why);
+        return rc;
+    }
+    char *abs = path ? absolute_path(path) : NULL;
+    int fd;
+    rc = path && !abs ? -ENOMEM : open_target(abs, &fd, err, errlen);
+    if (rc < 0) {
+        free(abs);
+        cmn_accessfmt_free(&the_log.fmt);
+        return rc;
+    }
+    the_log.fd = fd;
+    the_log.path = abs;
+    atomic_store(&the_log.line_max, fd >= 0 ? line_max_for(fd) : PIPE_BUF);
+    the_log.uses_host = format_uses(&the_log.fmt, CMN_AF_HOST);
+    the_log.pid = (int)getpid();
+    the_log.len = 0;
+    the_log.stopping = the_log.failing = false;
+    if (fd >= 0 && (rc = start_flusher()) < 0) {
+        snprintf(err, errlen, "access log: cannot start its thread: %s", strerror(-rc));
+        chd_accesslog_stop();
+        return rc;
+    }
+    atomic_store(&the_log.enabled, fd >= 0);
+    return 0;
+}
+
+bool chd_accesslog_enabled(void) { return atomic_load_explicit(&the_log.enabled, memory_order_relaxed); }
+
+void chd_accesslog_write(const chd_accesslog_entry_t *e)
+{
+    static __thread char line[CHD_ACCESSLOG_LINE_MAX];
+    if (!chd_accesslog_enabled())
+        return;
+    size_t max = atomic_load_explicit(&the_log.line_max, memory_order_relaxed);
+    size_t cap = max < sizeof line ? max : sizeof line;
+    append(line, chd_accesslog_format_line(&the_log.fmt, e, line, cap));
+}
+
+void chd_accesslog_flush(void)
+{
+    pthread_mutex_lock(&the_log.lock);
+    flush_locked();
+    pthread_mutex_unlock(&the_log.lock);
+}
+
+int chd_accesslog_reopen(void)
+{
+    int rc = 0;
+    pthread_mutex_lock(&the_log.lock);
+    flush_locked();
+    if (the_log.fd >= 0 && the_log.path) {
+        int fd = open_log(the_log.path);
+        if (fd >= 0) {
+            close(the_log.fd);
+            the_log.fd = fd;
+            atomic_store(&the_log.line_max, line_max_for(fd));
+        }
+        rc = fd < 0 ? fd : 0;
+    }
+    pthread_mutex_unlock(&the_log.lock);
+    if (rc < 0)
+        cmn_error("cannot reopen the access log %s: %s", the_log.path, strerror(-rc));
+    else if (the_log.path)
+        cmn_debug("access log %s reopened", the_log.path);
+    return rc;
+}
+
+void chd_accesslog_stop(void)
+{
+    atomic_store(&the_log.enabled, false);
+    if (the_log.flusher_running) {
+        pthread_mutex_lock(&the_log.lock);
+        the_log.stopping = true;
+        pthread_cond_signal(&the_log.wake);
+        pthread_mutex_unlock(&the_log.lock);
+        pthread_join(the_log.flusher, NULL);
+        pthread_cond_destroy(&the_log.wake);
+        the_log.flusher_running = false;
+    }
+    pthread_mutex_lock(&the_log.lock);
+    flush_locked();
+    if (the_log.fd > STDERR_FILENO)
+        close(the_log.fd);
+    the_log.fd = -1;
+    pthread_mutex_unlock(&the_log.lock);
+    free(the_log.path);
+    the_log.path = NULL;
+    cmn_accessfmt_free(&the_log.fmt);
+}
+
+/* ------------------------------------------------------------ request hooks */
+
+static const char *request_header(const void *ctx, const char *name, size_t *len)
+{
+    const chd_request_t *req = ctx;
+    const chd_header_t *h = chd_request_find_header(req, name);
+    if (!h)
+        return NULL;
+    *len = h->value_len;
+    return chd_header_value(req, h);
+}
+
+/* What both hooks share: the client as the app saw it (REMOTE_ADDR, after
+ * a trusted proxy's X-Forwarded-For), the headers, the clocks. `fwd` is
+ * the caller's, so remote_addr may point into it. */
+static void fill_entry(chd_accesslog_entry_t *e, const chd_conn_t *conn, double since,
+                       chd_forwarded_t *fwd)
+{
+    memset(e, 0, sizeof *e);
+    fwd->addr[0] = '\0';
+    if (the_log.uses_host && conn->via_trusted_proxy && conn->req.nheaders > 0)
+        chd_forwarded_read(&conn->req, fwd);
+    e->remote_addr = fwd->addr[0] ? fwd->addr : conn->peer_addr;
+    e->req_header = request_header;
+    e->req_ctx = &conn->req;
+    e->pid = the_log.pid;
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME_COARSE, &wall); /* a whole second is all the log shows */
+    double took = chd_monotonic() - since;
+    if (took < 0)
+        took = 0;
+    e->duration_us = (uint64_t)(took * 1e6);
+    e->started = (time_t)((double)wall.tv_sec + wall.tv_nsec / 1e9 - took);
+}
+
+void chd_accesslog_response(const chd_conn_t *conn, const chd_response_t *resp)
+{
+    if (!chd_accesslog_enabled())
+        return;
+    chd_accesslog_entry_t e;
+    chd_forwarded_t fwd;
+    fill_entry(&e, conn, conn->request_started, &fwd);
+    const chd_request_t *req = &conn->req;
+    e.method = chd_request_method(req);
+    e.target = chd_request_url(req);
+    e.target_len = req->url_len;
+    e.http_major = req->http_major;
+    e.http_minor = req->http_minor;
+    e.status = resp->status;
+    e.body_bytes = resp->body_bytes;
+    e.resp_head = cmn_buf_head(&resp->head);
+    e.resp_head_len = cmn_buf_unread(&resp->head);
+    chd_accesslog_write(&e);
+}
+
+void chd_accesslog_rejected(const chd_conn_t *conn, int status, uint64_t body_bytes,
+                            const char *head, size_t head_len)
+{
+    if (!chd_accesslog_enabled())
+        return;
+    chd_accesslog_entry_t e;
+    chd_forwarded_t fwd;
+    const chd_request_t *req = &conn->req;
+    fill_entry(&e, conn, atomic_load(&((chd_conn_t *)conn)->last_done), &fwd);
+    if (req->url_len > 0 && chd_head_check_line_done(&req->head_check)) {
+        /* The line is whole: http-parser got past the method and the
+         * version even if the head failed later. */
+        e.method = http_method_str((enum http_method)req->parser.method);
+        e.target = chd_request_url(req);
+        e.target_len = req->url_len;
+        e.http_major = req->parser.http_major;
+        e.http_minor = req->parser.http_minor;
+    }
+    e.status = status;
+    e.body_bytes = body_bytes;
+    e.resp_head = head;
+    e.resp_head_len = head_len;
+    chd_accesslog_write(&e);
+}
