@@ -65,7 +65,7 @@ static void run_command(ctl_supervisor_t *sup, const char *cmd, json_t *req, cmn
         bool now = json_is_true(json_object_get(req, "now"));
         cmn_info("spawnctl stop%s", now ? " --now" : "");
         ctl_supervisor_stop(sup, now ? SIGQUIT : SIGTERM,
-                            now ? CTL_IMMEDIATE_STOP_GRACE : sup->cfg->deadman_timeout);
+                            now ? CTL_IMMEDIATE_STOP_GRACE : sup->cfg->graceful_timeout);
         reply_json(reply, json_pack("{s:b}", "ok", 1));
     } else if (strcmp(cmd, "reopen-logs") == 0) {
         ctl_supervisor_reopen_logs(sup);

@@ -4,6 +4,7 @@
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
 #include "ctl_child.h"
+#include "ctl_childconf.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -20,63 +21,6 @@
 #define CTL_PYTHON_VERSION "3"
 #endif
 
-static json_t *string_array(const char *const *items, int n)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(a, json_string(items[i]));
-    return a;
-}
-
-static json_t *string_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-/* The positional arguments: APP and MIDDLEWARE without a factory. */
-static json_t *positional(const ctl_config_t *cfg)
-{
-    json_t *args = string_array(cfg->middleware, cfg->nmiddleware);
-    if (cfg->app)
-        json_array_insert_new(args, 0, json_string(cfg->app));
-    return args;
-}
-
-/* The dict config_factory(args) gets; the names are the original
- * Spawning's where it had them. */
-static json_t *factory_options(const ctl_config_t *cfg, int server_port)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "args", positional(cfg));
-    json_object_set_new(o, "host", json_string(cfg->host));
-    json_object_set_new(o, "port", json_integer(server_port));
-    json_object_set_new(o, "processes", json_integer(cfg->processes));
-    json_object_set_new(o, "threads", json_integer(cfg->threads));
-    json_object_set_new(o, "num_processes", json_integer(cfg->processes));
-    json_object_set_new(o, "threadpool_workers", json_integer(cfg->threads));
-    json_object_set_new(o, "reload", cfg->reload_dev ? json_string("dev") : json_null());
-    json_object_set_new(o, "watch", string_array(cfg->watch, cfg->nwatch));
-    json_object_set_new(o, "deadman_timeout", json_real(cfg->deadman_timeout));
-    json_object_set_new(o, "max_memory", json_integer(cfg->max_memory));
-    json_object_set_new(o, "max_age", json_real(cfg->max_age));
-    json_object_set_new(o, "chdir", string_or_null(cfg->chdir));
-    json_object_set_new(o, "pythonpath", string_array(cfg->pythonpath, cfg->npythonpath));
-    json_object_set_new(o, "virtualenv", string_or_null(cfg->virtualenv));
-    json_object_set_new(o, "coverage", json_boolean(cfg->coverage));
-    json_object_set_new(o, "sysinfo", json_boolean(cfg->sysinfo));
-    json_object_set_new(o, "log_level", json_string(cfg->log_level));
-    return o;
-}
-
-void ctl_factory_child_config(const ctl_config_t *cfg, int server_port, json_t *m)
-{
-    json_object_set_new(m, "factory", string_or_null(cfg->factory));
-    if (cfg->factory)
-        json_object_set_new(m, "factory_options", factory_options(cfg, server_port));
-    json_object_set_new(m, "coverage", json_boolean(cfg->coverage));
-    json_object_set_new(m, "sysinfo", json_boolean(cfg->sysinfo));
-    json_object_set_new(m, "virtualenv", string_or_null(cfg->virtualenv));
-}
 
 const char *ctl_factory_python_version(void)
 {
@@ -196,7 +140,7 @@ static pid_t start_probe(const ctl_config_t *cfg, int *fd)
         cmn_error("--factory: cannot find spawning_child: %s", strerror(-rc));
         return rc;
     }
-    json_t *conf = ctl_options_child_config(cfg, cfg->host, cfg->port);
+    json_t *conf = ctl_childconf_build(cfg, cfg->host, cfg->port);
     json_object_set_new(conf, "probe", json_true());
     json_object_set_new(conf, "report_files", json_false());
     /* The factory is the app's code: it runs as the user the app will run

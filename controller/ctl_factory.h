@@ -11,7 +11,7 @@
  * themselves and report its watch list with their source files.
  *
  * The factory is called with a dict of the options (see
- * ctl_factory_child_config); its contract is in
+ * ctl_childconf.h); its contract is in
  * child/python/spawning/__init__.py. */
 #ifndef CTL_FACTORY_H
 #define CTL_FACTORY_H
@@ -23,13 +23,6 @@
 
 /* Most seconds a probe may take (importing a big settings module, say). */
 #define CTL_FACTORY_PROBE_TIMEOUT 120.0
-
-/* Adds the factory and debugging-aid settings to a child's config message
- * `m` (borrowed): "factory", "factory_options" (the dict the factory is
- * called with: "args" = the positional arguments, "host", "port" =
- * server_port, "processes", "threads", "num_processes", "threadpool_workers",
- * "reload", "watch", ...), "coverage", "sysinfo", "virtualenv". */
-void ctl_factory_child_config(const ctl_config_t *cfg, int server_port, json_t *m);
 
 /* The X.Y of the Python spawning_child embeds (from the Makefile). */
 const char *ctl_factory_python_version(void);

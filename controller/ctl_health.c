@@ -27,14 +27,14 @@ void ctl_health_pong(ctl_supervisor_t *sup, ctl_child_t *c, json_t *msg)
 /* Kills children past a deadline: no heartbeat answer, or still draining. */
 static void enforce_deadlines(ctl_supervisor_t *sup, ctl_child_t *c, ev_tstamp now)
 {
-    double deadman = sup->cfg->deadman_timeout;
+    double deadman = sup->cfg->deadman_timeout, graceful = sup->cfg->graceful_timeout;
     if (c->state == CTL_CHILD_READY && now - c->last_pong > deadman) {
         cmn_error("child %d has not answered heartbeats for %.0f s%s%s; killing it", (int)c->pid,
                   now - c->last_pong, c->active ? "; it was running " : "",
                   c->active ? c->oldest_request : "");
         kill(c->pid, SIGKILL);
-    } else if (c->state == CTL_CHILD_DRAINING && now - c->drain_at > deadman) {
-        cmn_warning("child %d did not finish within %.0f s%s%s; killing it", (int)c->pid, deadman,
+    } else if (c->state == CTL_CHILD_DRAINING && now - c->drain_at > graceful) {
+        cmn_warning("child %d did not finish within %.0f s%s%s; killing it", (int)c->pid, graceful,
                     c->active ? "; still running " : "", c->active ? c->oldest_request : "");
         kill(c->pid, SIGKILL);
     }

@@ -19,6 +19,7 @@
 #include "ctl_reuseport.h"
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 typedef struct {
     ctl_bind_t bind;       /* what it is; TCP: the port actually bound */

@@ -2,12 +2,11 @@
 #include "ctl_options.h"
 
 #include "cmn_accessfmt.h"
-#include "cmn_ctlmsg.h"
 #include "cmn_iplist.h"
 #include "cmn_log.h"
 #include "cmn_version.h"
 #include "ctl_bind.h"
-#include "ctl_factory.h"
+#include "ctl_configfile.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -19,215 +18,297 @@
 #include <strings.h>
 #include <unistd.h>
 
-enum {
-    OPT_CHDIR = 256,
-    OPT_PYTHONPATH,
-    OPT_GRACEFUL_TIMEOUT,
-    OPT_LOG_LEVEL,
-    OPT_LIMIT_REQUEST_LINE,
-    OPT_LIMIT_REQUEST_FIELDS,
-    OPT_LIMIT_REQUEST_FIELD_SIZE,
-    OPT_LIMIT_REQUEST_BODY,
-    OPT_HEADER_TIMEOUT,
-    OPT_KEEPALIVE,
-    OPT_NO_KEEPALIVE,
-    OPT_BODY_TIMEOUT,
-    OPT_FORWARDED_ALLOW_IPS,
-    OPT_DEADMAN_TIMEOUT,
-    OPT_RELOAD,
-    OPT_MAX_REQUESTS,
-    OPT_MAX_REQUESTS_JITTER,
-    OPT_TIMEOUT,
-    OPT_PIDFILE,
-    OPT_STDOUT,
-    OPT_STDERR,
-    OPT_ACCESS_LOG_FORMAT,
-    OPT_ADMIN_SOCKET,
-    OPT_STATUS_PORT,
-    OPT_STATUS_HOST,
-    OPT_REUSE_PORT,
-    OPT_UNIX_SOCKET_MODE,
-    OPT_CONFIG,
-    OPT_SYSINFO,
-    OPT_VIRTUALENV,
-    OPT_HELP,
-    OPT_VERSION,
+/* How an option's value is parsed and where it goes. Most options are one
+ * of the plain kinds, described entirely by their table row; the few that
+ * need more have a function of their own (KIND_SPECIAL). */
+typedef enum {
+    KIND_FLAG,    /* bool field; true when given */
+    KIND_INT,     /* int field, decimal, in [lo, hi] */
+    KIND_SECONDS, /* double field, in [lo, hi] (above lo when `positive`) */
+    KIND_SIZE,    /* long long field, K/M/G suffixes; a bare number in units of 2^lo bytes */
+    KIND_STRING,  /* const char * field (non-empty when `nonempty`) */
+    KIND_LIST,    /* const char *field[], count in count_field, at most hi entries */
+    KIND_SPECIAL, /* parsed by `apply` */
+} option_kind_t;
+
+typedef struct option_spec option_spec_t;
+
+/* A KIND_SPECIAL option: applies arg (NULL for a flag) to cfg. Returns 0,
+ * 1 for "done, exit 0" (--help), or -EINVAL with one line in err. */
+typedef int (*option_apply_fn)(const option_spec_t *o, const char *arg, ctl_config_t *cfg,
+                               char *err, size_t errlen);
+
+struct option_spec {
+    const char *name;   /* the long name, also the config file's */
+    char short_name;    /* 0: none */
+    const char *metavar; /* NULL: a flag */
+    option_kind_t kind;
+    size_t field;       /* offsetof(ctl_config_t, ...) */
+    size_t count_field; /* KIND_LIST: the entry count's offset */
+    double lo, hi;      /* ranges (see option_kind_t) */
+    bool positive;      /* KIND_SECONDS: 0 is not allowed */
+    bool nonempty;      /* KIND_STRING: "" is not allowed */
+    const char *what;   /* KIND_INT: what the value is, for the error ("a valid port") */
+    option_apply_fn apply;
+    const char *help;
 };
 
-typedef struct {
-    struct option opt;
-    const char *metavar; /* NULL for flags */
-    const char *help;
-} option_doc_t;
+#define FIELD(f) offsetof(ctl_config_t, f)
 
-static const option_doc_t options[] = {
-    {{"host", required_argument, NULL, 'i'}, "HOST",
-     "address to listen on (IPv4 or IPv6; default 127.0.0.1)"},
-    {{"port", required_argument, NULL, 'p'}, "PORT", "TCP port to listen on (default 8080)"},
-    {{"bind", required_argument, NULL, 'b'}, "ADDR",
-     "listen on ADDR: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N (repeatable; "
-     "replaces --host/--port unless they are given too)"},
-    {{"unix-socket-mode", required_argument, NULL, OPT_UNIX_SOCKET_MODE}, "MODE",
-     "permissions of unix:PATH sockets, in octal (default 0660)"},
-    {{"config", required_argument, NULL, OPT_CONFIG}, "FILE",
-     "read options from FILE (name = value lines, # comments); the command line wins"},
-    {{"processes", required_argument, NULL, 's'}, "N",
-     "number of child processes (default: one per CPU core)"},
-    {{"threads", required_argument, NULL, 't'}, "N",
-     "Python threads per process that run the app (default 4); 0: green mode, "
-     "a greenlet per request on gevent"},
-    {{"deadman-timeout", required_argument, NULL, OPT_DEADMAN_TIMEOUT}, "SECONDS",
-     "how long a stopping child may finish its requests, and how long a child may "
-     "miss heartbeats, before it is killed (default 10)"},
-    {{"graceful-timeout", required_argument, NULL, OPT_GRACEFUL_TIMEOUT}, "SECONDS",
-     "the same as --deadman-timeout"},
-    {{"reload", required_argument, NULL, OPT_RELOAD}, "MODE",
-     "dev: reload gracefully within a second when an imported source file changes"},
-    {{"watch", required_argument, NULL, 'w'}, "FILE",
-     "with --reload=dev, also watch FILE (repeatable)"},
-    {{"max-memory", required_argument, NULL, 'm'}, "SIZE",
-     "replace children gracefully while their summed memory passes SIZE "
-     "(MB, or K/M/G suffix; default 0: no limit)"},
-    {{"max-age", required_argument, NULL, 'a'}, "SECONDS",
-     "replace a child gracefully once it is this old (staggered; default 0: never)"},
-    {{"max-requests", required_argument, NULL, OPT_MAX_REQUESTS}, "N",
-     "replace a child gracefully after it served N requests (default 0: never)"},
-    {{"max-requests-jitter", required_argument, NULL, OPT_MAX_REQUESTS_JITTER}, "J",
-     "add a random 0..J to each child's --max-requests"},
-    {{"timeout", required_argument, NULL, OPT_TIMEOUT}, "SECONDS",
-     "replace a child whose request runs longer than this (default 0: off)"},
-    {{"pidfile", required_argument, NULL, OPT_PIDFILE}, "FILE", "write the controller's pid here"},
-    {{"daemonize", no_argument, NULL, 'd'}, NULL, "detach from the terminal and run in the background"},
-    {{"stdout", required_argument, NULL, OPT_STDOUT}, "FILE",
-     "append standard output (the app's prints) to FILE; reopened on SIGUSR1"},
-    {{"stderr", required_argument, NULL, OPT_STDERR}, "FILE",
-     "append standard error (the error log) to FILE; reopened on SIGUSR1"},
-    {{"access-log-file", required_argument, NULL, 'l'}, "FILE",
-     "append the access log to FILE (default: standard output; /dev/null: off); "
-     "reopened on SIGUSR1"},
-    {{"access-log-format", required_argument, NULL, OPT_ACCESS_LOG_FORMAT}, "FORMAT",
-     "access log line, gunicorn-style atoms: %(h)s %(t)s \"%(r)s\" %(s)s %(b)s "
-     "%({Header}i)s ... (default: Apache combined plus %(L)s, the seconds taken; see README)"},
-    {{"chuid", required_argument, NULL, 'u'}, "USER[:GROUP]",
-     "after binding, run as USER (and GROUP): bind port 80 as root, serve as a user"},
-    {{"chdir", required_argument, NULL, OPT_CHDIR}, "DIR",
-     "change to DIR before loading the app (DIR is put on sys.path)"},
-    {{"pythonpath", required_argument, NULL, OPT_PYTHONPATH}, "DIR",
-     "add DIR to the front of sys.path (repeatable)"},
-    {{"factory", required_argument, NULL, 'f'}, "DOTTED",
-     "load the app through the config factory DOTTED, called with the options and the "
-     "positional ARGS (spawning.paste_factory.config_factory INI, "
-     "spawning.django_factory.config_factory SETTINGS, ...; see README)"},
-    {{"virtualenv", required_argument, NULL, OPT_VIRTUALENV}, "DIR",
-     "add the virtualenv DIR's site-packages to the interpreter"},
-    {{"coverage", no_argument, NULL, 'c'}, NULL,
-     "debugging aid, never in production: measure the app's coverage, report at /_coverage"},
-    {{"sysinfo", no_argument, NULL, OPT_SYSINFO}, NULL,
-     "debugging aid, never in production: platform, Python and sys.path as JSON at /_sysinfo"},
-    {{"limit-request-line", required_argument, NULL, OPT_LIMIT_REQUEST_LINE}, "BYTES",
-     "longest request line, else 414 (default 8190; 0: no limit)"},
-    {{"limit-request-fields", required_argument, NULL, OPT_LIMIT_REQUEST_FIELDS}, "N",
-     "most header fields in a request, else 431 (default 100, at most 32768)"},
-    {{"limit-request-field-size", required_argument, NULL, OPT_LIMIT_REQUEST_FIELD_SIZE},
-     "BYTES", "largest header field, else 431 (default 8190; 0: no limit)"},
-    {{"limit-request-body", required_argument, NULL, OPT_LIMIT_REQUEST_BODY}, "SIZE",
-     "largest request body (K, M, G suffixes), else 413 (default 0: no limit)"},
-    {{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT}, "SECONDS",
-     "time a client has to send a complete request head (default 30)"},
-    {{"keepalive", required_argument, NULL, OPT_KEEPALIVE}, "SECONDS",
-     "how long an idle keep-alive connection is kept (default 75; 0: no keep-alive)"},
-    {{"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE}, NULL,
-     "close every connection after one response"},
-    {{"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT}, "SECONDS",
-     "longest wait for the next request body bytes or for the client to read (default 30)"},
-    {{"forwarded-allow-ips", required_argument, NULL, OPT_FORWARDED_ALLOW_IPS}, "LIST",
-     "proxies (comma-separated IPs, or *) whose Forwarded / X-Forwarded-For / "
-     "X-Forwarded-Proto set REMOTE_ADDR and wsgi.url_scheme (default 127.0.0.1,::1)"},
-    {{"admin-socket", required_argument, NULL, OPT_ADMIN_SOCKET}, "PATH",
-     "spawnctl's UNIX socket (default $XDG_RUNTIME_DIR/spawning-PORT.sock, "
-     "else /tmp/spawning-PORT.sock; 'none' for no admin socket)"},
-    {{"status-port", required_argument, NULL, OPT_STATUS_PORT}, "PORT",
-     "serve /status (HTML), /status.json and /healthz on this port (default: off)"},
-    {{"status-host", required_argument, NULL, OPT_STATUS_HOST}, "HOST",
-     "address of the status service (default: the same as --host)"},
-    {{"reuse-port", no_argument, NULL, OPT_REUSE_PORT}, NULL,
-     "give each child its own SO_REUSEPORT socket per TCP address (the kernel spreads "
-     "connections evenly)"},
-    {{"log-level", required_argument, NULL, OPT_LOG_LEVEL}, "LEVEL",
-     "debug, info, warning, error or critical (default info)"},
-    {{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help and exit"},
-    {{"version", no_argument, NULL, OPT_VERSION}, NULL, "show the version and exit"},
+static int apply_reload(const option_spec_t *, const char *, ctl_config_t *, char *, size_t);
+static int apply_no_keepalive(const option_spec_t *, const char *, ctl_config_t *, char *, size_t);
+static int apply_access_log_format(const option_spec_t *, const char *, ctl_config_t *, char *,
+                                   size_t);
+static int apply_forwarded(const option_spec_t *, const char *, ctl_config_t *, char *, size_t);
+static int apply_log_level(const option_spec_t *, const char *, ctl_config_t *, char *, size_t);
+static int apply_bind(const option_spec_t *, const char *, ctl_config_t *, char *, size_t);
+static int apply_socket_mode(const option_spec_t *, const char *, ctl_config_t *, char *, size_t);
+static int apply_config(const option_spec_t *, const char *, ctl_config_t *, char *, size_t);
+static int apply_help(const option_spec_t *, const char *, ctl_config_t *, char *, size_t);
+static int apply_version(const option_spec_t *, const char *, ctl_config_t *, char *, size_t);
+
+/* Every option, in --help order. */
+static const option_spec_t options[] = {
+    {.name = "host", .short_name = 'i', .metavar = "HOST", .kind = KIND_STRING,
+     .field = FIELD(host), .nonempty = true,
+     .help = "address to listen on (IPv4 or IPv6; default 127.0.0.1)"},
+    {.name = "port", .short_name = 'p', .metavar = "PORT", .kind = KIND_INT, .field = FIELD(port),
+     .lo = 0, .hi = 65535, .what = "a valid port", .help = "TCP port to listen on (default 8080)"},
+    {.name = "bind", .short_name = 'b', .metavar = "ADDR", .kind = KIND_SPECIAL,
+     .apply = apply_bind, .field = FIELD(bind), .count_field = FIELD(nbind), .hi = CTL_MAX_BINDS,
+     .help = "listen on ADDR: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N (repeatable; "
+             "replaces --host/--port unless they are given too)"},
+    {.name = "unix-socket-mode", .metavar = "MODE", .kind = KIND_SPECIAL,
+     .apply = apply_socket_mode,
+     .help = "permissions of unix:PATH sockets, in octal (default 0660)"},
+    {.name = "config", .metavar = "FILE", .kind = KIND_SPECIAL, .apply = apply_config,
+     .help = "read options from FILE (name = value lines, # comments); the command line wins"},
+    {.name = "processes", .short_name = 's', .metavar = "N", .kind = KIND_INT,
+     .field = FIELD(processes), .lo = 1, .hi = 1024, .what = "a number of processes",
+     .help = "number of child processes (default: one per CPU core)"},
+    {.name = "threads", .short_name = 't', .metavar = "N", .kind = KIND_INT,
+     .field = FIELD(threads), .lo = 0, .hi = 1024, .what = "a number of threads",
+     .help = "Python threads per process that run the app (default 4); 0: green mode, "
+             "a greenlet per request on gevent"},
+    {.name = "graceful-timeout", .metavar = "SECONDS", .kind = KIND_SECONDS,
+     .field = FIELD(graceful_timeout), .hi = 1e7,
+     .help = "how long a stopping child (TERM, reload, replacement) may finish its requests "
+             "before it is killed (default 30)"},
+    {.name = "deadman-timeout", .metavar = "SECONDS", .kind = KIND_SECONDS,
+     .field = FIELD(deadman_timeout), .hi = 1e7,
+     .help = "how long a child may miss heartbeats before it is killed (default 10)"},
+    {.name = "reload", .metavar = "MODE", .kind = KIND_SPECIAL, .apply = apply_reload,
+     .help = "dev: reload gracefully within a second when an imported source file changes"},
+    {.name = "watch", .short_name = 'w', .metavar = "FILE", .kind = KIND_LIST,
+     .field = FIELD(watch), .count_field = FIELD(nwatch), .hi = CTL_MAX_LIST,
+     .help = "with --reload=dev, also watch FILE (repeatable)"},
+    {.name = "max-memory", .short_name = 'm', .metavar = "SIZE", .kind = KIND_SIZE,
+     .field = FIELD(max_memory), .lo = 20,
+     .help = "replace children gracefully while their summed memory passes SIZE "
+             "(MB, or K/M/G suffix; default 0: no limit)"},
+    {.name = "max-age", .short_name = 'a', .metavar = "SECONDS", .kind = KIND_SECONDS,
+     .field = FIELD(max_age), .hi = 1e7,
+     .help = "replace a child gracefully once it is this old (staggered; default 0: never)"},
+    {.name = "max-requests", .metavar = "N", .kind = KIND_SIZE, .field = FIELD(max_requests),
+     .help = "replace a child gracefully after it served N requests (default 0: never)"},
+    {.name = "max-requests-jitter", .metavar = "J", .kind = KIND_SIZE,
+     .field = FIELD(max_requests_jitter),
+     .help = "add a random 0..J to each child's --max-requests"},
+    {.name = "timeout", .metavar = "SECONDS", .kind = KIND_SECONDS, .field = FIELD(timeout),
+     .hi = 1e7, .help = "replace a child whose request runs longer than this (default 0: off)"},
+    {.name = "pidfile", .metavar = "FILE", .kind = KIND_STRING, .field = FIELD(pidfile),
+     .help = "write the controller's pid here"},
+    {.name = "daemonize", .short_name = 'd', .kind = KIND_FLAG, .field = FIELD(daemonize),
+     .help = "detach from the terminal and run in the background"},
+    {.name = "stdout", .metavar = "FILE", .kind = KIND_STRING, .field = FIELD(stdout_path),
+     .help = "append standard output (the app's prints) to FILE; reopened on SIGUSR1"},
+    {.name = "stderr", .metavar = "FILE", .kind = KIND_STRING, .field = FIELD(stderr_path),
+     .help = "append standard error (the error log) to FILE; reopened on SIGUSR1"},
+    {.name = "access-log-file", .short_name = 'l', .metavar = "FILE", .kind = KIND_STRING,
+     .field = FIELD(access_log), .nonempty = true,
+     .help = "append the access log to FILE (default: standard output; /dev/null: off); "
+             "reopened on SIGUSR1"},
+    {.name = "access-log-format", .metavar = "FORMAT", .kind = KIND_SPECIAL,
+     .apply = apply_access_log_format,
+     .help = "access log line, gunicorn-style atoms: %(h)s %(t)s \"%(r)s\" %(s)s %(b)s "
+             "%({Header}i)s ... (default: Apache combined plus %(L)s, the seconds taken; "
+             "see README)"},
+    {.name = "chuid", .short_name = 'u', .metavar = "USER[:GROUP]", .kind = KIND_STRING,
+     .field = FIELD(chuid), .nonempty = true,
+     .help = "after binding, run as USER (and GROUP): bind port 80 as root, serve as a user"},
+    {.name = "chdir", .metavar = "DIR", .kind = KIND_STRING, .field = FIELD(chdir),
+     .help = "change to DIR before loading the app (DIR is put on sys.path)"},
+    {.name = "pythonpath", .metavar = "DIR", .kind = KIND_LIST, .field = FIELD(pythonpath),
+     .count_field = FIELD(npythonpath), .hi = CTL_MAX_LIST,
+     .help = "add DIR to the front of sys.path (repeatable)"},
+    {.name = "factory", .short_name = 'f', .metavar = "DOTTED", .kind = KIND_STRING,
+     .field = FIELD(factory), .nonempty = true,
+     .help = "load the app through the config factory DOTTED, called with the options and the "
+             "positional ARGS (spawning.paste_factory.config_factory INI, "
+             "spawning.django_factory.config_factory SETTINGS, ...; see README)"},
+    {.name = "virtualenv", .metavar = "DIR", .kind = KIND_STRING, .field = FIELD(virtualenv),
+     .nonempty = true, .help = "add the virtualenv DIR's site-packages to the interpreter"},
+    {.name = "coverage", .short_name = 'c', .kind = KIND_FLAG, .field = FIELD(coverage),
+     .help = "debugging aid, never in production: measure the app's coverage, report at "
+             "/_coverage"},
+    {.name = "sysinfo", .kind = KIND_FLAG, .field = FIELD(sysinfo),
+     .help = "debugging aid, never in production: platform, Python and sys.path as JSON at "
+             "/_sysinfo"},
+    {.name = "limit-request-line", .metavar = "BYTES", .kind = KIND_INT,
+     .field = FIELD(limit_request_line), .lo = 0, .hi = 1 << 20,
+     .help = "longest request line, else 414 (default 8190; 0: no limit)"},
+    {.name = "limit-request-fields", .metavar = "N", .kind = KIND_INT,
+     .field = FIELD(limit_request_fields), .lo = 1, .hi = 32768,
+     .help = "most header fields in a request, else 431 (default 100, at most 32768)"},
+    {.name = "limit-request-field-size", .metavar = "BYTES", .kind = KIND_INT,
+     .field = FIELD(limit_request_field_size), .lo = 0, .hi = 1 << 20,
+     .help = "largest header field, else 431 (default 8190; 0: no limit)"},
+    {.name = "limit-request-body", .metavar = "SIZE", .kind = KIND_SIZE,
+     .field = FIELD(limit_request_body),
+     .help = "largest request body (K, M, G suffixes), else 413 (default 0: no limit)"},
+    {.name = "header-timeout", .metavar = "SECONDS", .kind = KIND_SECONDS,
+     .field = FIELD(header_timeout), .hi = 1e7, .positive = true,
+     .help = "time a client has to send a complete request head (default 30)"},
+    {.name = "keepalive", .metavar = "SECONDS", .kind = KIND_SECONDS, .field = FIELD(keepalive),
+     .hi = 1e7,
+     .help = "how long an idle keep-alive connection is kept (default 75; 0: no keep-alive)"},
+    {.name = "no-keepalive", .kind = KIND_SPECIAL, .apply = apply_no_keepalive,
+     .help = "close every connection after one response"},
+    {.name = "body-timeout", .metavar = "SECONDS", .kind = KIND_SECONDS,
+     .field = FIELD(body_timeout), .hi = 1e7, .positive = true,
+     .help = "longest wait for the next request body bytes or for the client to read "
+             "(default 30)"},
+    {.name = "forwarded-allow-ips", .metavar = "LIST", .kind = KIND_SPECIAL,
+     .apply = apply_forwarded,
+     .help = "proxies (comma-separated IPs, or *) whose Forwarded / X-Forwarded-For / "
+             "X-Forwarded-Proto set REMOTE_ADDR and wsgi.url_scheme (default 127.0.0.1,::1)"},
+    {.name = "admin-socket", .metavar = "PATH", .kind = KIND_STRING, .field = FIELD(admin_socket),
+     .nonempty = true,
+     .help = "spawnctl's UNIX socket (default $XDG_RUNTIME_DIR/spawning-PORT.sock, "
+             "else /tmp/spawning-PORT.sock; 'none' for no admin socket)"},
+    {.name = "status-port", .metavar = "PORT", .kind = KIND_INT, .field = FIELD(status_port),
+     .lo = 1, .hi = 65535,
+     .help = "serve /status (HTML), /status.json and /healthz on this port (default: off)"},
+    {.name = "status-host", .metavar = "HOST", .kind = KIND_STRING, .field = FIELD(status_host),
+     .nonempty = true, .help = "address of the status service (default: the same as --host)"},
+    {.name = "reuse-port", .kind = KIND_FLAG, .field = FIELD(reuse_port),
+     .help = "give each child its own SO_REUSEPORT socket per TCP address (the kernel spreads "
+             "connections evenly)"},
+    {.name = "log-level", .metavar = "LEVEL", .kind = KIND_SPECIAL, .apply = apply_log_level,
+     .help = "debug, info, warning, error or critical (default info)"},
+    {.name = "help", .kind = KIND_SPECIAL, .apply = apply_help, .help = "show this help and exit"},
+    {.name = "version", .kind = KIND_SPECIAL, .apply = apply_version,
+     .help = "show the version and exit"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 _Static_assert(NOPTIONS <= CTL_MAX_OPTIONS, "raise CTL_MAX_OPTIONS");
 
-/* getopt's short options, and those of them that take a value. */
-#define SHORT_OPTIONS ":i:p:s:t:w:m:a:du:b:f:cl:"
-#define SHORT_OPTIONS_WITH_VALUE "ipstwmaubfl"
+#define LONG_ONLY_BASE 256 /* getopt's value of a long-only option: this + its index */
 
-static void print_help(const char *prog)
+static bool is_command(const option_spec_t *o)
 {
-    printf("usage: %s [OPTIONS] APP [MIDDLEWARE ...]\n"
-           "       %s [OPTIONS] --factory DOTTED [ARGS ...]\n\n"
+    return o->apply == apply_help || o->apply == apply_version || o->apply == apply_config;
+}
+
+static void set_defaults(ctl_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->host = "127.0.0.1";
+    cfg->port = 8080;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->processes = ncpu > 0 ? (int)ncpu : 1;
+    cfg->threads = 4;
+    cfg->deadman_timeout = 10;
+    cfg->graceful_timeout = 30;
+    cfg->log_level = "info";
+    cfg->limit_request_line = 8190;
+    cfg->limit_request_fields = 100;
+    cfg->limit_request_field_size = 8190;
+    cfg->header_timeout = 30;
+    cfg->keepalive = 75;
+    cfg->body_timeout = 30;
+    cfg->forwarded_allow_ips = "127.0.0.1,::1";
+    cfg->unix_socket_mode = 0660;
+}
+
+/* --- help and names ------------------------------------------------------ */
+
+static void print_help(void)
+{
+    printf("usage: spawning [OPTIONS] APP [MIDDLEWARE ...]\n"
+           "       spawning [OPTIONS] --factory DOTTED [ARGS ...]\n\n"
            "Serve the WSGI application APP (pkg.module.callable or pkg.module:callable).\n"
            "Each MIDDLEWARE is a dotted name of a callable that takes an app and returns\n"
-           "an app; the first listed wraps the app first.\n\noptions:\n",
-           prog, prog);
+           "an app; the first listed wraps the app first.\n\noptions:\n");
     for (size_t i = 0; i < NOPTIONS; i++) {
-        const option_doc_t *d = &options[i];
+        const option_spec_t *o = &options[i];
         char left[64];
-        int flag = d->opt.val;
-        if (flag < 256)
-            snprintf(left, sizeof left, "-%c, --%s%s%s", flag, d->opt.name,
-                     d->metavar ? " " : "", d->metavar ? d->metavar : "");
+        const char *space = o->metavar ? " " : "", *metavar = o->metavar ? o->metavar : "";
+        if (o->short_name)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name, space, metavar);
         else
-            snprintf(left, sizeof left, "    --%s%s%s", d->opt.name, d->metavar ? " " : "",
-                     d->metavar ? d->metavar : "");
-        printf("  %-30s %s\n", left, d->help);
+            snprintf(left, sizeof left, "    --%s%s%s", o->name, space, metavar);
+        printf("  %-30s %s\n", left, o->help);
     }
     printf("\nsignals: HUP graceful reload, TERM graceful stop, INT/QUIT immediate stop,\n"
            "TTIN one more child, TTOU one fewer, USR1 reopen the log files.\n");
 }
 
-/* Name of an option for error messages, "--port" or "-p". */
-static const char *option_name(int val)
+/* "--port", for error messages. */
+static const char *long_name(const option_spec_t *o)
 {
-    static char buf[40];
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        if (options[i].opt.val == val) {
-            snprintf(buf, sizeof buf, "--%s", options[i].opt.name);
-            return buf;
-        }
-    }
-    snprintf(buf, sizeof buf, "-%c", val);
+    static char buf[48];
+    snprintf(buf, sizeof buf, "--%s", o->name);
     return buf;
 }
 
-/* Parses a whole decimal integer in [lo, hi]. */
-static int parse_int(const char *s, long lo, long hi, int *out)
+/* The option called `name` (long name; '_' may stand for '-'), or NULL. */
+static const option_spec_t *option_by_name(const char *name)
+{
+    char normal[64];
+    size_t n = strlen(name);
+    if (n >= sizeof normal)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        normal[i] = name[i] == '_' ? '-' : name[i];
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (strcmp(options[i].name, normal) == 0)
+            return &options[i];
+    return NULL;
+}
+
+/* The option getopt returned `val` for, or NULL. */
+static const option_spec_t *option_by_value(int val)
+{
+    if (val >= LONG_ONLY_BASE && (size_t)(val - LONG_ONLY_BASE) < NOPTIONS)
+        return &options[val - LONG_ONLY_BASE];
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (options[i].short_name && options[i].short_name == val)
+            return &options[i];
+    return NULL;
+}
+
+static int bad_value(const option_spec_t *o, const char *arg, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: invalid value '%s'", long_name(o), arg ? arg : "");
+    return -EINVAL;
+}
+
+/* --- values -------------------------------------------------------------- */
+
+static int parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < lo || v > hi)
         return -EINVAL;
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_seconds(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e7)
-        return -EINVAL;
     *out = v;
     return 0;
 }
 
-/* Parses a size with an optional K, M or G suffix (powers of 1024); a bare
- * number is in units of 2^default_shift bytes (20: megabytes). */
+/* A size with an optional K, M or G suffix (powers of 1024); a bare number
+ * is in units of 2^default_shift bytes (20: megabytes). */
 static int parse_size(const char *s, int default_shift, long long *out)
 {
     char *end;
@@ -250,299 +331,190 @@ static int parse_size(const char *s, int default_shift, long long *out)
     return 0;
 }
 
-static void set_defaults(ctl_config_t *cfg)
+static int apply_int(const option_spec_t *o, const char *arg, int *field, char *err,
+                     size_t errlen)
 {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->host = "127.0.0.1";
-    cfg->port = 8080;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->processes = ncpu > 0 ? (int)ncpu : 1;
-    cfg->threads = 4;
-    cfg->deadman_timeout = 10;
-    cfg->log_level = "info";
-    cfg->limit_request_line = 8190;
-    cfg->limit_request_fields = 100;
-    cfg->limit_request_field_size = 8190;
-    cfg->header_timeout = 30;
-    cfg->keepalive = 75;
-    cfg->body_timeout = 30;
-    cfg->forwarded_allow_ips = "127.0.0.1,::1";
-    cfg->unix_socket_mode = 0660;
-}
-
-static int bad_value(int c, const char *arg, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "%s: invalid value '%s'", option_name(c), arg);
+    long v;
+    if (parse_long(arg, (long)o->lo, (long)o->hi, &v) == 0) {
+        *field = (int)v;
+        return 0;
+    }
+    if (!o->what)
+        return bad_value(o, arg, err, errlen);
+    snprintf(err, errlen, "%s: '%s' is not %s (%ld-%ld)", long_name(o), arg, o->what, (long)o->lo,
+             (long)o->hi);
     return -EINVAL;
 }
 
-/* Applies one parsed option. Returns 0, 1 for "exit 0", or -EINVAL with err. */
-static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *cfg, char *err,
-                        size_t errlen)
+static int apply_seconds(const option_spec_t *o, const char *arg, double *field, char *err,
+                         size_t errlen)
 {
-    cmn_log_level_t level;
-    switch (c) {
-    case 'i':
-        if (!*arg)
-            return bad_value(c, arg, err, errlen);
-        cfg->host = arg;
-        return 0;
-    case 'p':
-        if (parse_int(arg, 0, 65535, &cfg->port) < 0) {
-            snprintf(err, errlen, "%s: '%s' is not a valid port (0-65535)", option_name(c), arg);
-            return -EINVAL;
-        }
-        return 0;
-    case 's':
-        if (parse_int(arg, 1, 1024, &cfg->processes) < 0) {
-            snprintf(err, errlen, "%s: '%s' is not a number of processes (1-1024)",
-                     option_name(c), arg);
-            return -EINVAL;
-        }
-        return 0;
-    case 't':
-        if (parse_int(arg, 0, 1024, &cfg->threads) < 0) {
-            snprintf(err, errlen, "%s: '%s' is not a number of threads (0-1024)", option_name(c),
-                     arg);
-            return -EINVAL;
-        }
-        return 0;
-    case OPT_GRACEFUL_TIMEOUT:
-    case OPT_DEADMAN_TIMEOUT:
-        return parse_seconds(arg, &cfg->deadman_timeout) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_RELOAD:
-        if (strcmp(arg, "dev") != 0 && strcmp(arg, "off") != 0)
-            return bad_value(c, arg, err, errlen);
-        cfg->reload_dev = strcmp(arg, "dev") == 0;
-        return 0;
-    case 'w':
-        if (cfg->nwatch == CTL_MAX_LIST)
-            return bad_value(c, arg, err, errlen);
-        cfg->watch[cfg->nwatch++] = arg;
-        return 0;
-    case 'm':
-        return parse_size(arg, 20, &cfg->max_memory) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case 'a':
-        return parse_seconds(arg, &cfg->max_age) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_MAX_REQUESTS:
-        return parse_size(arg, 0, &cfg->max_requests) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_MAX_REQUESTS_JITTER:
-        return parse_size(arg, 0, &cfg->max_requests_jitter) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_TIMEOUT:
-        return parse_seconds(arg, &cfg->timeout) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_PIDFILE:
-        cfg->pidfile = arg;
-        return 0;
-    case 'd':
-        cfg->daemonize = true;
-        return 0;
-    case OPT_STDOUT:
-        cfg->stdout_path = arg;
-        return 0;
-    case OPT_STDERR:
-        cfg->stderr_path = arg;
-        return 0;
-    case 'l':
-        if (!*arg)
-            return bad_value(c, arg, err, errlen);
-        cfg->access_log = arg;
-        return 0;
-    case OPT_ACCESS_LOG_FORMAT: {
-        cmn_accessfmt_t fmt; /* compiled here only to reject a bad one at start */
-        char why[160];
-        if (cmn_accessfmt_compile(arg, &fmt, why, sizeof why) < 0) {
-            snprintf(err, errlen, "%s: %s", option_name(c), why);
-            return -EINVAL;
-        }
-        cmn_accessfmt_free(&fmt);
-        cfg->access_log_format = arg;
-        return 0;
-    }
-    case 'u':
-        if (!*arg)
-            return bad_value(c, arg, err, errlen);
-        cfg->chuid = arg;
-        return 0;
-    case 'f':
-        if (!*arg)
-            return bad_value(c, arg, err, errlen);
-        cfg->factory = arg;
-        return 0;
-    case OPT_VIRTUALENV:
-        if (!*arg)
-            return bad_value(c, arg, err, errlen);
-        cfg->virtualenv = arg;
-        return 0;
-    case 'c':
-        cfg->coverage = true;
-        return 0;
-    case OPT_SYSINFO:
-        cfg->sysinfo = true;
-        return 0;
-    case OPT_CHDIR:
-        cfg->chdir = arg;
-        return 0;
-    case OPT_PYTHONPATH:
-        if (cfg->npythonpath == CTL_MAX_LIST) {
-            snprintf(err, errlen, "%s: at most %d entries", option_name(c), CTL_MAX_LIST);
-            return -EINVAL;
-        }
-        cfg->pythonpath[cfg->npythonpath++] = arg;
-        return 0;
-    case OPT_LIMIT_REQUEST_LINE:
-        return parse_int(arg, 0, 1 << 20, &cfg->limit_request_line) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_LIMIT_REQUEST_FIELDS:
-        return parse_int(arg, 1, 32768, &cfg->limit_request_fields) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_LIMIT_REQUEST_FIELD_SIZE:
-        return parse_int(arg, 0, 1 << 20, &cfg->limit_request_field_size) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_LIMIT_REQUEST_BODY:
-        return parse_size(arg, 0, &cfg->limit_request_body) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_HEADER_TIMEOUT:
-        return parse_seconds(arg, &cfg->header_timeout) < 0 || cfg->header_timeout <= 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_KEEPALIVE:
-        return parse_seconds(arg, &cfg->keepalive) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_NO_KEEPALIVE:
-        cfg->keepalive = 0;
-        return 0;
-    case OPT_BODY_TIMEOUT:
-        return parse_seconds(arg, &cfg->body_timeout) < 0 || cfg->body_timeout <= 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_FORWARDED_ALLOW_IPS: {
-        cmn_iplist_t list;
-        char why[128];
-        if (cmn_iplist_parse(arg, &list, why, sizeof why) < 0) {
-            snprintf(err, errlen, "%s: %s", option_name(c), why);
-            return -EINVAL;
-        }
-        cfg->forwarded_allow_ips = arg;
-        return 0;
-    }
-    case OPT_ADMIN_SOCKET:
-        if (!*arg)
-            return bad_value(c, arg, err, errlen);
-        cfg->admin_socket = arg;
-        return 0;
-    case OPT_STATUS_PORT:
-        return parse_int(arg, 1, 65535, &cfg->status_port) < 0 ? bad_value(c, arg, err, errlen) : 0;
-    case OPT_STATUS_HOST:
-        if (!*arg)
-            return bad_value(c, arg, err, errlen);
-        cfg->status_host = arg;
-        return 0;
-    case OPT_REUSE_PORT:
-        cfg->reuse_port = true;
-        return 0;
-    case 'b': {
-        ctl_bind_t parsed;
-        char why[300];
-        if (ctl_bind_parse(arg, &parsed, why, sizeof why) < 0) {
-            snprintf(err, errlen, "%s: %s", option_name(c), why);
-            return -EINVAL;
-        }
-        if (cfg->nbind == CTL_MAX_BINDS) {
-            snprintf(err, errlen, "%s: at most %d addresses", option_name(c), CTL_MAX_BINDS);
-            return -EINVAL;
-        }
-        cfg->bind[cfg->nbind++] = arg;
-        return 0;
-    }
-    case OPT_UNIX_SOCKET_MODE: {
-        char *end;
-        errno = 0;
-        long mode = strtol(arg, &end, 8);
-        if (errno || end == arg || *end || mode < 0 || mode > 0777)
-            return bad_value(c, arg, err, errlen);
-        cfg->unix_socket_mode = (int)mode;
-        return 0;
-    }
-    case OPT_CONFIG:
-        /* The file was read before the command line (ctl_options_parse);
-         * getopt also accepts abbreviations, which that first look missed. */
-        if (!cfg->config_file || strcmp(cfg->config_file, arg) != 0) {
-            snprintf(err, errlen, "--config: give it once, spelt out, as --config FILE");
-            return -EINVAL;
-        }
-        return 0;
-    case OPT_LOG_LEVEL:
-        if (cmn_log_parse_level(arg, &level) < 0)
-            return bad_value(c, arg, err, errlen);
-        cfg->log_level = arg;
-        return 0;
-    case OPT_HELP:
-        print_help(prog);
-        return 1;
-    case OPT_VERSION:
-        printf("spawning %s\n", SPAWNING_VERSION);
-        return 1;
-    default:
-        snprintf(err, errlen, "unknown option");
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || end == arg || *end || !isfinite(v) || v < o->lo || v > o->hi ||
+        (o->positive && v <= 0))
+        return bad_value(o, arg, err, errlen);
+    *field = v;
+    return 0;
+}
+
+static int apply_list(const option_spec_t *o, const char *arg, ctl_config_t *cfg, char *err,
+                      size_t errlen)
+{
+    const char **items = (const char **)((char *)cfg + o->field);
+    int *count = (int *)((char *)cfg + o->count_field);
+    if (*count >= (int)o->hi) {
+        snprintf(err, errlen, "%s: at most %d entries", long_name(o), (int)o->hi);
         return -EINVAL;
     }
+    items[(*count)++] = arg;
+    return 0;
 }
+
+/* Applies option o with arg (NULL for a flag). Returns 0, 1 for "exit 0",
+ * or -EINVAL with err. */
+static int apply_option(const option_spec_t *o, const char *arg, ctl_config_t *cfg, char *err,
+                        size_t errlen)
+{
+    void *field = (char *)cfg + o->field;
+    switch (o->kind) {
+    case KIND_FLAG:
+        *(bool *)field = true;
+        return 0;
+    case KIND_INT:
+        return apply_int(o, arg, field, err, errlen);
+    case KIND_SECONDS:
+        return apply_seconds(o, arg, field, err, errlen);
+    case KIND_SIZE:
+        return parse_size(arg, (int)o->lo, field) < 0 ? bad_value(o, arg, err, errlen) : 0;
+    case KIND_STRING:
+        if (o->nonempty && !*arg)
+            return bad_value(o, arg, err, errlen);
+        *(const char **)field = arg;
+        return 0;
+    case KIND_LIST:
+        return apply_list(o, arg, cfg, err, errlen);
+    case KIND_SPECIAL:
+        return o->apply(o, arg, cfg, err, errlen);
+    }
+    return bad_value(o, arg, err, errlen);
+}
+
+/* --- the options that need more than their row ---------------------------- */
+
+static int apply_reload(const option_spec_t *o, const char *arg, ctl_config_t *cfg, char *err,
+                        size_t errlen)
+{
+    if (strcmp(arg, "dev") != 0 && strcmp(arg, "off") != 0)
+        return bad_value(o, arg, err, errlen);
+    cfg->reload_dev = strcmp(arg, "dev") == 0;
+    return 0;
+}
+
+static int apply_no_keepalive(const option_spec_t *o, const char *arg, ctl_config_t *cfg,
+                              char *err, size_t errlen)
+{
+    cfg->keepalive = 0;
+    return 0;
+}
+
+static int apply_access_log_format(const option_spec_t *o, const char *arg, ctl_config_t *cfg,
+                                   char *err, size_t errlen)
+{
+    cmn_accessfmt_t fmt; /* compiled here only to reject a bad one at start */
+    char why[160];
+    if (cmn_accessfmt_compile(arg, &fmt, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: %s", long_name(o), why);
+        return -EINVAL;
+    }
+    cmn_accessfmt_free(&fmt);
+    cfg->access_log_format = arg;
+    return 0;
+}
+
+static int apply_forwarded(const option_spec_t *o, const char *arg, ctl_config_t *cfg, char *err,
+                           size_t errlen)
+{
+    cmn_iplist_t list;
+    char why[128];
+    if (cmn_iplist_parse(arg, &list, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: %s", long_name(o), why);
+        return -EINVAL;
+    }
+    cfg->forwarded_allow_ips = arg;
+    return 0;
+}
+
+static int apply_log_level(const option_spec_t *o, const char *arg, ctl_config_t *cfg, char *err,
+                           size_t errlen)
+{
+    cmn_log_level_t level;
+    if (cmn_log_parse_level(arg, &level) < 0)
+        return bad_value(o, arg, err, errlen);
+    cfg->log_level = arg;
+    return 0;
+}
+
+static int apply_bind(const option_spec_t *o, const char *arg, ctl_config_t *cfg, char *err,
+                      size_t errlen)
+{
+    ctl_bind_t parsed;
+    char why[300];
+    if (ctl_bind_parse(arg, &parsed, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: %s", long_name(o), why);
+        return -EINVAL;
+    }
+    return apply_list(o, arg, cfg, err, errlen);
+}
+
+static int apply_socket_mode(const option_spec_t *o, const char *arg, ctl_config_t *cfg,
+                             char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long mode = strtol(arg, &end, 8);
+    if (errno || end == arg || *end || mode < 0 || mode > 0777)
+        return bad_value(o, arg, err, errlen);
+    cfg->unix_socket_mode = (int)mode;
+    return 0;
+}
+
+static int apply_config(const option_spec_t *o, const char *arg, ctl_config_t *cfg, char *err,
+                        size_t errlen)
+{
+    /* The file was read before the command line (ctl_options_parse);
+     * getopt also accepts abbreviations, which that first look missed. */
+    if (!cfg->config_file || strcmp(cfg->config_file, arg) != 0) {
+        snprintf(err, errlen, "--config: give it once, spelt out, as --config FILE");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int apply_help(const option_spec_t *o, const char *arg, ctl_config_t *cfg, char *err,
+                      size_t errlen)
+{
+    print_help();
+    return 1;
+}
+
+static int apply_version(const option_spec_t *o, const char *arg, ctl_config_t *cfg, char *err,
+                         size_t errlen)
+{
+    printf("spawning %s\n", SPAWNING_VERSION);
+    return 1;
+}
+
+/* --- sources: the command line, the config file, defaults from elsewhere -- */
 
 /* Where a setting comes from; each one outranks the one before it. */
 typedef enum { FROM_DEFAULT, FROM_FILE, FROM_COMMAND_LINE } setting_source_t;
 
-static int option_index(int val)
-{
-    for (size_t i = 0; i < NOPTIONS; i++)
-        if (options[i].opt.val == val)
-            return (int)i;
-    return -1;
-}
-
-/* The option called `name` (long name; '_' may stand for '-'), or -1. */
-static int option_by_name(const char *name)
-{
-    char normal[64];
-    size_t n = strlen(name);
-    if (n >= sizeof normal)
-        return -1;
-    for (size_t i = 0; i <= n; i++)
-        normal[i] = name[i] == '_' ? '-' : name[i];
-    for (size_t i = 0; i < NOPTIONS; i++)
-        if (strcmp(options[i].opt.name, normal) == 0)
-            return (int)i;
-    return -1;
-}
-
-/* The repeatable options: a later source replaces an earlier one's list. */
-static bool clear_list(int c, ctl_config_t *cfg)
-{
-    switch (c) {
-    case 'w':
-        cfg->nwatch = 0;
-        return true;
-    case 'b':
-        cfg->nbind = 0;
-        return true;
-    case OPT_PYTHONPATH:
-        cfg->npythonpath = 0;
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* The bool a flag sets, so a config file can also say "false". */
-static bool *flag_field(int c, ctl_config_t *cfg)
-{
-    switch (c) {
-    case 'd':
-        return &cfg->daemonize;
-    case OPT_REUSE_PORT:
-        return &cfg->reuse_port;
-    case 'c':
-        return &cfg->coverage;
-    case OPT_SYSINFO:
-        return &cfg->sysinfo;
-    default:
-        return NULL;
-    }
-}
-
 static int parse_bool(const char *s, bool *out)
 {
-    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
     for (size_t i = 0; i < 4; i++) {
         if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0) {
             *out = strcasecmp(s, yes[i]) == 0;
@@ -553,38 +525,37 @@ static int parse_bool(const char *s, bool *out)
 }
 
 /* A flag's value from a config file or a default: true applies it, false
- * clears what it sets. */
-static int apply_flag_value(int c, const char *value, ctl_config_t *cfg, char *err, size_t errlen)
+ * clears a flag's bool (and is a no-op for --no-keepalive). */
+static int apply_flag_value(const option_spec_t *o, const char *value, ctl_config_t *cfg,
+                            char *err, size_t errlen)
 {
     bool on = true;
     if (value && *value && parse_bool(value, &on) < 0) {
-        snprintf(err, errlen, "%s: '%s' is not true or false", option_name(c), value);
+        snprintf(err, errlen, "%s: '%s' is not true or false", long_name(o), value);
         return -EINVAL;
     }
     if (on)
-        return apply_option(c, NULL, "spawning", cfg, err, errlen);
-    bool *field = flag_field(c, cfg);
-    if (field)
-        *field = false;
+        return apply_option(o, NULL, cfg, err, errlen);
+    if (o->kind == KIND_FLAG)
+        *(bool *)((char *)cfg + o->field) = false;
     return 0;
 }
 
-/* Applies option number idx of the table from `source`. Returns 0, 1 when
- * skipped (a default for an option set explicitly) or when --help/--version
- * printed, or -EINVAL with err. */
-static int apply_from(int idx, const char *value, setting_source_t source, ctl_config_t *cfg,
-                      char *err, size_t errlen)
+/* Applies o from `source`. Returns 0, 1 when skipped (a default for an
+ * option set explicitly) or when --help/--version printed, or -EINVAL. */
+static int apply_from(const option_spec_t *o, const char *value, setting_source_t source,
+                      ctl_config_t *cfg, char *err, size_t errlen)
 {
-    int c = options[idx].opt.val;
+    size_t idx = (size_t)(o - options);
     if (source == FROM_DEFAULT && cfg->set_explicitly[idx])
         return 1;
-    if (source == FROM_COMMAND_LINE && cfg->list_from_file[idx] && clear_list(c, cfg))
+    if (source == FROM_COMMAND_LINE && cfg->list_from_file[idx] && o->count_field) {
+        *(int *)((char *)cfg + o->count_field) = 0; /* the command line's list replaces the file's */
         cfg->list_from_file[idx] = false;
-    int rc;
-    if (source != FROM_COMMAND_LINE && options[idx].opt.has_arg == no_argument)
-        rc = apply_flag_value(c, value, cfg, err, errlen);
-    else
-        rc = apply_option(c, value, "spawning", cfg, err, errlen);
+    }
+    int rc = source != FROM_COMMAND_LINE && !o->metavar
+                 ? apply_flag_value(o, value, cfg, err, errlen)
+                 : apply_option(o, value, cfg, err, errlen);
     if (rc == 0 && source != FROM_DEFAULT)
         cfg->set_explicitly[idx] = true;
     if (rc == 0 && source == FROM_FILE)
@@ -594,47 +565,22 @@ static int apply_from(int idx, const char *value, setting_source_t source, ctl_c
 
 bool ctl_options_was_set(const ctl_config_t *cfg, const char *name)
 {
-    int idx = option_by_name(name);
-    return idx >= 0 && cfg->set_explicitly[idx];
+    const option_spec_t *o = option_by_name(name);
+    return o && cfg->set_explicitly[o - options];
 }
 
 int ctl_options_apply_default(ctl_config_t *cfg, const char *name, const char *value, char *err,
                               size_t errlen)
 {
-    int idx = option_by_name(name);
-    if (idx < 0 || options[idx].opt.val == OPT_HELP || options[idx].opt.val == OPT_VERSION ||
-        options[idx].opt.val == OPT_CONFIG) {
+    const option_spec_t *o = option_by_name(name);
+    if (!o || is_command(o)) {
         snprintf(err, errlen, "unknown option '%s'", name);
         return -EINVAL;
     }
-    return apply_from(idx, value, FROM_DEFAULT, cfg, err, errlen);
+    return apply_from(o, value, FROM_DEFAULT, cfg, err, errlen);
 }
 
-/* Describes the option getopt just rejected, for the one-line error. */
-static void describe_bad_option(int c, int argc, char **argv, char *err, size_t errlen)
-{
-    const char *word = optind - 1 < argc ? argv[optind - 1] : "?";
-    if (c == ':')
-        snprintf(err, errlen, "%s: needs a value", optopt ? option_name(optopt) : word);
-    else if (optopt && optopt < 256 && !strchr(SHORT_OPTIONS_WITH_VALUE, optopt))
-        snprintf(err, errlen, "-%c: unknown option", optopt);
-    else
-        snprintf(err, errlen, "%s: unknown option", word);
-}
-
-/* --- the config file ---------------------------------------------------- */
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *end = s + strlen(s);
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-        *--end = '\0';
-    return s;
-}
-
-/* "app = APP [MIDDLEWARE ...]": the positional arguments. */
+/* "app = APP [MIDDLEWARE ...]" in the config file: the positional arguments. */
 static int apply_file_app(char *value, ctl_config_t *cfg, char *err, size_t errlen)
 {
     cfg->app = NULL;
@@ -658,79 +604,22 @@ static int apply_file_app(char *value, ctl_config_t *cfg, char *err, size_t errl
     return 0;
 }
 
-/* One "name = value" line (already trimmed, not a comment). */
-static int apply_file_line(char *line, ctl_config_t *cfg, char *err, size_t errlen)
+/* ctl_configfile_setting_fn: one "name = value" of the config file. */
+static int apply_file_setting(void *ctx, const char *name, char *value, char *err, size_t errlen)
 {
-    char *eq = strchr(line, '=');
-    if (!eq) {
-        snprintf(err, errlen, "expected 'name = value'");
-        return -EINVAL;
-    }
-    *eq = '\0';
-    char *name = trim(line), *value = trim(eq + 1);
-    size_t vlen = strlen(value);
-    if (vlen >= 2 && (value[0] == '"' || value[0] == '\'') && value[vlen - 1] == value[0]) {
-        value[vlen - 1] = '\0';
-        value++;
-    }
+    ctl_config_t *cfg = ctx;
     if (strcmp(name, "app") == 0)
         return apply_file_app(value, cfg, err, errlen);
-    int idx = option_by_name(name);
-    int c = idx < 0 ? 0 : options[idx].opt.val;
-    if (idx < 0 || c == OPT_HELP || c == OPT_VERSION || c == OPT_CONFIG) {
+    const option_spec_t *o = option_by_name(name);
+    if (!o || is_command(o)) {
         snprintf(err, errlen, "unknown option '%s'", name);
         return -EINVAL;
     }
-    if (options[idx].opt.has_arg != no_argument && !*value) {
-        snprintf(err, errlen, "%s: needs a value", option_name(c));
+    if (o->metavar && !*value) {
+        snprintf(err, errlen, "%s: needs a value", long_name(o));
         return -EINVAL;
     }
-    return apply_from(idx, value, FROM_FILE, cfg, err, errlen);
-}
-
-#define CONFIG_FILE_MAX (1 << 20)
-
-static int read_whole_file(const char *path, char **out, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, errlen, "--config: cannot read '%s': %s", path, strerror(errno));
-        return -EINVAL;
-    }
-    char *text = malloc(CONFIG_FILE_MAX + 1);
-    size_t n = text ? fread(text, 1, CONFIG_FILE_MAX + 1, f) : 0;
-    bool failed = !text || ferror(f) || n > CONFIG_FILE_MAX;
-    fclose(f);
-    if (failed) {
-        snprintf(err, errlen, "--config: cannot read '%s': %s", path,
-                 text ? "larger than 1 MiB, or a read error" : "out of memory");
-        free(text);
-        return -EINVAL;
-    }
-    text[n] = '\0';
-    *out = text;
-    return 0;
-}
-
-static int load_config_file(const char *path, ctl_config_t *cfg, char *err, size_t errlen)
-{
-    cfg->config_file = path;
-    if (read_whole_file(path, &cfg->config_text, err, errlen) < 0)
-        return -EINVAL;
-    int lineno = 0;
-    char *rest = cfg->config_text, *line;
-    while ((line = strsep(&rest, "\n"))) {
-        lineno++;
-        line = trim(line);
-        if (!*line || *line == '#')
-            continue;
-        char why[400];
-        if (apply_file_line(line, cfg, why, sizeof why) < 0) {
-            snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
-            return -EINVAL;
-        }
-    }
-    return 0;
+    return apply_from(o, value, FROM_FILE, cfg, err, errlen);
 }
 
 /* The FILE of --config FILE / --config=FILE in argv, or NULL (a missing
@@ -748,29 +637,45 @@ static const char *find_config_argument(int argc, char **argv)
     return NULL;
 }
 
-/* --- the command line --------------------------------------------------- */
-
-static ctl_options_result_t parse_command_line(int argc, char **argv, ctl_config_t *cfg,
-                                               char *err, size_t errlen)
+/* getopt's tables, built from the option table: the long options, and
+ * the short ones ("i:p:d..."). */
+static void getopt_tables(struct option *longopts, char *shortopts, size_t len)
 {
-    struct option longopts[NOPTIONS + 1];
-    for (size_t i = 0; i < NOPTIONS; i++)
-        longopts[i] = options[i].opt;
-    memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
-    opterr = 0;
-    optind = 0; /* 0, not 1: also resets glibc's scan of grouped short options */
-    int c;
-    while ((c = getopt_long(argc, argv, SHORT_OPTIONS, longopts, NULL)) != -1) {
-        if (c == '?' || c == ':') {
-            describe_bad_option(c, argc, argv, err, errlen);
-            return CTL_OPTIONS_USAGE;
+    size_t used = 0;
+    shortopts[used++] = ':'; /* report a missing value as ':' */
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_spec_t *o = &options[i];
+        int val = o->short_name ? o->short_name : LONG_ONLY_BASE + (int)i;
+        longopts[i] = (struct option){o->name, o->metavar ? required_argument : no_argument,
+                                      NULL, val};
+        if (o->short_name && used + 3 < len) {
+            shortopts[used++] = o->short_name;
+            if (o->metavar)
+                shortopts[used++] = ':';
         }
-        int rc = apply_from(option_index(c), optarg, FROM_COMMAND_LINE, cfg, err, errlen);
-        if (rc == 1)
-            return CTL_OPTIONS_EXIT_OK;
-        if (rc < 0)
-            return CTL_OPTIONS_USAGE;
     }
+    memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
+    shortopts[used] = '\0';
+}
+
+/* Describes the option getopt just rejected, for the one-line error. */
+static void describe_bad_option(int c, int argc, char **argv, char *err, size_t errlen)
+{
+    const char *word = optind - 1 < argc ? argv[optind - 1] : "?";
+    const option_spec_t *o = optopt ? option_by_value(optopt) : NULL;
+    if (c == ':')
+        snprintf(err, errlen, "%s: needs a value", o ? long_name(o) : word);
+    else if (optopt && optopt < LONG_ONLY_BASE && !o)
+        snprintf(err, errlen, "-%c: unknown option", optopt);
+    else
+        snprintf(err, errlen, "%s: unknown option", word);
+}
+
+/* The positional arguments after the options: APP and MIDDLEWARE (or a
+ * factory's ARGS), replacing the config file's "app". */
+static ctl_options_result_t take_positional(int argc, char **argv, ctl_config_t *cfg, char *err,
+                                            size_t errlen)
+{
     if (optind < argc) {
         cfg->app = argv[optind++];
         cfg->nmiddleware = 0;
@@ -784,6 +689,30 @@ static ctl_options_result_t parse_command_line(int argc, char **argv, ctl_config
         cfg->middleware[cfg->nmiddleware++] = argv[optind];
     }
     return CTL_OPTIONS_RUN;
+}
+
+static ctl_options_result_t parse_command_line(int argc, char **argv, ctl_config_t *cfg,
+                                               char *err, size_t errlen)
+{
+    struct option longopts[NOPTIONS + 1];
+    char shortopts[2 * NOPTIONS + 2];
+    getopt_tables(longopts, shortopts, sizeof shortopts);
+    opterr = 0;
+    optind = 0; /* 0, not 1: also resets glibc's scan of grouped short options */
+    int c;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        const option_spec_t *o = c == '?' || c == ':' ? NULL : option_by_value(c);
+        if (!o) {
+            describe_bad_option(c, argc, argv, err, errlen);
+            return CTL_OPTIONS_USAGE;
+        }
+        int rc = apply_from(o, optarg, FROM_COMMAND_LINE, cfg, err, errlen);
+        if (rc == 1)
+            return CTL_OPTIONS_EXIT_OK;
+        if (rc < 0)
+            return CTL_OPTIONS_USAGE;
+    }
+    return take_positional(argc, argv, cfg, err, errlen);
 }
 
 /* Checks across options, once every source has been applied. */
@@ -806,8 +735,12 @@ ctl_options_result_t ctl_options_parse(int argc, char **argv, ctl_config_t *cfg,
 {
     set_defaults(cfg);
     const char *config_path = find_config_argument(argc, argv);
-    if (config_path && load_config_file(config_path, cfg, err, errlen) < 0)
-        return CTL_OPTIONS_USAGE;
+    if (config_path) {
+        cfg->config_file = config_path;
+        if (ctl_configfile_read(config_path, &cfg->config_text, apply_file_setting, cfg, err,
+                                errlen) < 0)
+            return CTL_OPTIONS_USAGE;
+    }
     ctl_options_result_t rc = parse_command_line(argc, argv, cfg, err, errlen);
     return rc == CTL_OPTIONS_RUN ? check_config(cfg, err, errlen) : rc;
 }
@@ -816,46 +749,4 @@ void ctl_options_free(ctl_config_t *cfg)
 {
     free(cfg->config_text);
     cfg->config_text = NULL;
-}
-
-static json_t *string_array(const char *const *items, int n)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(a, json_string(items[i]));
-    return a;
-}
-
-json_t *ctl_options_child_config(const ctl_config_t *cfg, const char *server_name,
-                                 int server_port)
-{
-    json_t *m = json_object();
-    json_object_set_new(m, "type", json_string(CMN_MSG_CONFIG));
-    json_object_set_new(m, "app", cfg->app ? json_string(cfg->app) : json_null());
-    json_object_set_new(m, "middleware", string_array(cfg->middleware, cfg->nmiddleware));
-    json_object_set_new(m, "pythonpath", string_array(cfg->pythonpath, cfg->npythonpath));
-    json_object_set_new(m, "chdir", cfg->chdir ? json_string(cfg->chdir) : json_null());
-    json_object_set_new(m, "threads", json_integer(cfg->threads));
-    json_object_set_new(m, "processes", json_integer(cfg->processes));
-    json_object_set_new(m, "server_name", json_string(server_name));
-    json_object_set_new(m, "server_port", json_integer(server_port));
-    json_object_set_new(m, "log_level", json_string(cfg->log_level));
-    json_object_set_new(m, "limit_request_line", json_integer(cfg->limit_request_line));
-    json_object_set_new(m, "limit_request_fields", json_integer(cfg->limit_request_fields));
-    json_object_set_new(m, "limit_request_field_size",
-                        json_integer(cfg->limit_request_field_size));
-    json_object_set_new(m, "limit_request_body", json_integer(cfg->limit_request_body));
-    json_object_set_new(m, "header_timeout", json_real(cfg->header_timeout));
-    json_object_set_new(m, "keepalive", json_real(cfg->keepalive));
-    json_object_set_new(m, "body_timeout", json_real(cfg->body_timeout));
-    json_object_set_new(m, "forwarded_allow_ips", json_string(cfg->forwarded_allow_ips));
-    json_object_set_new(m, "max_requests", json_integer(cfg->max_requests));
-    json_object_set_new(m, "report_files", json_boolean(cfg->reload_dev));
-    json_object_set_new(m, "stdout", cfg->stdout_path ? json_string(cfg->stdout_path) : json_null());
-    json_object_set_new(m, "stderr", cfg->stderr_path ? json_string(cfg->stderr_path) : json_null());
-    ctl_factory_child_config(cfg, server_port, m);
-    json_object_set_new(m, "access_log", cfg->access_log ? json_string(cfg->access_log) : json_null());
-    json_object_set_new(m, "access_log_format",
-                        cfg->access_log_format ? json_string(cfg->access_log_format) : json_null());
-    return m;
 }

@@ -1,13 +1,15 @@
-/* ctl_options: the command line of `spawning` / `spawning_controller`.
+/* ctl_options: the settings of `spawning` / `spawning_controller`, from the
+ * command line, the --config file and defaults from elsewhere (a factory).
  *
- * One table (ctl_options.c) lists every option with its long name, short
- * name, argument and help text; --help is printed from that table, so the
- * help can never miss an option. Parsing fills a ctl_config_t; nothing here
+ * One table (ctl_options.c) lists every option: long and short name,
+ * argument, help text, and how its value is parsed and where it goes (a
+ * kind, a field of ctl_config_t, a range). --help, getopt, the config file
+ * and ctl_options_apply_default all work from that table, so an option
+ * exists everywhere or nowhere. Parsing fills a ctl_config_t; nothing here
  * touches sockets or processes. */
 #ifndef CTL_OPTIONS_H
 #define CTL_OPTIONS_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -20,7 +22,8 @@ typedef struct {
     int port;                  /* -p/--port */
     int processes;             /* -s/--processes */
     int threads;               /* -t/--threads */
-    double deadman_timeout;    /* --deadman-timeout (alias --graceful-timeout), seconds */
+    double deadman_timeout;    /* --deadman-timeout: heartbeats may be missed this long, seconds */
+    double graceful_timeout;   /* --graceful-timeout: a stopping child may finish this long */
     const char *chdir;         /* --chdir, or NULL */
     const char *pythonpath[CTL_MAX_LIST];
     int npythonpath;
@@ -102,13 +105,5 @@ bool ctl_options_was_set(const ctl_config_t *cfg, const char *name);
 int ctl_options_apply_default(ctl_config_t *cfg, const char *name, const char *value, char *err,
                               size_t errlen);
 
-/* The settings a child needs, as the body of a CMN_MSG_CONFIG message (new
- * reference). server_name and server_port are SERVER_NAME and SERVER_PORT
- * (the first address's host and the port actually bound: the config may
- * say 0).
- * "max_requests" is --max-requests without the jitter; the supervisor sets
- * each child's own. */
-json_t *ctl_options_child_config(const ctl_config_t *cfg, const char *server_name,
-                                 int server_port);
 
 #endif

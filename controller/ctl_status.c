@@ -15,11 +15,12 @@ static double wall(ev_tstamp t) { return t; }
 
 static json_t *config_json(const ctl_config_t *cfg, int port)
 {
-    return json_pack("{s:s, s:i, s:i, s:i, s:s, s:I, s:f, s:I, s:f, s:f, s:s}", "host", cfg->host,
+    return json_pack("{s:s, s:i, s:i, s:i, s:s, s:I, s:f, s:I, s:f, s:f, s:f, s:s}", "host", cfg->host,
                      "port", port, "processes", cfg->processes, "threads", cfg->threads, "app",
                      cfg->app, "max_memory", (json_int_t)cfg->max_memory, "max_age", cfg->max_age,
                      "max_requests", (json_int_t)cfg->max_requests, "timeout", cfg->timeout,
-                     "deadman_timeout", cfg->deadman_timeout, "reload",
+                     "deadman_timeout", cfg->deadman_timeout, "graceful_timeout",
+                     cfg->graceful_timeout, "reload",
                      cfg->reload_dev ? "dev" : "off");
 }
 

@@ -8,6 +8,7 @@
 #include "cmn_admin.h"
 #include "ctl_admin.h"
 #include "ctl_child.h"
+#include "ctl_childconf.h"
 #include "ctl_listen.h"
 #include "ctl_sdnotify.h"
 #include "ctl_statushttp.h"
@@ -519,8 +520,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     ctl_supervisor_t *sup = w->data;
     switch (w->signum) {
     case SIGTERM:
-        cmn_info("SIGTERM: graceful stop (timeout %.0f s)", sup->cfg->deadman_timeout);
-        ctl_supervisor_stop(sup, SIGTERM, sup->cfg->deadman_timeout);
+        cmn_info("SIGTERM: graceful stop (timeout %.0f s)", sup->cfg->graceful_timeout);
+        ctl_supervisor_stop(sup, SIGTERM, sup->cfg->graceful_timeout);
         break;
     case SIGINT:
     case SIGQUIT:
@@ -581,8 +582,8 @@ static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, ctl_listeners_t 
     }
     /* SERVER_PORT of a server on a UNIX socket: the HTTP default, as the
      * proxy in front speaks for port 80 unless its Host says otherwise. */
-    sup->child_config = ctl_options_child_config(cfg, ctl_listeners_server_name(listeners),
-                                                 sup->listen_port ? sup->listen_port : 80);
+    sup->child_config = ctl_childconf_build(cfg, ctl_listeners_server_name(listeners),
+                                            sup->listen_port ? sup->listen_port : 80);
     if (!sup->child_config)
         return -1;
     srand48((long)getpid() ^ (long)ev_time());

@@ -1,5 +1,6 @@
 /* Unit tests for controller/ctl_factory.h: the factory settings children
  * get, the --virtualenv check, and the factory options on the command line. */
+#include "ctl_childconf.h"
 #include "ctl_factory.h"
 #include "unit.h"
 
@@ -53,7 +54,7 @@ TEST(child_config_carries_the_factory_dict)
     char err[256];
     CHECK_EQ_INT(PARSE(&cfg, err, "-f", "f.g", "-s", "3", "-t", "2", "-i", "::1", "one", "two"),
                  CTL_OPTIONS_RUN);
-    json_t *m = ctl_options_child_config(&cfg, "::1", 4321);
+    json_t *m = ctl_childconf_build(&cfg, "::1", 4321);
     CHECK(json_is_null(json_object_get(m, "app")) == false);
     CHECK_EQ_STR(json_string_value(json_object_get(m, "factory")), "f.g");
     json_t *o = json_object_get(m, "factory_options");
@@ -71,7 +72,7 @@ TEST(child_config_carries_the_factory_dict)
     ctl_options_free(&cfg);
     /* without a factory: no factory_options, APP as before */
     CHECK_EQ_INT(PARSE(&cfg, err, "app:app"), CTL_OPTIONS_RUN);
-    m = ctl_options_child_config(&cfg, "127.0.0.1", 80);
+    m = ctl_childconf_build(&cfg, "127.0.0.1", 80);
     CHECK(json_is_null(json_object_get(m, "factory")));
     CHECK(json_object_get(m, "factory_options") == NULL);
     CHECK_EQ_STR(json_string_value(json_object_get(m, "app")), "app:app");

@@ -1,4 +1,5 @@
 /* Unit tests for controller/ctl_options.h: the command line. */
+#include "ctl_childconf.h"
 #include "ctl_options.h"
 #include "unit.h"
 
@@ -48,6 +49,7 @@ TEST(defaults)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     CHECK_EQ_INT(cfg.processes, ncpu > 0 ? ncpu : 1);
     CHECK(cfg.deadman_timeout == 10.0);
+    CHECK(cfg.graceful_timeout == 30.0);
     CHECK(cfg.chdir == NULL);
     CHECK_EQ_INT(cfg.npythonpath, 0);
     CHECK_EQ_INT(cfg.nmiddleware, 0);
@@ -92,7 +94,9 @@ TEST(long_options)
     CHECK_EQ_INT(cfg.threads, 16);
     CHECK_EQ_STR(cfg.chdir, "/srv/app");
     CHECK_EQ_STR(cfg.log_level, "debug");
-    CHECK(cfg.deadman_timeout == 2.5);
+    /* --graceful-timeout is its own value (issue 12), no longer an alias */
+    CHECK(cfg.graceful_timeout == 2.5);
+    CHECK(cfg.deadman_timeout == 10.0);
     CHECK_EQ_STR(cfg.app, "mysite.wsgi:application");
     rc = PARSE(&cfg, err, "--port", "0", "app");
     CHECK_EQ_INT(rc, CTL_OPTIONS_RUN);
@@ -314,7 +318,7 @@ TEST(child_config_json)
               "--pythonpath", "/a", "--pythonpath", "/b", "--log-level", "warning", "app:x",
               "mw.one", "mw.two");
     CHECK_EQ_INT(rc, CTL_OPTIONS_RUN);
-    json_t *m = ctl_options_child_config(&cfg, cfg.host, 43210);
+    json_t *m = ctl_childconf_build(&cfg, cfg.host, 43210);
     CHECK(m != NULL && json_is_object(m));
     if (!m)
         return;
@@ -342,7 +346,7 @@ TEST(child_config_json)
 
     /* defaults: no chdir, empty lists */
     CHECK_EQ_INT(PARSE(&cfg, err, "app"), CTL_OPTIONS_RUN);
-    m = ctl_options_child_config(&cfg, cfg.host, 8080);
+    m = ctl_childconf_build(&cfg, cfg.host, 8080);
     CHECK(json_is_null(json_object_get(m, "chdir")));
     CHECK(json_is_array(json_object_get(m, "middleware")));
     CHECK_EQ_INT(json_array_size(json_object_get(m, "middleware")), 0);
@@ -509,7 +513,7 @@ TEST(access_log_options)
     char err[256];
     CHECK_EQ_INT(PARSE(&cfg, err, "app"), CTL_OPTIONS_RUN);
     CHECK(cfg.access_log == NULL && cfg.access_log_format == NULL);
-    json_t *m = ctl_options_child_config(&cfg, cfg.host, 8080);
+    json_t *m = ctl_childconf_build(&cfg, cfg.host, 8080);
     CHECK(json_is_null(json_object_get(m, "access_log")));
     CHECK(json_is_null(json_object_get(m, "access_log_format")));
     json_decref(m);
@@ -517,7 +521,7 @@ TEST(access_log_options)
                                     "%(h)s %({X-Id}i)s %({Content-Type}o)s %%", "app");
     CHECK_EQ_INT(rc, CTL_OPTIONS_RUN);
     CHECK_EQ_STR(cfg.access_log, "/tmp/a.log");
-    m = ctl_options_child_config(&cfg, cfg.host, 8080);
+    m = ctl_childconf_build(&cfg, cfg.host, 8080);
     CHECK_EQ_STR(json_string_value(json_object_get(m, "access_log")), "/tmp/a.log");
     CHECK_EQ_STR(json_string_value(json_object_get(m, "access_log_format")),
                  "%(h)s %({X-Id}i)s %({Content-Type}o)s %%");
