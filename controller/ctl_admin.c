@@ -3,13 +3,10 @@
 
 #include "cmn_admin.h"
 #include "cmn_log.h"
+#include "ctl_listen.h"
 #include "ctl_miniserver.h"
-#include "ctl_status.h"
-#include "ctl_supervisor.h"
-#include "ctl_supervisor_priv.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,31 +42,47 @@ static int parse_scale(const char *s, int current)
     return n >= 1 && n <= 1024 ? (int)n : -1;
 }
 
-static void run_command(ctl_supervisor_t *sup, const char *cmd, json_t *req, cmn_buf_t *reply)
+struct ctl_admin {
+    ctl_ops_t ops;
+    ctl_miniserver_t *server;
+    char path[108];
+    unsigned long dev, ino; /* the socket file, removed at stop if still ours */
+};
+
+static void reply_ok(cmn_buf_t *reply)
+{
+    reply_json(reply, json_pack("{s:b}", "ok", 1));
+}
+
+static void run_scale(const ctl_ops_t *ops, json_t *req, cmn_buf_t *reply)
+{
+    const char *arg = json_string_value(json_object_get(req, "processes"));
+    int n = arg ? parse_scale(arg, ops->processes(ops->ctx)) : -1;
+    if (n < 0) {
+        reply_error(reply, "scale: want N, +N or -N, leaving 1 to 1024 children");
+        return;
+    }
+    ops->scale(ops->ctx, n);
+    reply_json(reply, json_pack("{s:b, s:i}", "ok", 1, "processes", n));
+}
+
+static void run_command(const ctl_ops_t *ops, const char *cmd, json_t *req, cmn_buf_t *reply)
 {
     if (strcmp(cmd, "status") == 0) {
-        reply_json(reply, json_pack("{s:b, s:o}", "ok", 1, "status", ctl_status_document(sup)));
+        reply_json(reply, json_pack("{s:b, s:o}", "ok", 1, "status", ops->status(ops->ctx)));
     } else if (strcmp(cmd, "reload") == 0) {
-        ctl_supervisor_reload(sup, "spawnctl reload");
-        reply_json(reply, json_pack("{s:b}", "ok", 1));
+        ops->reload(ops->ctx, "spawnctl reload");
+        reply_ok(reply);
     } else if (strcmp(cmd, "scale") == 0) {
-        const char *arg = json_string_value(json_object_get(req, "processes"));
-        int n = arg ? parse_scale(arg, sup->desired) : -1;
-        if (n < 0) {
-            reply_error(reply, "scale: want N, +N or -N, leaving 1 to 1024 children");
-        } else {
-            ctl_supervisor_scale(sup, n);
-            reply_json(reply, json_pack("{s:b, s:i}", "ok", 1, "processes", n));
-        }
+        run_scale(ops, req, reply);
     } else if (strcmp(cmd, "stop") == 0) {
         bool now = json_is_true(json_object_get(req, "now"));
         cmn_info("spawnctl stop%s", now ? " --now" : "");
-        ctl_supervisor_stop(sup, now ? SIGQUIT : SIGTERM,
-                            now ? CTL_IMMEDIATE_STOP_GRACE : sup->cfg->graceful_timeout);
-        reply_json(reply, json_pack("{s:b}", "ok", 1));
+        ops->stop(ops->ctx, now);
+        reply_ok(reply);
     } else if (strcmp(cmd, "reopen-logs") == 0) {
-        ctl_supervisor_reopen_logs(sup);
-        reply_json(reply, json_pack("{s:b}", "ok", 1));
+        ops->reopen_logs(ops->ctx);
+        reply_ok(reply);
     } else {
         reply_error(reply, "unknown command");
     }
@@ -87,7 +100,7 @@ static bool peer_allowed(int fd)
 
 static bool handle(void *arg, int peer_fd, const char *request, size_t len, cmn_buf_t *reply)
 {
-    ctl_supervisor_t *sup = arg;
+    ctl_admin_t *admin = arg;
     if (!peer_allowed(peer_fd)) {
         reply_error(reply, "permission denied");
         return false;
@@ -100,64 +113,47 @@ static bool handle(void *arg, int peer_fd, const char *request, size_t len, cmn_
     else if (version && json_integer_value(version) != CMN_ADMIN_PROTOCOL_VERSION)
         reply_error(reply, "unsupported protocol version");
     else
-        run_command(sup, cmd, req, reply);
+        run_command(&admin->ops, cmd, req, reply);
     json_decref(req);
     return true;
 }
 
-/* A socket file nobody answers on is a leftover: remove it. */
-static int clear_stale(const char *path, const struct sockaddr_un *addr)
+ctl_admin_t *ctl_admin_start(struct ev_loop *loop, const char *path, const ctl_ops_t *ops,
+                             char *err, size_t errlen)
 {
-    struct stat st;
-    if (lstat(path, &st) < 0)
-        return 0;
-    if (!S_ISSOCK(st.st_mode))
-        return -EEXIST;
-    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int live = probe >= 0 && connect(probe, (const struct sockaddr *)addr, sizeof *addr) == 0;
-    if (probe >= 0)
-        close(probe);
-    if (live)
-        return -EADDRINUSE;
-    unlink(path);
-    return 0;
+    ctl_admin_t *admin = calloc(1, sizeof *admin);
+    if (!admin || strlen(path) >= sizeof admin->path) {
+        snprintf(err, errlen, "admin socket %s: %s", path, admin ? "path too long" : "out of memory");
+        free(admin);
+        return NULL;
+    }
+    admin->ops = *ops;
+    snprintf(admin->path, sizeof admin->path, "%s", path);
+    /* 0600: only this user (and root) may even connect; SO_PEERCRED then
+     * checks each peer. A leftover socket file is replaced. */
+    char why[400];
+    int fd = ctl_listen_unix(path, 0600, &admin->dev, &admin->ino, why, sizeof why);
+    if (fd < 0) {
+        snprintf(err, errlen, "admin socket: %s", why);
+        free(admin);
+        return NULL;
+    }
+    admin->server = ctl_miniserver_start(loop, fd, "\n", handle, admin);
+    if (!admin->server) {
+        snprintf(err, errlen, "admin socket %s: out of memory", path);
+        close(fd);
+        ctl_listen_unlink_unix(path, admin->dev, admin->ino);
+        free(admin);
+        return NULL;
+    }
+    return admin;
 }
 
-int ctl_admin_start(ctl_supervisor_t *sup, const char *path, char *err, size_t errlen)
+void ctl_admin_stop(ctl_admin_t *admin)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof addr.sun_path) {
-        snprintf(err, errlen, "admin socket path too long: %s", path);
-        return -ENAMETOOLONG;
-    }
-    strcpy(addr.sun_path, path);
-    int rc = clear_stale(path, &addr);
-    if (rc < 0) {
-        snprintf(err, errlen, "admin socket %s: %s", path,
-                 rc == -EADDRINUSE ? "another controller is using it" : "not a socket");
-        return rc;
-    }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    mode_t old = umask(0177); /* created 0600: never open to others, not even briefly */
-    rc = fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(fd, 16) == 0
-             ? 0
-             : -errno;
-    umask(old);
-    if (rc < 0) {
-        snprintf(err, errlen, "admin socket %s: %s", path, strerror(-rc));
-        if (fd >= 0)
-            close(fd);
-        return rc;
-    }
-    sup->admin = ctl_miniserver_start(sup->loop, fd, "\n", handle, sup);
-    return sup->admin ? 0 : -ENOMEM;
-}
-
-void ctl_admin_stop(ctl_supervisor_t *sup, const char *path)
-{
-    if (!sup->admin)
+    if (!admin)
         return;
-    ctl_miniserver_stop(sup->admin);
-    sup->admin = NULL;
-    unlink(path);
+    ctl_miniserver_stop(admin->server);
+    ctl_listen_unlink_unix(admin->path, admin->dev, admin->ino);
+    free(admin);
 }

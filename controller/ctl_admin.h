@@ -5,19 +5,25 @@
  * it is never briefly open to others); each request's peer is checked with
  * SO_PEERCRED and only the controller's own uid or root is served. A stale
  * socket left by a dead controller is replaced; one in use by a live
- * controller is not (the start fails). */
+ * controller is not (the start fails). It sees the supervisor only through
+ * its operations table (ctl_ops.h). */
 #ifndef CTL_ADMIN_H
 #define CTL_ADMIN_H
 
+#include "ctl_ops.h"
+
+#include <ev.h>
 #include <stddef.h>
 
-struct ctl_supervisor;
+typedef struct ctl_admin ctl_admin_t;
 
-/* Binds `path` and starts answering on the supervisor's loop. Returns 0,
- * or a negative errno with a sentence in err. */
-int ctl_admin_start(struct ctl_supervisor *sup, const char *path, char *err, size_t errlen);
+/* Binds `path` and answers on `loop`, carrying out commands through `ops`
+ * (copied). Returns the service, or NULL with a sentence in err. */
+ctl_admin_t *ctl_admin_start(struct ev_loop *loop, const char *path, const ctl_ops_t *ops,
+                             char *err, size_t errlen);
 
-/* Closes the socket and removes its file. */
-void ctl_admin_stop(struct ctl_supervisor *sup, const char *path);
+/* Closes the socket, removes its file (if still ours) and frees admin
+ * (NULL: nothing). */
+void ctl_admin_stop(ctl_admin_t *admin);
 
 #endif

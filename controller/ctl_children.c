@@ -32,6 +32,19 @@ void ctl_children_free(ctl_child_t *c)
     free(c);
 }
 
+void ctl_children_record_pong(ctl_child_t *c, json_t *msg, ev_tstamp now)
+{
+    c->last_pong = now;
+    c->requests = (uint64_t)json_integer_value(json_object_get(msg, "requests"));
+    c->responses_5xx = (uint64_t)json_integer_value(json_object_get(msg, "responses_5xx"));
+    c->bytes_sent = (uint64_t)json_integer_value(json_object_get(msg, "bytes_sent"));
+    c->active = (int)json_integer_value(json_object_get(msg, "active"));
+    c->connections = (int)json_integer_value(json_object_get(msg, "connections"));
+    c->oldest = json_number_value(json_object_get(msg, "oldest"));
+    const char *line = json_string_value(json_object_get(msg, "oldest_request"));
+    snprintf(c->oldest_request, sizeof c->oldest_request, "%s", line ? line : "");
+}
+
 void ctl_children_send(ctl_child_t *c, const char *type)
 {
     if (c->control_fd < 0)

@@ -1,13 +1,15 @@
 /* ctl_children: what the controller knows of each child process.
  *
  * A record per live child: its pid, generation, state, control channel and
- * the vital signs its heartbeat answers carry. The list is owned by the
- * supervisor (ctl_supervisor.c, the policy) and read by ctl_health.c (the
- * periodic checks). Records live from spawn until the process is reaped. */
+ * the vital signs its heartbeat answers carry. The list is owned and
+ * changed by the supervisor (ctl_supervisor.c); ctl_health.c (the periodic
+ * judgement) and ctl_status.c (the status document) only read it. Records
+ * live from spawn until the process is reaped. */
 #ifndef CTL_CHILDREN_H
 #define CTL_CHILDREN_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -47,6 +49,9 @@ ctl_child_t *ctl_children_new(void *owner, pid_t pid, int control_fd, int genera
 
 /* Frees a record (closes its control fd; the caller stopped the watcher). */
 void ctl_children_free(ctl_child_t *c);
+
+/* Records a heartbeat answer ("pong", see cmn_ctlmsg.h) received at now. */
+void ctl_children_record_pong(ctl_child_t *c, json_t *msg, ev_tstamp now);
 
 /* Sends {"type": type} to the child, best effort. */
 void ctl_children_send(ctl_child_t *c, const char *type);

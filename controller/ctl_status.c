@@ -3,7 +3,6 @@
 
 #include "cmn_version.h"
 #include "ctl_listen.h"
-#include "ctl_supervisor_priv.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -38,33 +37,20 @@ static json_t *child_json(const ctl_child_t *c, ev_tstamp now)
                      (json_int_t)c->bytes_sent);
 }
 
-/* Requests per second over the samples of the last minute. */
-static double request_rate(const ctl_supervisor_t *sup)
+static json_t *reloads_json(const ctl_status_facts_t *f)
 {
-    if (sup->nsamples < 2)
-        return 0;
-    int newest = (sup->next_sample + CTL_RATE_SAMPLES - 1) % CTL_RATE_SAMPLES;
-    int oldest = sup->nsamples < CTL_RATE_SAMPLES ? 0 : sup->next_sample;
-    double span = sup->samples[newest].at - sup->samples[oldest].at;
-    if (span <= 0)
-        return 0;
-    return (double)(sup->samples[newest].requests - sup->samples[oldest].requests) / span;
-}
-
-static json_t *reloads_json(const ctl_supervisor_t *sup)
-{
-    return json_pack("{s:i, s:s?, s:s?}", "count", sup->reloads, "last_reason",
-                     sup->reloads ? sup->last_reload_reason : NULL, "last_error",
-                     sup->last_reload_error);
+    return json_pack("{s:i, s:s?, s:s?}", "count", f->reloads, "last_reason",
+                     f->reloads ? f->last_reload_reason : NULL, "last_error",
+                     f->last_reload_error);
 }
 
 /* Children, and the totals that add up over them. */
-static void add_children(json_t *doc, ctl_supervisor_t *sup, ev_tstamp now)
+static void add_children(json_t *doc, const ctl_status_facts_t *f, ev_tstamp now)
 {
     json_t *children = json_object();
     int active = 0, concurrent = 0;
-    uint64_t fivexx = sup->retired_5xx, bytes = sup->retired_bytes;
-    for (const ctl_child_t *c = sup->children; c; c = c->next) {
+    uint64_t fivexx = f->retired_5xx, bytes = f->retired_bytes;
+    for (const ctl_child_t *c = f->children; c; c = c->next) {
         char key[16];
         snprintf(key, sizeof key, "%d", (int)c->pid);
         json_object_set_new(children, key, child_json(c, now));
@@ -80,30 +66,32 @@ static void add_children(json_t *doc, ctl_supervisor_t *sup, ev_tstamp now)
     json_object_set_new(doc, "bytes_sent", json_integer((json_int_t)bytes));
 }
 
-json_t *ctl_status_document(ctl_supervisor_t *sup)
+json_t *ctl_status_document(const ctl_status_facts_t *f)
 {
     ev_tstamp now = ev_time();
     json_t *listen = json_array();
-    for (int i = 0; i < sup->listeners->n; i++)
-        json_array_append_new(listen, json_string(sup->listeners->items[i].url));
+    for (int i = 0; i < f->listeners->n; i++)
+        json_array_append_new(listen, json_string(f->listeners->items[i].url));
     json_t *doc = json_pack(
         "{s:i, s:s, s:i, s:f, s:f, s:f, s:o, s:i, s:i, s:i, s:i, s:I, s:f, s:o, s:o}", "version",
         1, "spawning_version", SPAWNING_VERSION, "pid", (int)getpid(), "started_at",
-        wall(sup->started_at), "now", now, "uptime", now - sup->started_at, "listen", listen,
-        "generation", sup->generation, "pending_generation", sup->pending_generation,
-        "killed_children_count", sup->killed_children, "configured_children_count", sup->desired,
-        "requests", (json_int_t)ctl_supervisor_total_requests(sup), "requests_per_second",
-        request_rate(sup), "config", config_json(sup->cfg, sup->listen_port), "reloads",
-        reloads_json(sup));
+        wall(f->started_at), "now", now, "uptime", now - f->started_at, "listen", listen,
+        "generation", f->generation, "pending_generation", f->pending_generation,
+        "killed_children_count", f->killed_children, "configured_children_count", f->desired,
+        "requests", (json_int_t)f->total_requests, "requests_per_second",
+        f->requests_per_second, "config", config_json(f->cfg, f->listen_port), "reloads",
+        reloads_json(f));
     if (doc)
-        add_children(doc, sup, now);
+        add_children(doc, f, now);
     return doc;
 }
 
-bool ctl_status_healthy(ctl_supervisor_t *sup)
+bool ctl_status_healthy(const ctl_status_facts_t *f)
 {
-    for (const ctl_child_t *c = sup->children; c; c = c->next)
-        if (c->generation == sup->generation && c->state == CTL_CHILD_READY)
+    if (f->stopping)
+        return false;
+    for (const ctl_child_t *c = f->children; c; c = c->next)
+        if (c->generation == f->generation && c->state == CTL_CHILD_READY)
             return true;
     return false;
 }

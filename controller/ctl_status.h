@@ -9,15 +9,38 @@
 #ifndef CTL_STATUS_H
 #define CTL_STATUS_H
 
+#include "ctl_children.h"
+#include "ctl_listeners.h"
+#include "ctl_options.h"
+
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
-struct ctl_supervisor;
+/* What the document is made of: the supervisor's state, lent read-only
+ * for the moment the document is built. */
+typedef struct {
+    const ctl_config_t *cfg;
+    const ctl_listeners_t *listeners;
+    const ctl_child_t *children;
+    double started_at;
+    int listen_port;
+    int generation, pending_generation; /* pending: 0 when no reload is starting */
+    int desired;                        /* children wanted */
+    int killed_children;                /* died or were killed without being asked */
+    uint64_t total_requests;            /* gone children included */
+    uint64_t retired_5xx, retired_bytes; /* the gone children's share */
+    double requests_per_second;         /* over the last minute */
+    int reloads;
+    const char *last_reload_reason, *last_reload_error; /* NULL when none */
+    bool stopping;                      /* a graceful or immediate stop has begun */
+} ctl_status_facts_t;
 
 /* Builds the document (new reference). */
-json_t *ctl_status_document(struct ctl_supervisor *sup);
+json_t *ctl_status_document(const ctl_status_facts_t *facts);
 
-/* True when at least one child of the serving generation is ready. */
-bool ctl_status_healthy(struct ctl_supervisor *sup);
+/* True when at least one child of the serving generation is ready and no
+ * stop has begun (what /healthz answers). */
+bool ctl_status_healthy(const ctl_status_facts_t *facts);
 
 #endif

@@ -3,15 +3,19 @@
 
 #include "ctl_listen.h"
 #include "ctl_miniserver.h"
-#include "ctl_status.h"
 #include "ctl_status_html.h"
-#include "ctl_supervisor_priv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STATUS_REFRESH_SECONDS 5
+
+struct ctl_statushttp {
+    ctl_ops_t ops;
+    ctl_miniserver_t *server;
+};
 
 static void respond(cmn_buf_t *reply, int status, const char *reason, const char *type,
                     const char *body, bool head_only)
@@ -30,7 +34,7 @@ static bool handle(void *arg, int peer_fd, const char *request, size_t len, cmn_
 {
     (void)peer_fd;
     (void)len;
-    ctl_supervisor_t *sup = arg;
+    const ctl_ops_t *ops = &((ctl_statushttp_t *)arg)->ops;
     char method[8] = "", target[256] = "";
     if (sscanf(request, "%7s %255s", method, target) != 2) {
         respond(reply, 400, "Bad Request", "text/plain", "bad request\n", false);
@@ -43,11 +47,11 @@ static bool handle(void *arg, int peer_fd, const char *request, size_t len, cmn_
     if (!head && strcmp(method, "GET") != 0) {
         respond(reply, 405, "Method Not Allowed", "text/plain", "GET or HEAD only\n", false);
     } else if (strcmp(target, "/healthz") == 0) {
-        bool ok = ctl_status_healthy(sup);
+        bool ok = ops->healthy(ops->ctx);
         respond(reply, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", "text/plain",
-                ok ? "ok\n" : "no ready child\n", head);
+                ok ? "ok\n" : "not serving: no ready child, or stopping\n", head);
     } else if (strcmp(target, "/status.json") == 0 || strcmp(target, "/status") == 0) {
-        json_t *doc = ctl_status_document(sup);
+        json_t *doc = ops->status(ops->ctx);
         bool json = strcmp(target, "/status.json") == 0;
         char *body = json ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)
                           : ctl_status_html(doc, STATUS_REFRESH_SECONDS);
@@ -61,19 +65,34 @@ static bool handle(void *arg, int peer_fd, const char *request, size_t len, cmn_
     return false;
 }
 
-int ctl_statushttp_start(ctl_supervisor_t *sup, const char *host, int port, char *err,
-                         size_t errlen)
+ctl_statushttp_t *ctl_statushttp_start(struct ev_loop *loop, const char *host, int port,
+                                       const ctl_ops_t *ops, char *err, size_t errlen)
 {
+    ctl_statushttp_t *service = calloc(1, sizeof *service);
+    if (!service) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    service->ops = *ops;
     int bound;
     int fd = ctl_listen_tcp(host, port, &bound, err, errlen);
-    if (fd < 0)
-        return fd;
-    sup->status_http = ctl_miniserver_start(sup->loop, fd, "\r\n\r\n", handle, sup);
-    return 0;
+    service->server = fd >= 0 ? ctl_miniserver_start(loop, fd, "\r\n\r\n", handle, service)
+                              : NULL;
+    if (!service->server) {
+        if (fd >= 0) {
+            snprintf(err, errlen, "out of memory");
+            close(fd);
+        }
+        free(service);
+        return NULL;
+    }
+    return service;
 }
 
-void ctl_statushttp_stop(ctl_supervisor_t *sup)
+void ctl_statushttp_stop(ctl_statushttp_t *service)
 {
-    ctl_miniserver_stop(sup->status_http);
-    sup->status_http = NULL;
+    if (!service)
+        return;
+    ctl_miniserver_stop(service->server);
+    free(service);
 }

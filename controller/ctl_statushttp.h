@@ -2,22 +2,27 @@
  *
  *   GET /status       an HTML page for people (auto-refreshing, no external assets)
  *   GET /status.json  the status document (ctl_status.h)
- *   GET /healthz      200 when a child of the serving generation is ready, else 503
+ *   GET /healthz      200 when a child of the serving generation is ready, 503
+ *                     when none is or once a graceful stop has begun
  *   anything else     404 (405 for methods other than GET and HEAD)
  * One request per connection, answered from the controller's loop without
  * blocking it (ctl_miniserver). */
 #ifndef CTL_STATUSHTTP_H
 #define CTL_STATUSHTTP_H
 
+#include "ctl_ops.h"
+
+#include <ev.h>
 #include <stddef.h>
 
-struct ctl_supervisor;
+typedef struct ctl_statushttp ctl_statushttp_t;
 
-/* Binds host:port and starts serving. Returns 0 or a negative errno with a
- * sentence in err. */
-int ctl_statushttp_start(struct ctl_supervisor *sup, const char *host, int port, char *err,
-                         size_t errlen);
+/* Binds host:port and serves on `loop`, asking the supervisor through
+ * `ops` (copied). Returns the service, or NULL with a sentence in err. */
+ctl_statushttp_t *ctl_statushttp_start(struct ev_loop *loop, const char *host, int port,
+                                       const ctl_ops_t *ops, char *err, size_t errlen);
 
-void ctl_statushttp_stop(struct ctl_supervisor *sup);
+/* Closes the socket and frees the service (NULL: nothing). */
+void ctl_statushttp_stop(ctl_statushttp_t *service);
 
 #endif

@@ -1,5 +1,6 @@
-/* ctl_supervisor: see ctl_supervisor.h. The lifecycle half; the periodic
- * checks are in ctl_health.c. */
+/* ctl_supervisor: see ctl_supervisor.h. The periodic judgement of the
+ * children is a policy in ctl_health.c; the services (admin socket, status
+ * service) see this module through the operations table (ctl_ops.h). */
 #include "ctl_supervisor.h"
 
 #include "cmn_ctlmsg.h"
@@ -13,15 +14,68 @@
 #include "ctl_sdnotify.h"
 #include "ctl_statushttp.h"
 #include "ctl_daemon.h"
-#include "ctl_supervisor_priv.h"
+#include "ctl_children.h"
+#include "ctl_health.h"
+#include "ctl_ops.h"
+#include "ctl_status.h"
+#include "ctl_watch.h"
 
 #include <errno.h>
+#include <ev.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define CTL_RESTART_DELAY_MIN 0.1 /* seconds, after the first failed start */
+#define CTL_RESTART_DELAY_MAX 10.0
+#define CTL_IMMEDIATE_STOP_GRACE 2.0 /* seconds before SIGKILL after INT/QUIT */
+#define CTL_TICK 1.0                 /* seconds between health checks */
+#define CTL_DEV_RELOAD_DEBOUNCE 0.2  /* seconds of quiet after a source change */
+#define CTL_RATE_SAMPLES 61          /* one a tick: a minute of request totals */
+
+typedef struct ctl_supervisor {
+    struct ev_loop *loop;
+    const ctl_config_t *cfg;
+    json_t *child_config;
+    char child_binary[4096];
+    ctl_listeners_t *listeners; /* every socket children accept on */
+    ctl_child_t *children;
+    int generation;         /* the one serving */
+    int pending_generation; /* > generation while a reload starts, else 0 */
+    int desired;            /* children wanted (--processes, TTIN/TTOU) */
+    int failed_starts;      /* in a row, for the back-off */
+    ev_tstamp started_at;
+    ev_signal signals[7];
+    ev_child child_watcher;
+    ev_timer restart_timer; /* back-off before the next start */
+    ev_timer tick;
+    ev_timer kill_timer;    /* stopping: SIGKILL what is left */
+    ctl_watch_t *watch;     /* --reload=dev */
+    bool stopping;
+    bool ever_ready;
+    int exit_code;
+    int reloads;
+    char last_reload_reason[256];
+    char *last_reload_error;
+    int listen_port;
+    /* Counters of children that are gone, so totals survive them. */
+    uint64_t retired_requests, retired_5xx, retired_bytes;
+    int killed_children; /* died or were killed without being asked to stop */
+    /* Total requests once per tick, for requests_per_second over a minute. */
+    struct {
+        ev_tstamp at;
+        uint64_t requests;
+    } samples[CTL_RATE_SAMPLES];
+    int nsamples, next_sample;
+    ctl_admin_t *admin;
+    ctl_statushttp_t *status_http;
+} ctl_supervisor_t;
 
 static void top_up(ctl_supervisor_t *sup);
 
@@ -230,7 +284,10 @@ static void abandon_reload(ctl_supervisor_t *sup, ctl_child_t *failed)
     sup->pending_generation = 0;
 }
 
-bool ctl_supervisor_replace(ctl_supervisor_t *sup, ctl_child_t *c, const char *reason)
+/* Starts a successor for c; c is drained once the successor is ready. One
+ * replacement at a time: returns false (nothing done) while another
+ * replacement or a reload is under way. */
+static bool replace_child(ctl_supervisor_t *sup, ctl_child_t *c, const char *reason)
 {
     if (sup->stopping || sup->pending_generation || c->state != CTL_CHILD_READY)
         return false;
@@ -287,11 +344,11 @@ static void handle_message(ctl_supervisor_t *sup, ctl_child_t *c, json_t *msg)
     if (strcmp(type, CMN_MSG_READY) == 0) {
         child_ready(sup, c);
     } else if (strcmp(type, CMN_MSG_PONG) == 0) {
-        ctl_health_pong(sup, c, msg);
+        ctl_children_record_pong(c, msg, ev_now(sup->loop));
     } else if (strcmp(type, CMN_MSG_RECYCLE) == 0) {
         /* One replacement at a time: if another is under way, the health
          * tick asks again. */
-        c->wants_recycle = !ctl_supervisor_replace(sup, c, "--max-requests");
+        c->wants_recycle = !replace_child(sup, c, "--max-requests");
     } else if (strcmp(type, CMN_MSG_FILES) == 0) {
         add_watched_files(sup, msg);
     } else if (strcmp(type, CMN_MSG_FATAL) == 0) {
@@ -449,7 +506,8 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
     ctl_children_free(c);
 }
 
-uint64_t ctl_supervisor_total_requests(const ctl_supervisor_t *sup)
+/* Requests served by all children, the gone ones included. */
+static uint64_t total_requests(const ctl_supervisor_t *sup)
 {
     uint64_t total = sup->retired_requests;
     for (const ctl_child_t *c = sup->children; c; c = c->next)
@@ -550,6 +608,117 @@ static void on_source_change(void *arg, const char *path)
     ctl_supervisor_reload(arg, reason);
 }
 
+/* --- the once-a-second tick: heartbeats, health, the request rate ------- */
+
+/* Carries out one of ctl_health's decisions (ctl_health_apply_fn). */
+static void apply_health(void *ctx, const ctl_health_decision_t *d)
+{
+    ctl_supervisor_t *sup = ctx;
+    ctl_child_t *c = d->child;
+    switch (d->action) {
+    case CTL_HEALTH_KILL:
+        cmn_log(d->cause == CTL_CAUSE_HEARTBEAT ? CMN_LOG_ERROR : CMN_LOG_WARNING, "%s",
+                d->message);
+        kill(c->pid, SIGKILL);
+        break;
+    case CTL_HEALTH_REPLACE: {
+        bool started = replace_child(sup, c, d->reason);
+        if (d->cause == CTL_CAUSE_TIMEOUT && started) {
+            cmn_error("%s", d->message);
+            c->timeout_reported = true; /* once: the request is still running */
+        } else if (d->cause == CTL_CAUSE_MAX_REQUESTS) {
+            c->wants_recycle = !started; /* asked again on the next tick */
+        }
+        break;
+    }
+    }
+}
+
+/* Requests per second over the samples of the last minute. */
+static double request_rate(const ctl_supervisor_t *sup)
+{
+    if (sup->nsamples < 2)
+        return 0;
+    int newest = (sup->next_sample + CTL_RATE_SAMPLES - 1) % CTL_RATE_SAMPLES;
+    int oldest = sup->nsamples < CTL_RATE_SAMPLES ? 0 : sup->next_sample;
+    double span = sup->samples[newest].at - sup->samples[oldest].at;
+    if (span <= 0)
+        return 0;
+    return (double)(sup->samples[newest].requests - sup->samples[oldest].requests) / span;
+}
+
+static void sample_requests(ctl_supervisor_t *sup, ev_tstamp now)
+{
+    sup->samples[sup->next_sample].at = now;
+    sup->samples[sup->next_sample].requests = total_requests(sup);
+    sup->next_sample = (sup->next_sample + 1) % CTL_RATE_SAMPLES;
+    if (sup->nsamples < CTL_RATE_SAMPLES)
+        sup->nsamples++;
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    ctl_supervisor_t *sup = w->data;
+    if (sup->stopping)
+        return;
+    ev_tstamp now = ev_now(loop);
+    for (ctl_child_t *c = sup->children; c; c = c->next)
+        if (c->state == CTL_CHILD_READY)
+            ctl_children_send(c, CMN_MSG_PING);
+    ctl_health_check(sup->cfg, sup->children, now, apply_health, sup);
+    sample_requests(sup, now);
+}
+
+/* --- what the services may ask (ctl_ops.h) --------------------------------- */
+
+static ctl_status_facts_t gather_facts(const ctl_supervisor_t *sup)
+{
+    return (ctl_status_facts_t){
+        .cfg = sup->cfg, .listeners = sup->listeners, .children = sup->children,
+        .started_at = sup->started_at, .listen_port = sup->listen_port,
+        .generation = sup->generation, .pending_generation = sup->pending_generation,
+        .desired = sup->desired, .killed_children = sup->killed_children,
+        .total_requests = total_requests(sup), .retired_5xx = sup->retired_5xx,
+        .retired_bytes = sup->retired_bytes, .requests_per_second = request_rate(sup),
+        .reloads = sup->reloads, .last_reload_reason = sup->last_reload_reason,
+        .last_reload_error = sup->last_reload_error, .stopping = sup->stopping};
+}
+
+static json_t *op_status(void *ctx)
+{
+    ctl_status_facts_t facts = gather_facts(ctx);
+    return ctl_status_document(&facts);
+}
+
+static bool op_healthy(void *ctx)
+{
+    ctl_status_facts_t facts = gather_facts(ctx);
+    return ctl_status_healthy(&facts);
+}
+
+static void op_reload(void *ctx, const char *reason) { ctl_supervisor_reload(ctx, reason); }
+
+static int op_processes(void *ctx) { return ((ctl_supervisor_t *)ctx)->desired; }
+
+static void op_scale(void *ctx, int processes) { ctl_supervisor_scale(ctx, processes); }
+
+static void op_stop(void *ctx, bool now)
+{
+    ctl_supervisor_t *sup = ctx;
+    ctl_supervisor_stop(sup, now ? SIGQUIT : SIGTERM,
+                        now ? CTL_IMMEDIATE_STOP_GRACE : sup->cfg->graceful_timeout);
+}
+
+static void op_reopen_logs(void *ctx) { ctl_supervisor_reopen_logs(ctx); }
+
+static ctl_ops_t operations(ctl_supervisor_t *sup)
+{
+    return (ctl_ops_t){.ctx = sup, .status = op_status, .healthy = op_healthy,
+                       .reload = op_reload, .processes = op_processes, .scale = op_scale,
+                       .stop = op_stop, .reopen_logs = op_reopen_logs};
+}
+
 /* --- set-up ------------------------------------------------------------- */
 
 static void start_signals(ctl_supervisor_t *sup)
@@ -632,23 +801,37 @@ static void default_admin_path(const ctl_supervisor_t *sup, char *buf, size_t le
     }
 }
 
+static void stop_services(ctl_supervisor_t *sup)
+{
+    ctl_admin_stop(sup->admin);
+    sup->admin = NULL;
+    ctl_statushttp_stop(sup->status_http);
+    sup->status_http = NULL;
+}
+
 /* spawnctl's socket and the status service. */
-static int start_services(ctl_supervisor_t *sup, char *admin_path, size_t len)
+static int start_services(ctl_supervisor_t *sup)
 {
     const ctl_config_t *cfg = sup->cfg;
-    char err[512];
+    char err[512], admin_path[512];
+    size_t len = sizeof admin_path;
     if (cfg->admin_socket)
         snprintf(admin_path, len, "%s", cfg->admin_socket);
     else
         default_admin_path(sup, admin_path, len);
-    if (strcmp(admin_path, "none") != 0 && ctl_admin_start(sup, admin_path, err, sizeof err) < 0) {
+    ctl_ops_t ops = operations(sup);
+    if (strcmp(admin_path, "none") != 0 &&
+        !(sup->admin = ctl_admin_start(sup->loop, admin_path, &ops, err, sizeof err))) {
         cmn_error("%s", err);
         return -1;
     }
     if (cfg->status_port) {
         const char *host = cfg->status_host ? cfg->status_host : cfg->host;
-        if (ctl_statushttp_start(sup, host, cfg->status_port, err, sizeof err) < 0) {
+        sup->status_http = ctl_statushttp_start(sup->loop, host, cfg->status_port, &ops, err,
+                                                sizeof err);
+        if (!sup->status_http) {
             cmn_error("status service: %s", err);
+            stop_services(sup);
             return -1;
         }
         char url[300];
@@ -661,14 +844,14 @@ static int start_services(ctl_supervisor_t *sup, char *admin_path, size_t len)
 int ctl_supervisor_run(const ctl_config_t *cfg, ctl_listeners_t *listeners)
 {
     static ctl_supervisor_t sup; /* one per process; static so signal-free code can find it */
-    char admin_path[512] = "none";
-    if (init(&sup, cfg, listeners) < 0 || start_watching(&sup) < 0 ||
-        start_services(&sup, admin_path, sizeof admin_path) < 0) {
+    if (init(&sup, cfg, listeners) < 0 || start_watching(&sup) < 0 || start_services(&sup) < 0) {
         ctl_daemon_fail("the controller could not start its services (see the error log)");
         ctl_listeners_close(listeners);
         return 1;
     }
-    ctl_health_start(&sup);
+    ev_timer_init(&sup.tick, on_tick, CTL_TICK, CTL_TICK);
+    sup.tick.data = &sup;
+    ev_timer_start(sup.loop, &sup.tick);
     top_up(&sup);
     ev_run(sup.loop, 0);
     while (sup.children) {
@@ -678,9 +861,7 @@ int ctl_supervisor_run(const ctl_config_t *cfg, ctl_listeners_t *listeners)
     }
     if (sup.watch)
         ctl_watch_free(sup.watch);
-    ctl_admin_stop(&sup, admin_path);
-    if (sup.status_http)
-        ctl_statushttp_stop(&sup);
+    stop_services(&sup);
     json_decref(sup.child_config);
     free(sup.last_reload_error);
     ctl_listeners_close(sup.listeners);
