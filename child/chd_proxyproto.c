@@ -20,6 +20,8 @@ static bool prefix_matches(const unsigned char *data, size_t len, const void *si
 chd_proxy_detect_t chd_proxy_detect(const void *data, size_t len)
 {
     const unsigned char *p = data;
+    if (len == 0)
+        return CHD_PROXY_DETECT_MORE; /* data may be NULL then */
     bool v1 = prefix_matches(p, len, v1_sig, sizeof v1_sig);
     bool v2 = prefix_matches(p, len, v2_sig, sizeof v2_sig);
     if (v1 && len >= sizeof v1_sig)
@@ -232,6 +234,6 @@ chd_proxy_verdict_t chd_proxy_parse(const void *data, size_t len, chd_proxy_head
     case CHD_PROXY_DETECT_V2:
         return parse_v2(data, len, out);
     default:
-        return bad(out, "no PROXY header");
+        return bad(out, "it starts with neither \"PROXY \" nor the v2 signature");
     }
 }

@@ -33,6 +33,7 @@ enum {
     OPT_NO_KEEPALIVE,
     OPT_BODY_TIMEOUT,
     OPT_FORWARDED_ALLOW_IPS,
+    OPT_PROXY_PROTOCOL,
     OPT_DEADMAN_TIMEOUT,
     OPT_RELOAD,
     OPT_MAX_REQUESTS,
@@ -143,6 +144,10 @@ static const option_doc_t options[] = {
     {{"forwarded-allow-ips", required_argument, NULL, OPT_FORWARDED_ALLOW_IPS}, "LIST",
      "proxies (comma-separated IPs, or *) whose Forwarded / X-Forwarded-For / "
      "X-Forwarded-Proto set REMOTE_ADDR and wsgi.url_scheme (default 127.0.0.1,::1)"},
+    {{"proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL}, NULL,
+     "connections from --forwarded-allow-ips peers and UNIX sockets must start with a "
+     "PROXY protocol v1 or v2 header (HAProxy send-proxy, cloud TCP load balancers), "
+     "whose client address becomes REMOTE_ADDR; see README"},
     {{"admin-socket", required_argument, NULL, OPT_ADMIN_SOCKET}, "PATH",
      "spawnctl's UNIX socket (default $XDG_RUNTIME_DIR/spawning-PORT.sock, "
      "else /tmp/spawning-PORT.sock; 'none' for no admin socket)"},
@@ -416,6 +421,9 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
         cfg->forwarded_allow_ips = arg;
         return 0;
     }
+    case OPT_PROXY_PROTOCOL:
+        cfg->proxy_protocol = true;
+        return 0;
     case OPT_ADMIN_SOCKET:
         if (!*arg)
             return bad_value(c, arg, err, errlen);
@@ -531,6 +539,8 @@ static bool *flag_field(int c, ctl_config_t *cfg)
         return &cfg->daemonize;
     case OPT_REUSE_PORT:
         return &cfg->reuse_port;
+    case OPT_PROXY_PROTOCOL:
+        return &cfg->proxy_protocol;
     case 'c':
         return &cfg->coverage;
     case OPT_SYSINFO:
@@ -849,6 +859,7 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, const char *server_nam
     json_object_set_new(m, "keepalive", json_real(cfg->keepalive));
     json_object_set_new(m, "body_timeout", json_real(cfg->body_timeout));
     json_object_set_new(m, "forwarded_allow_ips", json_string(cfg->forwarded_allow_ips));
+    json_object_set_new(m, "proxy_protocol", json_boolean(cfg->proxy_protocol));
     json_object_set_new(m, "max_requests", json_integer(cfg->max_requests));
     json_object_set_new(m, "report_files", json_boolean(cfg->reload_dev));
     json_object_set_new(m, "stdout", cfg->stdout_path ? json_string(cfg->stdout_path) : json_null());

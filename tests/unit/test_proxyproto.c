@@ -70,7 +70,7 @@ TEST(plain_http_is_no_header)
 {
     chd_proxy_header_t h;
     CHECK_EQ_INT(parse_str(HTTP, &h), CHD_PROXY_BAD);
-    CHECK_EQ_STR(h.why, "no PROXY header");
+    CHECK_EQ_STR(h.why, "it starts with neither \"PROXY \" nor the v2 signature");
     CHECK_EQ_INT(parse_str("\r\n" HTTP, &h), CHD_PROXY_BAD);
 }
 
