@@ -249,7 +249,9 @@ wait_access() {
 }
 
 # start_haproxy MODE SEND: HAProxy on a free port in front of the server,
-# `mode MODE`, its server line with SEND (send-proxy / send-proxy-v2).
+# `mode MODE`, its server line with SEND (send-proxy / send-proxy-v2) and
+# HTTP health checks, which HAProxy sends with the header too (a failing
+# one would take the server down: 503s under the load below).
 start_haproxy() {
   [[ -x "$HAPROXY" ]] || skip "haproxy is not installed (Debian: haproxy)"
   HAPROXY_PORT="$(free_port)"
@@ -265,7 +267,8 @@ frontend front
     bind 127.0.0.1:$HAPROXY_PORT
     default_backend app
 backend app
-    server app 127.0.0.1:$SERVER_PORT $2
+    option httpchk GET /health
+    server app 127.0.0.1:$SERVER_PORT $2 check inter 200ms
 EOF
   "$HAPROXY" -db -f "$BATS_TEST_TMPDIR/haproxy.cfg" >"$BATS_TEST_TMPDIR/haproxy.log" 2>&1 3>&- 4>&- &
   HAPROXY_PID=$!
@@ -287,6 +290,7 @@ through_haproxy() {
   [ "$(pyq 'd["REMOTE_ADDR"]' <<<"$output")" = 127.0.0.2 ] || fail "$output"
   [ "$(pyq 'd["PATH_INFO"]' <<<"$output")" = /via-haproxy ]
   wait_access "^127\.0\.0\.2 .*/via-haproxy "
+  wait_access "GET /health " # HAProxy's checks, with their header
   command -v wrk >/dev/null || return 0
   run wrk -t2 -c16 -d2s "http://127.0.0.1:$HAPROXY_PORT/"
   echo "$output"
