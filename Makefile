@@ -151,6 +151,26 @@ fuzz: $(FUZZ_BIN)
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	  -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fuzz/regressions
 
+# A second, small target: the PROXY protocol header parser alone
+# (tests/fuzz/fuzz_proxyproto.c, seeds in tests/fuzz/proxyproto/), run by
+# `make fuzz` first for FUZZ_PROXYPROTO_SECONDS.
+FUZZ_PROXYPROTO_SECONDS ?= 20
+FUZZ_PP_BIN := build-fuzz/fuzz_proxyproto
+fuzz-build: $(FUZZ_PP_BIN)
+fuzz: fuzz-proxyproto
+$(FUZZ_PP_BIN): tests/fuzz/fuzz_proxyproto.c child/chd_proxyproto.c child/chd_proxyproto.h
+	@mkdir -p build-fuzz
+	clang -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Ichild \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -o $@ tests/fuzz/fuzz_proxyproto.c child/chd_proxyproto.c
+
+.PHONY: fuzz-proxyproto
+fuzz-proxyproto: $(FUZZ_PP_BIN)
+	@mkdir -p build-fuzz/corpus-proxyproto
+	$(FUZZ_PP_BIN) -runs=0 -artifact_prefix=build-fuzz/ tests/fuzz/proxyproto
+	$(FUZZ_PP_BIN) -max_total_time=$(FUZZ_PROXYPROTO_SECONDS) -max_len=4200 \
+	  -artifact_prefix=build-fuzz/ build-fuzz/corpus-proxyproto tests/fuzz/proxyproto
+
 test: deps
 	$(MAKE) all
 	$(MAKE) check

@@ -27,6 +27,7 @@ typedef struct {
     double keepalive;      /* seconds; 0: one response per connection */
     double body_timeout;   /* seconds */
     cmn_iplist_t trusted_proxies; /* --forwarded-allow-ips */
+    bool proxy_protocol;          /* --proxy-protocol: trusted peers start with a PROXY header */
     long long max_requests;       /* this child's share of --max-requests (+ jitter); 0: none */
     bool report_files;            /* --reload=dev: report imported source files */
     char *stdout_path, *stderr_path; /* --stdout/--stderr, reopened on "reopen" */

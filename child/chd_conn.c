@@ -2,6 +2,7 @@
 #include "chd_conn.h"
 
 #include "chd_accesslog.h"
+#include "chd_proxyproto.h"
 #include "chd_response.h"
 #include "chd_server.h"
 #include "cmn_log.h"
@@ -54,6 +55,9 @@ chd_conn_t *chd_conn_new(chd_server_t *server, int fd, const struct sockaddr *pe
      * X-Forwarded-* fields are believed. */
     conn->via_trusted_proxy = peer->sa_family == AF_UNIX ||
                               cmn_iplist_has(&server->cfg->trusted_proxies, conn->peer_addr);
+    if (server->cfg->proxy_protocol)
+        conn->proxy_stage = conn->via_trusted_proxy ? CHD_PROXY_STAGE_REQUIRED
+                                                    : CHD_PROXY_STAGE_REFUSED;
     chd_server_add_conn(server, conn);
     return conn;
 }
@@ -81,24 +85,91 @@ int chd_conn_read_some(chd_conn_t *conn)
     return (int)n;
 }
 
+/* The client a PROXY header names becomes the peer. Its own Forwarded /
+ * X-Forwarded-* fields are believed only when that address is itself in
+ * --forwarded-allow-ips: a TCP proxy relays the client's HTTP bytes
+ * untouched, so believing them would let any client pick its REMOTE_ADDR. */
+static void take_proxy_header(chd_conn_t *conn, const chd_proxy_header_t *h)
+{
+    if (h->local)
+        return; /* the proxy's own connection (a health check): it is the peer */
+    if (h->family == AF_UNSPEC) {
+        conn->via_trusted_proxy = false; /* relayed for a client the proxy cannot name */
+        return;
+    }
+    inet_ntop(h->family, h->src, conn->peer_addr, sizeof conn->peer_addr);
+    conn->peer_port = h->src_port;
+    conn->via_trusted_proxy = cmn_iplist_has(&conn->server->cfg->trusted_proxies, conn->peer_addr);
+}
+
+/* The PROXY stage at the front of a connection, on the bytes in rbuf.
+ * Returns 0 once it is over (HTTP goes on from rbuf), -EAGAIN while more
+ * bytes are needed, -EPROTO when the connection must be dropped (logged
+ * here: no HTTP answer goes to a peer that is not speaking HTTP). */
+static int proxy_stage(chd_conn_t *conn)
+{
+    const char *data = cmn_buf_head(&conn->rbuf);
+    size_t len = cmn_buf_unread(&conn->rbuf);
+    if (conn->proxy_stage == CHD_PROXY_STAGE_REFUSED) {
+        chd_proxy_detect_t seen = chd_proxy_detect(data, len);
+        if (seen == CHD_PROXY_DETECT_MORE)
+            return -EAGAIN;
+        conn->proxy_stage = CHD_PROXY_STAGE_NONE;
+        if (seen == CHD_PROXY_DETECT_NONE)
+            return 0;
+        cmn_info("%s:%d: PROXY header from a peer not in --forwarded-allow-ips: closed",
+                 conn->peer_addr, conn->peer_port);
+        return -EPROTO;
+    }
+    chd_proxy_header_t h;
+    chd_proxy_verdict_t verdict = chd_proxy_parse(data, len, &h);
+    if (verdict == CHD_PROXY_MORE)
+        return -EAGAIN;
+    if (verdict == CHD_PROXY_BAD) {
+        cmn_info("%s:%d: expected a PROXY header: %s; closed", conn->peer_addr, conn->peer_port,
+                 h.why);
+        return -EPROTO;
+    }
+    cmn_buf_consume(&conn->rbuf, h.length);
+    conn->proxy_stage = CHD_PROXY_STAGE_NONE;
+    take_proxy_header(conn, &h);
+    return 0;
+}
+
 static chd_parse_result_t parse_result(const chd_request_t *req);
 
 chd_parse_result_t chd_conn_parse(chd_conn_t *conn)
 {
+    if (__builtin_expect(conn->proxy_stage != CHD_PROXY_STAGE_NONE, 0)) {
+        int rc = proxy_stage(conn);
+        if (rc < 0)
+            return rc == -EAGAIN ? CHD_PARSE_MORE : CHD_PARSE_DROP;
+    }
     size_t used = chd_request_feed(&conn->req, cmn_buf_head(&conn->rbuf),
                                    cmn_buf_unread(&conn->rbuf));
     cmn_buf_consume(&conn->rbuf, used);
     return parse_result(&conn->req);
 }
 
+static chd_parse_result_t out_of_memory(chd_conn_t *conn)
+{
+    conn->req.phase = CHD_REQ_ERROR;
+    conn->req.error_status = 500;
+    conn->req.error_reason = "out of memory";
+    return CHD_PARSE_BAD;
+}
+
 chd_parse_result_t chd_conn_parse_bytes(chd_conn_t *conn, const char *data, size_t len)
 {
-    size_t used = chd_request_feed(&conn->req, data, len);
-    if (used < len && cmn_buf_append(&conn->rbuf, data + used, len - used) < 0) {
-        conn->req.phase = CHD_REQ_ERROR;
-        conn->req.error_status = 500;
-        conn->req.error_reason = "out of memory";
+    if (__builtin_expect(conn->proxy_stage != CHD_PROXY_STAGE_NONE, 0)) {
+        /* A PROXY header may take several reads: its bytes gather in rbuf. */
+        if (cmn_buf_append(&conn->rbuf, data, len) < 0)
+            return out_of_memory(conn);
+        return chd_conn_parse(conn);
     }
+    size_t used = chd_request_feed(&conn->req, data, len);
+    if (used < len && cmn_buf_append(&conn->rbuf, data + used, len - used) < 0)
+        return out_of_memory(conn);
     return parse_result(&conn->req);
 }
 
@@ -138,6 +209,19 @@ void chd_conn_reject(chd_conn_t *conn)
     if (status >= 500)
         atomic_fetch_add(&conn->server->responses_5xx, 1);
     shutdown(conn->fd, SHUT_WR);
+}
+
+void chd_conn_timed_out(chd_conn_t *conn)
+{
+    if (conn->proxy_stage == CHD_PROXY_STAGE_REQUIRED)
+        cmn_info("%s:%d: no complete PROXY header within --header-timeout: closed",
+                 conn->peer_addr, conn->peer_port);
+    if (conn->proxy_stage != CHD_PROXY_STAGE_NONE || chd_conn_is_idle(conn))
+        return;
+    conn->req.phase = CHD_REQ_ERROR;
+    conn->req.error_status = 408;
+    conn->req.error_reason = "request not received in time";
+    chd_conn_reject(conn);
 }
 
 double chd_monotonic(void)
@@ -190,7 +274,7 @@ bool chd_conn_end_request_keep_state(chd_conn_t *conn)
 bool chd_conn_is_idle(chd_conn_t *conn)
 {
     return atomic_load(&conn->state) == CHD_CONN_WAITING && conn->req.phase == CHD_REQ_IDLE &&
-           cmn_buf_unread(&conn->rbuf) == 0;
+           cmn_buf_unread(&conn->rbuf) == 0 && conn->proxy_stage == CHD_PROXY_STAGE_NONE;
 }
 
 int chd_conn_poll_wait(chd_conn_t *conn, short events, int timeout_ms)

@@ -40,7 +40,16 @@ typedef enum {
     CHD_PARSE_MORE,  /* need more bytes */
     CHD_PARSE_READY, /* a request is ready to run */
     CHD_PARSE_BAD,   /* malformed: chd_conn_reject(), then close */
+    CHD_PARSE_DROP,  /* a bad or refused PROXY header (logged): close, answer nothing */
 } chd_parse_result_t;
+
+/* --proxy-protocol: what a connection's first bytes may be (decided in
+ * chd_conn_new from the peer, then by the bytes; NONE once decided). */
+typedef enum {
+    CHD_PROXY_STAGE_NONE,     /* no PROXY header here, or it was taken: HTTP */
+    CHD_PROXY_STAGE_REQUIRED, /* a trusted peer: the connection must start with one */
+    CHD_PROXY_STAGE_REFUSED,  /* an untrusted peer: one is refused, plain HTTP served */
+} chd_proxy_stage_t;
 
 typedef struct chd_conn {
     chd_job_t job; /* the pool's link (threaded mode), while IN_APP */
@@ -58,7 +67,9 @@ typedef struct chd_conn {
     bool nodelay;       /* TCP_NODELAY is on (set lazily: see chd_conn.c) */
     char peer_addr[INET6_ADDRSTRLEN];
     int peer_port;
-    bool via_trusted_proxy; /* the peer is in --forwarded-allow-ips */
+    bool via_trusted_proxy; /* the peer (the PROXY header's client, once taken) is in
+                               --forwarded-allow-ips: its forwarding fields are believed */
+    chd_proxy_stage_t proxy_stage;
     double request_started;   /* monotonic seconds, while IN_APP */
     _Atomic double last_done; /* monotonic seconds the last request ended (keep-alive clock) */
     char request_line[128];   /* "GET /path" of the running request, for the logs */
@@ -80,7 +91,10 @@ int chd_conn_read_some(chd_conn_t *conn);
 
 /* Parses what rbuf holds. READY when the request is complete, or its head
  * is and the client awaits "100 Continue" or CHD_PREREAD_BYTES of body are
- * buffered. */
+ * buffered. With --proxy-protocol, a connection's PROXY header is taken
+ * (or refused: DROP) first, before any byte is parsed as HTTP; it replaces
+ * peer_addr/peer_port and via_trusted_proxy, and the bytes after it stay
+ * for HTTP. */
 chd_parse_result_t chd_conn_parse(chd_conn_t *conn);
 
 /* Parses bytes read elsewhere (the I/O thread's scratch buffer); what the
@@ -91,6 +105,12 @@ chd_parse_result_t chd_conn_parse_bytes(chd_conn_t *conn, const char *data, size
 /* Best-effort answer to a malformed or timed-out request (its status in
  * conn->req), then shuts the write side. The caller destroys the conn. */
 void chd_conn_reject(chd_conn_t *conn);
+
+/* The wait for a request head ran out (--header-timeout, or the keep-alive
+ * time of an idle connection): answers 408 when a head had begun, nothing
+ * when the connection was idle or still owed its PROXY header. The caller
+ * closes the conn. */
+void chd_conn_timed_out(chd_conn_t *conn);
 
 /* Seconds on the monotonic clock. */
 double chd_monotonic(void);
@@ -106,7 +126,8 @@ bool chd_conn_end_request(chd_conn_t *conn);
 /* chd_conn_end_request without setting the state (the caller publishes it). */
 bool chd_conn_end_request_keep_state(chd_conn_t *conn);
 
-/* True between requests with nothing of a next one received. */
+/* True between requests with nothing of a next one received (never while
+ * a PROXY header is awaited: that wait is bounded by --header-timeout). */
 bool chd_conn_is_idle(chd_conn_t *conn);
 
 /* Waits for `events` (POLLIN/POLLOUT) with poll(). Returns 0, -ETIMEDOUT

@@ -31,7 +31,7 @@ static double idle_limit(chd_conn_t *conn)
 /* The one timer of a connection: while a request runs it only re-arms;
  * idle, it closes once the keep-alive time (counted from the end of the
  * last request, which a worker may have recorded) is over; with half a
- * head, it answers 408. */
+ * head, it answers 408; still owing its PROXY header, it just closes. */
 static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
@@ -48,10 +48,7 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
             return;
         }
     } else {
-        conn->req.phase = CHD_REQ_ERROR;
-        conn->req.error_status = 408;
-        conn->req.error_reason = "request not received in time";
-        chd_conn_reject(conn);
+        chd_conn_timed_out(conn); /* 408, or nothing while a PROXY header is owed */
     }
     close_conn(conn); /* idle keep-alive: a quiet close */
 }
@@ -93,8 +90,9 @@ static bool dispatch(chd_conn_t *conn)
 static void after_parse(chd_conn_t *conn, chd_parse_result_t rc, bool was_idle)
 {
     for (;;) {
-        if (rc == CHD_PARSE_BAD) {
-            chd_conn_reject(conn);
+        if (rc == CHD_PARSE_BAD || rc == CHD_PARSE_DROP) {
+            if (rc == CHD_PARSE_BAD)
+                chd_conn_reject(conn);
             close_conn(conn);
             return;
         }

@@ -52,7 +52,8 @@ static PyObject *gc_fileno(green_conn_t *self, PyObject *unused)
 }
 
 /* feed() -> 1 a request is ready, 0 need more bytes, -1 close (a malformed
- * request has been answered, or the client went away). */
+ * request has been answered, a PROXY header refused, or the client went
+ * away). */
 static PyObject *gc_feed(green_conn_t *self, PyObject *unused)
 {
     (void)unused;
@@ -68,8 +69,9 @@ static PyObject *gc_feed(green_conn_t *self, PyObject *unused)
             return PyLong_FromLong(-1);
         rc = chd_conn_parse(conn);
     }
-    if (rc == CHD_PARSE_BAD) {
-        chd_conn_reject(conn);
+    if (rc == CHD_PARSE_BAD || rc == CHD_PARSE_DROP) {
+        if (rc == CHD_PARSE_BAD)
+            chd_conn_reject(conn);
         return PyLong_FromLong(-1);
     }
     return PyLong_FromLong(rc == CHD_PARSE_READY ? 1 : 0);
@@ -87,16 +89,12 @@ static PyObject *gc_serve(green_conn_t *self, PyObject *unused)
     return PyBool_FromLong(chd_conn_end_request(self->conn));
 }
 
-/* timeout(): the wait for a request ran out; 408 unless it was idle. */
+/* timeout(): the wait for a request ran out; 408 when a head had begun. */
 static PyObject *gc_timeout(green_conn_t *self, PyObject *unused)
 {
     (void)unused;
-    if (self->conn && !chd_conn_is_idle(self->conn)) {
-        self->conn->req.phase = CHD_REQ_ERROR;
-        self->conn->req.error_status = 408;
-        self->conn->req.error_reason = "request not received in time";
-        chd_conn_reject(self->conn);
-    }
+    if (self->conn)
+        chd_conn_timed_out(self->conn);
     Py_RETURN_NONE;
 }
 

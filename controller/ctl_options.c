@@ -182,6 +182,10 @@ static const option_spec_t options[] = {
      .apply = apply_forwarded,
      .help = "proxies (comma-separated IPs, or *) whose Forwarded / X-Forwarded-For / "
              "X-Forwarded-Proto set REMOTE_ADDR and wsgi.url_scheme (default 127.0.0.1,::1)"},
+    {.name = "proxy-protocol", .kind = KIND_FLAG, .field = FIELD(proxy_protocol),
+     .help = "connections from --forwarded-allow-ips peers and UNIX sockets must start with a "
+             "PROXY protocol v1 or v2 header (HAProxy send-proxy, cloud TCP load balancers), "
+             "whose client address becomes REMOTE_ADDR; see README"},
     {.name = "admin-socket", .metavar = "PATH", .kind = KIND_STRING, .field = FIELD(admin_socket),
      .nonempty = true,
      .help = "spawnctl's UNIX socket (default $XDG_RUNTIME_DIR/spawning-PORT.sock, "

@@ -39,6 +39,7 @@ typedef struct {
     double keepalive;          /* --keepalive, seconds; 0 = no keep-alive */
     double body_timeout;       /* --body-timeout, seconds */
     const char *forwarded_allow_ips; /* --forwarded-allow-ips */
+    bool proxy_protocol;       /* --proxy-protocol */
     bool reload_dev;           /* --reload=dev */
     const char *watch[CTL_MAX_LIST]; /* -w/--watch */
     int nwatch;

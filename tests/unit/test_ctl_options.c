@@ -541,6 +541,34 @@ TEST(access_log_options)
     EXPECT_USAGE(rc, err, "-l");
 }
 
+TEST(proxy_protocol_option)
+{
+    ctl_config_t cfg;
+    char err[256];
+    CHECK_EQ_INT(PARSE(&cfg, err, "app"), CTL_OPTIONS_RUN);
+    CHECK(!cfg.proxy_protocol);
+    json_t *m = ctl_childconf_build(&cfg, cfg.host, 8080);
+    CHECK(json_is_false(json_object_get(m, "proxy_protocol")));
+    json_decref(m);
+    CHECK_EQ_INT(PARSE(&cfg, err, "--proxy-protocol", "app"), CTL_OPTIONS_RUN);
+    CHECK(cfg.proxy_protocol);
+    m = ctl_childconf_build(&cfg, cfg.host, 8080);
+    CHECK(json_is_true(json_object_get(m, "proxy_protocol")));
+    json_decref(m);
+    EXPECT_USAGE(PARSE(&cfg, err, "--proxy-protocol=yes", "app"), err, "--proxy-protocol");
+    /* In the config file, a flag says true or false. */
+    const char *path = write_temp("proxy-protocol = true\napp = app\n");
+    CHECK_EQ_INT(PARSE(&cfg, err, "--config", path), CTL_OPTIONS_RUN);
+    CHECK(cfg.proxy_protocol);
+    ctl_options_free(&cfg);
+    unlink(path);
+    path = write_temp("proxy_protocol = off\napp = app\n");
+    CHECK_EQ_INT(PARSE(&cfg, err, "--config", path), CTL_OPTIONS_RUN);
+    CHECK(!cfg.proxy_protocol);
+    ctl_options_free(&cfg);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
@@ -563,6 +591,7 @@ int main(int argc, char **argv)
     RUN(defaults_from_elsewhere_yield_to_explicit_settings);
     RUN(bind_and_socket_mode);
     RUN(access_log_options);
+    RUN(proxy_protocol_option);
     /* last: a failure here may leave getopt's state stale */
     RUN(parse_after_error_in_grouped_short_options);
     return unit_finish();
