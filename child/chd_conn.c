@@ -4,7 +4,6 @@
 #include "chd_accesslog.h"
 #include "chd_proxyproto.h"
 #include "chd_response.h"
-#include "chd_server.h"
 #include "cmn_log.h"
 
 #include <arpa/inet.h>
@@ -37,28 +36,49 @@ static void describe_peer(chd_conn_t *conn, const struct sockaddr *peer)
     }
 }
 
-chd_conn_t *chd_conn_new(chd_server_t *server, int fd, const struct sockaddr *peer)
+static void list_add(chd_conn_env_t *env, chd_conn_t *conn)
+{
+    conn->prev = NULL;
+    conn->next = env->conns;
+    if (env->conns)
+        env->conns->prev = conn;
+    env->conns = conn;
+    atomic_fetch_add(&env->stats->connections, 1);
+}
+
+static void list_remove(chd_conn_env_t *env, chd_conn_t *conn)
+{
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        env->conns = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    atomic_fetch_sub(&env->stats->connections, 1);
+}
+
+chd_conn_t *chd_conn_new(chd_conn_env_t *env, int fd, const struct sockaddr *peer)
 {
     chd_conn_t *conn = calloc(1, sizeof *conn);
     if (!conn) {
         close(fd);
         return NULL;
     }
-    conn->server = server;
+    conn->env = env;
     conn->fd = fd;
     atomic_init(&conn->state, CHD_CONN_WAITING);
     atomic_init(&conn->last_done, chd_monotonic());
-    chd_request_init(&conn->req, &server->cfg->limits);
+    chd_request_init(&conn->req, &env->cfg->limits);
     describe_peer(conn, peer);
     /* Only local processes allowed by the socket file's permissions reach
      * a UNIX socket: that is the proxy in front, so its Forwarded and
      * X-Forwarded-* fields are believed. */
     conn->via_trusted_proxy = peer->sa_family == AF_UNIX ||
-                              cmn_iplist_has(&server->cfg->trusted_proxies, conn->peer_addr);
-    if (server->cfg->proxy_protocol)
+                              cmn_iplist_has(&env->cfg->trusted_proxies, conn->peer_addr);
+    if (env->cfg->proxy_protocol)
         conn->proxy_stage = conn->via_trusted_proxy ? CHD_PROXY_STAGE_REQUIRED
                                                     : CHD_PROXY_STAGE_REFUSED;
-    chd_server_add_conn(server, conn);
+    list_add(env, conn);
     return conn;
 }
 
@@ -67,8 +87,11 @@ void chd_conn_destroy(chd_conn_t *conn)
     close(conn->fd);
     cmn_buf_free(&conn->rbuf);
     chd_request_free(&conn->req);
-    chd_server_remove_conn(conn->server, conn);
+    chd_conn_env_t *env = conn->env;
+    list_remove(env, conn);
     free(conn);
+    if (env->on_close)
+        env->on_close(env->owner);
 }
 
 int chd_conn_read_some(chd_conn_t *conn)
@@ -99,7 +122,7 @@ static void take_proxy_header(chd_conn_t *conn, const chd_proxy_header_t *h)
     }
     inet_ntop(h->family, h->src, conn->peer_addr, sizeof conn->peer_addr);
     conn->peer_port = h->src_port;
-    conn->via_trusted_proxy = cmn_iplist_has(&conn->server->cfg->trusted_proxies, conn->peer_addr);
+    conn->via_trusted_proxy = cmn_iplist_has(&conn->env->cfg->trusted_proxies, conn->peer_addr);
 }
 
 /* The PROXY stage at the front of a connection, on the bytes in rbuf.
@@ -207,7 +230,7 @@ void chd_conn_reject(chd_conn_t *conn)
     }
     cmn_info("%s:%d: %d %s", conn->peer_addr, conn->peer_port, status, why);
     if (status >= 500)
-        atomic_fetch_add(&conn->server->responses_5xx, 1);
+        chd_stats_add(&conn->env->stats->responses_5xx, 1);
     shutdown(conn->fd, SHUT_WR);
 }
 
@@ -297,7 +320,7 @@ int chd_conn_poll_wait(chd_conn_t *conn, short events, int timeout_ms)
 
 static int wait_for(chd_conn_t *conn, short events)
 {
-    return conn->server->wait(conn, events, (int)(conn->server->cfg->body_timeout * 1000));
+    return conn->env->wait(conn, events, (int)(conn->env->cfg->body_timeout * 1000));
 }
 
 /* TCP_NODELAY, set before the second write system call on a connection.

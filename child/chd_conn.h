@@ -7,14 +7,19 @@
  *     heads (no thread, no GIL spent on a slow client), a worker thread runs
  *     the request; ownership moves only through the pool's locked queues.
  *   - chd_green.c, green mode: a greenlet per connection does both.
- * Waiting for the socket goes through the server's `wait` function (poll()
- * with the GIL released, or the gevent hub), so the code here never blocks
- * any other way. */
+ * A connection sees the process that serves it only through a narrow
+ * environment (chd_conn_env_t: the settings, the counters, how to wait for
+ * the socket, whether the process is draining, the list of connections and
+ * what to do when one closes), never the server itself. Waiting for the
+ * socket goes through env->wait (poll() with the GIL released, or the
+ * gevent hub), so the code here never blocks any other way. */
 #ifndef CHD_CONN_H
 #define CHD_CONN_H
 
+#include "chd_config.h"
 #include "chd_pool.h"
 #include "chd_request.h"
+#include "chd_stats.h"
 #include "cmn_buf.h"
 
 #include <ev.h>
@@ -28,7 +33,29 @@
 #define CHD_PREREAD_BYTES (64 * 1024) /* body read before the app runs */
 #define CHD_READ_CHUNK (16 * 1024)
 
-struct chd_server;
+struct chd_conn;
+
+/* What a connection sees of the process serving it; one per process, set
+ * up by its driver (chd_server.c in threaded mode, chd_green.c in green
+ * mode) before the first connection. */
+typedef struct chd_conn_env {
+    const chd_config_t *cfg;
+    chd_stats_t *stats;
+    atomic_bool draining; /* set once the process drains: answers say "Connection: close" */
+    /* How a request waits for its socket: chd_conn_poll_wait, or gevent's. */
+    int (*wait)(struct chd_conn *conn, short events, int timeout_ms);
+    struct chd_conn *conns; /* the open connections (the loop thread's list) */
+    /* Called after a connection left the list (the end of a drain?). */
+    void (*on_close)(void *owner);
+    void *owner; /* the driver, for on_close and the driver's own code */
+} chd_conn_env_t;
+
+/* True when responses must say "Connection: close": draining, or
+ * keep-alive switched off. Any thread. */
+static inline bool chd_conn_env_closing(chd_conn_env_t *env)
+{
+    return atomic_load(&env->draining) || env->cfg->keepalive <= 0;
+}
 
 typedef enum {
     CHD_CONN_WAITING,          /* waiting for (the rest of) a request head */
@@ -53,7 +80,7 @@ typedef enum {
 
 typedef struct chd_conn {
     chd_job_t job; /* the pool's link (threaded mode), while IN_APP */
-    struct chd_server *server;
+    chd_conn_env_t *env;
     int fd;
     _Atomic chd_conn_state_t state; /* changed by the I/O thread, and by a worker ending a request */
     ev_io io;       /* threaded mode only */
@@ -79,10 +106,10 @@ typedef struct chd_conn {
 /* Takes ownership of an accepted non-blocking socket and adds the
  * connection to the server's list. Returns NULL (fd closed) when out of
  * memory. */
-chd_conn_t *chd_conn_new(struct chd_server *server, int fd, const struct sockaddr *peer);
+chd_conn_t *chd_conn_new(chd_conn_env_t *env, int fd, const struct sockaddr *peer);
 
-/* Closes the socket, frees everything, leaves the server's list (which may
- * end a drain). */
+/* Closes the socket, frees everything, leaves the list (then calls
+ * env->on_close, which may end a drain). */
 void chd_conn_destroy(chd_conn_t *conn);
 
 /* One non-blocking read into rbuf. Returns the byte count, 0 at end of

@@ -8,24 +8,30 @@
 
 static void process_input(chd_conn_t *conn);
 
+/* The threaded server a connection of this driver belongs to. */
+static inline chd_server_t *server_of(const chd_conn_t *conn)
+{
+    return conn->env->owner;
+}
+
 static void close_conn(chd_conn_t *conn)
 {
-    ev_io_stop(conn->server->loop, &conn->io);
-    ev_timer_stop(conn->server->loop, &conn->timer);
+    ev_io_stop(server_of(conn)->loop, &conn->io);
+    ev_timer_stop(server_of(conn)->loop, &conn->timer);
     chd_conn_destroy(conn);
 }
 
 static void set_timer(chd_conn_t *conn, double seconds)
 {
-    ev_timer_stop(conn->server->loop, &conn->timer);
+    ev_timer_stop(server_of(conn)->loop, &conn->timer);
     ev_timer_set(&conn->timer, seconds, 0);
-    ev_timer_start(conn->server->loop, &conn->timer);
+    ev_timer_start(server_of(conn)->loop, &conn->timer);
 }
 
 /* How long a connection waiting for its next request may stay idle. */
 static double idle_limit(chd_conn_t *conn)
 {
-    return atomic_load(&conn->server->draining) ? CHD_DRAIN_GRACE : conn->server->cfg->keepalive;
+    return atomic_load(&conn->env->draining) ? CHD_DRAIN_GRACE : conn->env->cfg->keepalive;
 }
 
 /* The one timer of a connection: while a request runs it only re-arms;
@@ -61,7 +67,7 @@ static bool resume_after_request(chd_conn_t *conn)
         close_conn(conn);
         return false;
     }
-    ev_io_start(conn->server->loop, &conn->io);
+    ev_io_start(server_of(conn)->loop, &conn->io);
     set_timer(conn, idle_limit(conn));
     return cmn_buf_unread(&conn->rbuf) > 0;
 }
@@ -77,8 +83,8 @@ static bool dispatch(chd_conn_t *conn)
      * worker can end the request without the I/O thread. */
     set_timer(conn, idle_limit(conn));
     chd_conn_begin_request(conn);
-    if (!chd_server_run_inline(conn->server, conn)) {
-        chd_pool_submit(&conn->server->pool, &conn->job);
+    if (!chd_server_run_inline(server_of(conn), conn)) {
+        chd_pool_submit(&server_of(conn)->pool, &conn->job);
         return false;
     }
     return resume_after_request(conn);
@@ -98,7 +104,7 @@ static void after_parse(chd_conn_t *conn, chd_parse_result_t rc, bool was_idle)
         }
         if (rc != CHD_PARSE_READY) {
             if (was_idle && conn->req.phase != CHD_REQ_IDLE)
-                set_timer(conn, conn->server->cfg->header_timeout); /* a head has begun */
+                set_timer(conn, conn->env->cfg->header_timeout); /* a head has begun */
             return;
         }
         if (!dispatch(conn))
@@ -160,7 +166,7 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 
 void chd_conn_loop_open(chd_server_t *server, int fd, const struct sockaddr *peer)
 {
-    chd_conn_t *conn = chd_conn_new(server, fd, peer);
+    chd_conn_t *conn = chd_conn_new(&server->env, fd, peer);
     if (!conn)
         return;
     ev_io_init(&conn->io, on_readable, fd, EV_READ);
@@ -177,7 +183,7 @@ void chd_conn_loop_open(chd_server_t *server, int fd, const struct sockaddr *pee
 
 bool chd_conn_loop_finish_in_worker(chd_conn_t *conn)
 {
-    if (conn->close_after || chd_server_closing(conn->server) || cmn_buf_unread(&conn->rbuf) > 0)
+    if (conn->close_after || chd_conn_env_closing(conn->env) || cmn_buf_unread(&conn->rbuf) > 0)
         return false;
     if (!chd_conn_end_request_keep_state(conn))
         return false;

@@ -9,52 +9,61 @@
 #include <errno.h>
 #include <string.h>
 
-static void send_pong(chd_server_t *s, int active, const chd_conn_t *oldest)
+void chd_control_init(chd_control_t *ctl, int fd, chd_conn_env_t *env)
+{
+    ctl->fd = fd;
+    ctl->env = env;
+    atomic_init(&ctl->recycle_asked, false);
+}
+
+static void send_pong(chd_control_t *ctl, int active, const chd_conn_t *oldest)
 {
     double now = chd_monotonic();
+    chd_stats_t *stats = ctl->env->stats;
     json_t *pong = json_pack(
         "{s:s, s:I, s:i, s:i, s:f, s:s, s:I, s:I}", "type", CMN_MSG_PONG, "requests",
-        (json_int_t)atomic_load(&s->requests_done), "active", active, "connections",
-        atomic_load(&s->nconns), "oldest", oldest ? now - oldest->request_started : 0.0,
+        (json_int_t)atomic_load(&stats->requests_done), "active", active, "connections",
+        atomic_load(&stats->connections), "oldest", oldest ? now - oldest->request_started : 0.0,
         "oldest_request", oldest ? oldest->request_line : "", "responses_5xx",
-        (json_int_t)atomic_load(&s->responses_5xx), "bytes_sent",
-        (json_int_t)atomic_load(&s->bytes_sent));
+        (json_int_t)atomic_load(&stats->responses_5xx), "bytes_sent",
+        (json_int_t)atomic_load(&stats->bytes_sent));
     if (pong)
-        cmn_ctlmsg_send(s->control_fd, pong, NULL, 0);
+        cmn_ctlmsg_send(ctl->fd, pong, NULL, 0);
     json_decref(pong);
 }
 
 /* Heartbeat answer from the loop's thread: the running requests are the
  * connections in the app. */
-static void send_pong_from_list(chd_server_t *s)
+static void send_pong_from_list(chd_control_t *ctl)
 {
     int active = 0;
     const chd_conn_t *oldest = NULL;
-    for (const chd_conn_t *c = s->conns; c; c = c->next) {
+    for (const chd_conn_t *c = ctl->env->conns; c; c = c->next) {
         if (atomic_load(&((chd_conn_t *)c)->state) == CHD_CONN_WAITING)
             continue;
         active++;
         if (!oldest || c->request_started < oldest->request_started)
             oldest = c;
     }
-    send_pong(s, active, oldest);
+    send_pong(ctl, active, oldest);
 }
 
-static void reopen_logs(chd_server_t *s)
+static void reopen_logs(chd_control_t *ctl)
 {
     chd_accesslog_reopen(); /* first: lines buffered for stdout belong to the old file */
-    int rc = cmn_logfile_reopen(s->cfg->stdout_path, s->cfg->stderr_path);
+    const chd_config_t *cfg = ctl->env->cfg;
+    int rc = cmn_logfile_reopen(cfg->stdout_path, cfg->stderr_path);
     if (rc < 0)
         cmn_error("cannot reopen the log files: %s", strerror(-rc));
 }
 
 /* Reads and handles every queued message; `running` set means the
  * heartbeat thread reads on behalf of a busy I/O thread. */
-static chd_control_event_t read_messages(chd_server_t *s, const chd_conn_t *running)
+static chd_control_event_t read_messages(chd_control_t *ctl, const chd_conn_t *running)
 {
     for (;;) {
         int err;
-        json_t *msg = cmn_ctlmsg_recv(s->control_fd, NULL, NULL, &err);
+        json_t *msg = cmn_ctlmsg_recv(ctl->fd, NULL, NULL, &err);
         if (!msg) {
             if (err == -EAGAIN)
                 return CHD_CONTROL_IDLE;
@@ -66,11 +75,11 @@ static chd_control_event_t read_messages(chd_server_t *s, const chd_conn_t *runn
         bool stop = strcmp(type, CMN_MSG_STOP) == 0;
         if (strcmp(type, CMN_MSG_PING) == 0) {
             if (running)
-                send_pong(s, 1, running);
+                send_pong(ctl, 1, running);
             else
-                send_pong_from_list(s);
+                send_pong_from_list(ctl);
         } else if (strcmp(type, CMN_MSG_REOPEN) == 0) {
-            reopen_logs(s);
+            reopen_logs(ctl);
         }
         json_decref(msg);
         if (stop)
@@ -78,25 +87,23 @@ static chd_control_event_t read_messages(chd_server_t *s, const chd_conn_t *runn
     }
 }
 
-chd_control_event_t chd_control_read(chd_server_t *s) { return read_messages(s, NULL); }
+chd_control_event_t chd_control_read(chd_control_t *ctl) { return read_messages(ctl, NULL); }
 
-chd_control_event_t chd_control_read_during_inline(chd_server_t *s, const chd_conn_t *running)
+chd_control_event_t chd_control_read_during_inline(chd_control_t *ctl, const chd_conn_t *running)
 {
-    chd_control_event_t ev = read_messages(s, running);
-    if (ev != CHD_CONTROL_IDLE && s->loop)
-        ev_async_send(s->loop, &s->wake); /* the loop acts once the request is done */
-    return ev;
+    return read_messages(ctl, running);
 }
 
-void chd_control_request_done(chd_server_t *s)
+void chd_control_request_done(chd_control_t *ctl)
 {
-    uint64_t done = atomic_fetch_add(&s->requests_done, 1) + 1;
-    if (s->cfg->max_requests > 0 && done >= (uint64_t)s->cfg->max_requests &&
-        !atomic_exchange(&s->recycle_asked, true)) {
+    uint64_t done = atomic_fetch_add(&ctl->env->stats->requests_done, 1) + 1;
+    long long max_requests = ctl->env->cfg->max_requests;
+    if (max_requests > 0 && done >= (uint64_t)max_requests &&
+        !atomic_exchange(&ctl->recycle_asked, true)) {
         cmn_info("served %llu requests (--max-requests): asking for a successor",
                  (unsigned long long)done);
         json_t *msg = json_pack("{s:s, s:s}", "type", CMN_MSG_RECYCLE, "reason", "max-requests");
-        cmn_ctlmsg_send(s->control_fd, msg, NULL, 0);
+        cmn_ctlmsg_send(ctl->fd, msg, NULL, 0);
         json_decref(msg);
     }
 }

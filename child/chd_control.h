@@ -10,7 +10,20 @@
 #ifndef CHD_CONTROL_H
 #define CHD_CONTROL_H
 
-#include "chd_server.h"
+#include "chd_conn.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/* The child's end of the channel, and what its answers are made of. */
+typedef struct {
+    int fd;                    /* the control channel (non-blocking) */
+    chd_conn_env_t *env;       /* settings, counters, the connection list */
+    atomic_bool recycle_asked; /* "recycle" sent after --max-requests */
+} chd_control_t;
+
+/* Sets up the channel's end (fd stays the caller's). */
+void chd_control_init(chd_control_t *ctl, int fd, chd_conn_env_t *env);
 
 typedef enum {
     CHD_CONTROL_IDLE, /* nothing that concerns the caller */
@@ -19,14 +32,14 @@ typedef enum {
 } chd_control_event_t;
 
 /* Reads and handles every queued message (the channel is non-blocking). */
-chd_control_event_t chd_control_read(chd_server_t *s);
+chd_control_event_t chd_control_read(chd_control_t *ctl);
 
 /* The same, from the heartbeat thread while the I/O thread runs `running`
  * inline: the heartbeat answer reports that request (the connection list
  * belongs to the busy I/O thread and is not looked at). */
-chd_control_event_t chd_control_read_during_inline(chd_server_t *s, const chd_conn_t *running);
+chd_control_event_t chd_control_read_during_inline(chd_control_t *ctl, const chd_conn_t *running);
 
 /* A request finished: count it; past --max-requests, ask for a successor. */
-void chd_control_request_done(chd_server_t *s);
+void chd_control_request_done(chd_control_t *ctl);
 
 #endif

@@ -3,7 +3,7 @@
 
 #include "chd_filewrapper.h"
 #include "chd_forwarded.h"
-#include "chd_server.h"
+#include "chd_conn.h"
 
 #include <string.h>
 #include <strings.h>

@@ -4,7 +4,6 @@
 #include "chd_conn.h"
 #include "chd_control.h"
 #include "chd_python.h"
-#include "chd_server.h"
 #include "chd_wsgi.h"
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
@@ -16,7 +15,15 @@
 #include <string.h>
 #include <unistd.h>
 
-static chd_server_t server; /* no loop, no pool: only what connections need */
+/* Green mode's own context: what its connections see, the counters, the
+ * control channel and the listening sockets. One per process (the gevent
+ * hub runs in the main thread). */
+static struct {
+    chd_stats_t stats;
+    chd_conn_env_t env;
+    chd_control_t control;
+    chd_listeners_t listeners;
+} green;
 static PyObject *wait_read_fn, *wait_write_fn;
 
 /* The server's wait function in green mode: yield to the hub until the
@@ -85,7 +92,7 @@ static PyObject *gc_serve(green_conn_t *self, PyObject *unused)
         return closed_error();
     chd_conn_begin_request(self->conn);
     chd_wsgi_serve(self->conn);
-    chd_control_request_done(&server);
+    chd_control_request_done(&green.control);
     return PyBool_FromLong(chd_conn_end_request(self->conn));
 }
 
@@ -166,7 +173,7 @@ static PyObject *mod_accept(PyObject *mod, PyObject *arg)
         close(fd);
         return NULL;
     }
-    self->conn = chd_conn_new(&server, fd, (struct sockaddr *)&peer);
+    self->conn = chd_conn_new(&green.env, fd, (struct sockaddr *)&peer);
     if (!self->conn) {
         Py_DECREF(self);
         return PyErr_NoMemory();
@@ -180,7 +187,7 @@ static PyObject *mod_control_message(PyObject *mod, PyObject *unused)
 {
     (void)mod;
     (void)unused;
-    switch (chd_control_read(&server)) {
+    switch (chd_control_read(&green.control)) {
     case CHD_CONTROL_STOP:
         return PyUnicode_FromString("stop");
     case CHD_CONTROL_GONE:
@@ -194,8 +201,8 @@ static PyObject *mod_set_draining(PyObject *mod, PyObject *unused)
 {
     (void)mod;
     (void)unused;
-    if (!atomic_exchange(&server.draining, true))
-        cmn_info("draining: %d connection(s) open", server.nconns);
+    if (!atomic_exchange(&green.env.draining, true))
+        cmn_info("draining: %d connection(s) open", atomic_load(&green.stats.connections));
     Py_RETURN_NONE;
 }
 
@@ -203,7 +210,7 @@ static PyObject *mod_close_listener(PyObject *mod, PyObject *unused)
 {
     (void)mod;
     (void)unused;
-    chd_listeners_close(&server.listeners);
+    chd_listeners_close(&green.listeners);
     Py_RETURN_NONE;
 }
 
@@ -265,11 +272,10 @@ static PyObject *load_loop_module(void)
 
 int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int control_fd)
 {
-    server.cfg = cfg;
-    server.listeners = *listeners;
-    server.control_fd = control_fd;
-    server.wait = green_wait;
-    atomic_init(&server.draining, false);
+    green.env = (chd_conn_env_t){.cfg = cfg, .stats = &green.stats, .wait = green_wait};
+    atomic_init(&green.env.draining, false);
+    chd_control_init(&green.control, control_fd, &green.env);
+    green.listeners = *listeners;
     PyObject *loop = setup_native() == 0 ? load_loop_module() : NULL;
     PyObject *fds = PyTuple_New(listeners->n);
     for (int i = 0; fds && i < listeners->n; i++)

@@ -12,7 +12,7 @@
 #define CHD_GREEN_H
 
 #include "chd_config.h"
-#include "chd_server.h"
+#include "chd_listeners.h"
 
 #include <stddef.h>
 

@@ -1,8 +1,7 @@
 /* chd_heartbeat: see chd_heartbeat.h. */
 #include "chd_heartbeat.h"
 
-#include "chd_control.h"
-#include "chd_server.h"
+#include "chd_conn.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -33,19 +32,14 @@ void chd_heartbeat_inline_end(chd_heartbeat_t *hb)
 /* Owns the control channel until the inline request ends. */
 static void take_over(chd_heartbeat_t *hb)
 {
-    chd_server_t *s = hb->server;
     pthread_mutex_lock(&hb->reading);
     atomic_store(&hb->thread_reading, true);
     while (atomic_load(&hb->inline_active)) {
-        struct pollfd p = {.fd = s->control_fd, .events = POLLIN};
+        struct pollfd p = {.fd = hb->control_fd, .events = POLLIN};
         if (poll(&p, 1, 100) <= 0)
             continue;
-        chd_control_event_t ev = chd_control_read_during_inline(s, hb->inline_conn);
-        if (ev == CHD_CONTROL_STOP || ev == CHD_CONTROL_GONE) {
-            atomic_store(&s->stop_after_inline, true);
-            if (ev == CHD_CONTROL_GONE)
-                break;
-        }
+        if (!hb->answer(hb->ctx, hb->inline_conn))
+            break;
     }
     atomic_store(&hb->thread_reading, false);
     pthread_mutex_unlock(&hb->reading);
@@ -64,9 +58,12 @@ static void *heartbeat_main(void *arg)
     return NULL;
 }
 
-int chd_heartbeat_start(chd_heartbeat_t *hb, chd_server_t *server)
+int chd_heartbeat_start(chd_heartbeat_t *hb, int control_fd, chd_heartbeat_answer_fn answer,
+                        void *ctx)
 {
-    hb->server = server;
+    hb->control_fd = control_fd;
+    hb->answer = answer;
+    hb->ctx = ctx;
     hb->inline_conn = NULL;
     pthread_mutex_init(&hb->reading, NULL);
     atomic_init(&hb->inline_active, false);

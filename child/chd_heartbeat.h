@@ -18,11 +18,17 @@
 
 #define CHD_HEARTBEAT_TAKEOVER 0.5 /* seconds an inline request runs before the takeover */
 
-struct chd_server;
 struct chd_conn;
 
+/* Reads and answers what the controller sent, on behalf of the busy I/O
+ * thread that runs `running`. Returns false once the channel is gone (the
+ * thread then stops reading). Called on the heartbeat thread. */
+typedef bool (*chd_heartbeat_answer_fn)(void *ctx, const struct chd_conn *running);
+
 typedef struct {
-    struct chd_server *server;
+    int control_fd;
+    chd_heartbeat_answer_fn answer;
+    void *ctx;
     pthread_t thread;
     pthread_mutex_t reading; /* held by the thread while it owns the channel */
     atomic_bool inline_active;
@@ -32,8 +38,10 @@ typedef struct {
     const struct chd_conn *inline_conn;
 } chd_heartbeat_t;
 
-/* Starts the thread. Returns 0 or -errno. I/O thread. */
-int chd_heartbeat_start(chd_heartbeat_t *hb, struct chd_server *server);
+/* Starts the thread, which reads control_fd through `answer` during long
+ * inline requests. Returns 0 or -errno. I/O thread. */
+int chd_heartbeat_start(chd_heartbeat_t *hb, int control_fd, chd_heartbeat_answer_fn answer,
+                        void *ctx);
 
 /* Joins the thread. I/O thread. */
 void chd_heartbeat_stop(chd_heartbeat_t *hb);

@@ -17,42 +17,15 @@
 
 #define ACCEPT_PAUSE_SECONDS 0.1 /* after EMFILE/ENFILE */
 
-void chd_server_add_conn(chd_server_t *s, chd_conn_t *conn)
-{
-    conn->prev = NULL;
-    conn->next = s->conns;
-    if (s->conns)
-        s->conns->prev = conn;
-    s->conns = conn;
-    s->nconns++;
-}
-
 static void maybe_finish_drain(chd_server_t *s)
 {
-    if (s->loop && atomic_load(&s->draining) && s->nconns == 0 && chd_pool_busy(&s->pool) == 0)
+    if (atomic_load(&s->env.draining) && !s->env.conns && chd_pool_busy(&s->pool) == 0)
         ev_break(s->loop, EVBREAK_ALL);
 }
 
-void chd_server_remove_conn(chd_server_t *s, chd_conn_t *conn)
-{
-    if (conn->prev)
-        conn->prev->next = conn->next;
-    else
-        s->conns = conn->next;
-    if (conn->next)
-        conn->next->prev = conn->prev;
-    s->nconns--;
-    maybe_finish_drain(s);
-}
+/* chd_conn_env_t.on_close: a connection closed; maybe the drain is over. */
+static void on_conn_closed(void *owner) { maybe_finish_drain(owner); }
 
-void chd_listeners_close(chd_listeners_t *ls)
-{
-    for (int i = 0; i < ls->n; i++) {
-        if (ls->fds[i] >= 0)
-            close(ls->fds[i]);
-        ls->fds[i] = -1;
-    }
-}
 
 static void start_accepting(struct ev_loop *loop, chd_server_t *s)
 {
@@ -70,7 +43,7 @@ static void on_accept_pause_over(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     chd_server_t *s = w->data;
-    if (!atomic_load(&s->draining))
+    if (!atomic_load(&s->env.draining))
         start_accepting(loop, s);
 }
 
@@ -102,9 +75,9 @@ static void on_acceptable(struct ev_loop *loop, ev_io *w, int revents)
 
 void chd_server_drain(chd_server_t *s)
 {
-    if (atomic_exchange(&s->draining, true))
+    if (atomic_exchange(&s->env.draining, true))
         return;
-    cmn_info("draining: %d connection(s) open", s->nconns);
+    cmn_info("draining: %d connection(s) open", atomic_load(&s->stats.connections));
     stop_accepting(s->loop, s);
     ev_timer_stop(s->loop, &s->accept_pause);
     /* Take over what is already queued before letting go of the sockets:
@@ -115,7 +88,7 @@ void chd_server_drain(chd_server_t *s)
         if (s->listeners.fds[i] >= 0)
             accept_some(s->loop, s, s->listeners.fds[i], 4096);
     chd_listeners_close(&s->listeners);
-    for (chd_conn_t *conn = s->conns; conn; conn = conn->next)
+    for (chd_conn_t *conn = s->env.conns; conn; conn = conn->next)
         chd_conn_loop_drain(conn);
     maybe_finish_drain(s);
 }
@@ -124,7 +97,7 @@ static void on_control(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
     chd_server_t *s = w->data;
-    switch (chd_control_read(s)) {
+    switch (chd_control_read(&s->control)) {
     case CHD_CONTROL_GONE: /* the controller is gone: finish what is in flight, leave */
         ev_io_stop(loop, w);
         chd_server_drain(s);
@@ -144,8 +117,22 @@ bool chd_server_run_inline(chd_server_t *s, chd_conn_t *conn)
     chd_heartbeat_inline_begin(&s->heartbeat, conn);
     s->handler.handle_inline(conn, s->inline_tstate);
     chd_heartbeat_inline_end(&s->heartbeat);
-    chd_control_request_done(s);
+    chd_control_request_done(&s->control);
     return true;
+}
+
+/* chd_heartbeat_answer_fn: the heartbeat thread reads the channel while
+ * the I/O thread runs a request inline; a "stop" (or the controller going
+ * away) is passed on to the loop, which acts once the request is done. */
+static bool answer_during_inline(void *ctx, const chd_conn_t *running)
+{
+    chd_server_t *s = ctx;
+    chd_control_event_t ev = chd_control_read_during_inline(&s->control, running);
+    if (ev == CHD_CONTROL_IDLE)
+        return true;
+    atomic_store(&s->stop_after_inline, true);
+    ev_async_send(s->loop, &s->wake);
+    return ev != CHD_CONTROL_GONE;
 }
 
 /* The heartbeat thread read a "stop" while a request ran inline. */
@@ -176,7 +163,7 @@ static bool on_job_run(chd_job_t *job, void *ctx)
     chd_server_t *s = ctx;
     chd_conn_t *conn = (chd_conn_t *)job;
     s->handler.handle(conn, s->handler.ctx);
-    chd_control_request_done(s);
+    chd_control_request_done(&s->control);
     return !chd_conn_loop_finish_in_worker(conn);
 }
 
@@ -222,9 +209,10 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listener
     s->cfg = cfg;
     s->handler = *handler;
     s->listeners = *listeners;
-    s->control_fd = control_fd;
-    s->wait = chd_conn_poll_wait;
-    atomic_init(&s->draining, false);
+    s->env = (chd_conn_env_t){.cfg = cfg, .stats = &s->stats, .wait = chd_conn_poll_wait,
+                              .on_close = on_conn_closed, .owner = s};
+    atomic_init(&s->env.draining, false);
+    chd_control_init(&s->control, control_fd, &s->env);
     for (int i = 0; i < s->listeners.n; i++) {
         ev_io_init(&s->accept_watchers[i], on_acceptable, s->listeners.fds[i], EV_READ);
         s->accept_watchers[i].data = s;
@@ -238,7 +226,7 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listener
     s->wake.data = s;
     ev_async_start(s->loop, &s->wake);
     if (handler->handle_inline) {
-        int rc = chd_heartbeat_start(&s->heartbeat, s);
+        int rc = chd_heartbeat_start(&s->heartbeat, control_fd, answer_during_inline, s);
         if (rc < 0)
             return rc;
     }

@@ -13,8 +13,11 @@
 
 #include "chd_config.h"
 #include "chd_conn.h"
+#include "chd_control.h"
 #include "chd_heartbeat.h"
+#include "chd_listeners.h"
 #include "chd_pool.h"
+#include "chd_stats.h"
 
 #include <ev.h>
 #include <stdatomic.h>
@@ -33,16 +36,6 @@ typedef struct {
 
 #define CHD_DRAIN_GRACE 1.0 /* seconds idle connections may still send a request */
 
-/* The listening sockets handed over by the controller (TCP, UNIX, systemd's),
- * all served alike; -1 once closed. */
-#define CHD_MAX_LISTENERS 16 /* CMN_CTLMSG_MAX_FDS: they arrive in one message */
-typedef struct {
-    int fds[CHD_MAX_LISTENERS];
-    int n;
-} chd_listeners_t;
-
-/* Closes every listening socket (idempotent). */
-void chd_listeners_close(chd_listeners_t *ls);
 
 typedef struct chd_server {
     struct ev_loop *loop;
@@ -51,31 +44,17 @@ typedef struct chd_server {
     chd_listeners_t listeners;
     ev_io accept_watchers[CHD_MAX_LISTENERS];
     ev_timer accept_pause; /* out of descriptors: retry accepting later */
-    int control_fd;
+    chd_control_t control;
     ev_io control_watcher;
     ev_signal sig_term, sig_int, sig_quit;
     chd_pool_t pool;
-    chd_conn_t *conns;
-    atomic_int nconns; /* read by the heartbeat thread */
-    atomic_bool draining; /* read by workers to add "Connection: close" */
-    atomic_uint_fast64_t requests_done; /* counted by the I/O thread (main thread in green mode) */
+    chd_stats_t stats;
+    chd_conn_env_t env;     /* what the connections see (their list, draining, ...) */
     void *inline_tstate;    /* the I/O thread's Python thread state, for the fast path */
     atomic_bool stop_after_inline; /* "stop" came while the I/O thread ran a request */
     ev_async wake;          /* lets the heartbeat thread pass that "stop" on */
     chd_heartbeat_t heartbeat;
-    atomic_uint_fast64_t responses_5xx; /* counted by whichever thread answered */
-    atomic_uint_fast64_t bytes_sent;
-    atomic_bool recycle_asked; /* "recycle" sent after --max-requests */
-    /* How a request waits for its socket: chd_conn_poll_wait, or gevent's. */
-    int (*wait)(chd_conn_t *conn, short events, int timeout_ms);
 } chd_server_t;
-
-/* True when responses must say "Connection: close": draining, or
- * keep-alive switched off. Any thread. */
-static inline bool chd_server_closing(chd_server_t *s)
-{
-    return atomic_load(&s->draining) || s->cfg->keepalive <= 0;
-}
 
 /* The --threads 1 fast path: runs the request of conn on the I/O thread
  * (taking the GIL with the I/O thread's own thread state) when that is
@@ -95,9 +74,5 @@ void chd_server_run(chd_server_t *s);
 
 /* Starts draining (idempotent). I/O thread. */
 void chd_server_drain(chd_server_t *s);
-
-/* Used by chd_conn: list membership and the end-of-drain check. */
-void chd_server_add_conn(chd_server_t *s, chd_conn_t *conn);
-void chd_server_remove_conn(chd_server_t *s, chd_conn_t *conn);
 
 #endif

@@ -8,7 +8,6 @@
 #include "chd_input.h"
 #include "chd_python.h"
 #include "chd_response.h"
-#include "chd_server.h"
 #include "cmn_log.h"
 
 #include <errno.h>
@@ -62,7 +61,7 @@ static int send_body(responder_t *r, const char *data, size_t len, int64_t known
     char chunk_line[24];
     if (!resp->head_finished) {
         chd_response_finish_head(resp, &r->conn->req, known_length,
-                                 chd_server_closing(r->conn->server));
+                                 chd_conn_env_closing(r->conn->env));
         iov[n++] = (struct iovec){cmn_buf_head(&resp->head), cmn_buf_unread(&resp->head)};
     }
     if (resp->no_body)
@@ -502,13 +501,13 @@ static void run_app(chd_conn_t *conn, responder_t *r, PyObject *input)
 
 /* Adds the response to the child's counters (reported in heartbeats) and
  * to the access log. */
-static void count_response(chd_server_t *s, const responder_t *r)
+static void count_response(chd_stats_t *stats, const responder_t *r)
 {
     chd_accesslog_response(r->conn, &r->resp);
     if (r->resp.status >= 500)
-        atomic_fetch_add(&s->responses_5xx, 1);
+        chd_stats_add(&stats->responses_5xx, 1);
     uint64_t head = r->resp.head_finished ? cmn_buf_unread(&r->resp.head) : 0;
-    atomic_fetch_add(&s->bytes_sent, head + r->resp.body_bytes);
+    chd_stats_add(&stats->bytes_sent, head + r->resp.body_bytes);
 }
 
 /* Keeps the connection usable after the response: the unread rest of the
@@ -568,7 +567,7 @@ void chd_wsgi_serve(chd_conn_t *conn)
     responder_t *r = input ? responder_new(conn) : NULL;
     if (r) {
         run_app(conn, r, input);
-        count_response(conn->server, r);
+        count_response(conn->env->stats, r);
         r->conn = NULL;
         Py_DECREF(r);
     } else {

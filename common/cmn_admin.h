@@ -23,7 +23,9 @@
 void cmn_admin_default_path(int port, char *buf, size_t len);
 
 /* The same for a server whose first address is not a TCP port (a UNIX
- * socket): spawning-NAME.sock, NAME being the socket file's base name. */
+ * socket): spawning-NAME.sock, NAME being the socket's whole path with '/'
+ * as '-' ("/run/app.sock": spawning-run-app.sock.sock; the last 64 bytes
+ * of a longer one), so two servers on different paths do not share one. */
 void cmn_admin_default_path_named(const char *name, char *buf, size_t len);
 
 #endif

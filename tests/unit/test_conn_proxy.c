@@ -2,7 +2,6 @@
  * what a connection's first bytes may be, for trusted and untrusted peers,
  * whole and a byte at a time, and what becomes of the peer and its trust. */
 #include "chd_conn.h"
-#include "chd_server.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -14,7 +13,8 @@
 #define V2_SIG "\r\n\r\n\0\r\nQUIT\n"
 
 static chd_config_t cfg;
-static chd_server_t server;
+static chd_stats_t stats;
+static chd_conn_env_t env = {.stats = &stats}; /* what a connection sees of its server */
 static int other_end = -1; /* the "client" side of the last conn's socketpair */
 
 /* A connection from addr:port (IPv4) on a fresh socketpair. */
@@ -29,7 +29,7 @@ static chd_conn_t *conn_from(const char *addr, int port, bool proxy_protocol)
     other_end = sv[1];
     struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, addr, &peer.sin_addr);
-    return chd_conn_new(&server, sv[0], (struct sockaddr *)&peer);
+    return chd_conn_new(&env, sv[0], (struct sockaddr *)&peer);
 }
 
 /* Feeds len bytes a byte at a time, as reads that each bring one: the
@@ -208,7 +208,7 @@ int main(int argc, char **argv)
     unit_init(argc, argv);
     cfg.limits = chd_default_limits;
     cmn_iplist_parse("127.0.0.1,::1", &cfg.trusted_proxies, NULL, 0);
-    server.cfg = &cfg;
+    env.cfg = &cfg;
     RUN(off_by_default);
     RUN(trusted_peer_header_then_request);
     RUN(trusted_peer_bytewise_v1_and_v2);
