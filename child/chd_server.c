@@ -19,12 +19,15 @@
 
 static void maybe_finish_drain(chd_server_t *s)
 {
-    if (atomic_load(&s->env.draining) && !s->env.conns && chd_pool_busy(&s->pool) == 0)
+    if (atomic_load(&s->env.draining) && !s->env.conns && chd_conn_loop_busy(&s->requests) == 0)
         ev_break(s->loop, EVBREAK_ALL);
 }
 
-/* chd_conn_env_t.on_close: a connection closed; maybe the drain is over. */
-static void on_conn_closed(void *owner) { maybe_finish_drain(owner); }
+/* chd_conn_loop_t.on_quiet: a request ended or a connection closed. */
+static void on_quiet(void *owner) { maybe_finish_drain(owner); }
+
+/* chd_conn_loop_t.on_stop: "stop" arrived while a request ran inline. */
+static void on_stop(void *owner) { chd_server_drain(owner); }
 
 
 static void start_accepting(struct ev_loop *loop, chd_server_t *s)
@@ -63,7 +66,7 @@ static void accept_some(struct ev_loop *loop, chd_server_t *s, int listen_fd, in
             }
             return; /* EAGAIN, or a connection that went away: fine */
         }
-        chd_conn_loop_open(s, fd, (struct sockaddr *)&peer);
+        chd_conn_loop_open(&s->requests, fd, (struct sockaddr *)&peer);
     }
 }
 
@@ -110,41 +113,6 @@ static void on_control(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
-bool chd_server_run_inline(chd_server_t *s, chd_conn_t *conn)
-{
-    if (!s->handler.handle_inline || conn->req.phase != CHD_REQ_DONE || chd_pool_busy(&s->pool))
-        return false;
-    chd_heartbeat_inline_begin(&s->heartbeat, conn);
-    s->handler.handle_inline(conn, s->inline_tstate);
-    chd_heartbeat_inline_end(&s->heartbeat);
-    chd_control_request_done(&s->control);
-    return true;
-}
-
-/* chd_heartbeat_answer_fn: the heartbeat thread reads the channel while
- * the I/O thread runs a request inline; a "stop" (or the controller going
- * away) is passed on to the loop, which acts once the request is done. */
-static bool answer_during_inline(void *ctx, const chd_conn_t *running)
-{
-    chd_server_t *s = ctx;
-    chd_control_event_t ev = chd_control_read_during_inline(&s->control, running);
-    if (ev == CHD_CONTROL_IDLE)
-        return true;
-    atomic_store(&s->stop_after_inline, true);
-    ev_async_send(s->loop, &s->wake);
-    return ev != CHD_CONTROL_GONE;
-}
-
-/* The heartbeat thread read a "stop" while a request ran inline. */
-static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    chd_server_t *s = w->data;
-    if (atomic_exchange(&s->stop_after_inline, false))
-        chd_server_drain(s);
-}
-
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)loop;
@@ -154,38 +122,6 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         return;
     }
     _exit(0); /* INT/QUIT: at once, as operators expect */
-}
-
-/* Worker thread: runs the request, then ends it right there when the I/O
- * thread need not be involved (returns false), else asks for on_job_done. */
-static bool on_job_run(chd_job_t *job, void *ctx)
-{
-    chd_server_t *s = ctx;
-    chd_conn_t *conn = (chd_conn_t *)job;
-    s->handler.handle(conn, s->handler.ctx);
-    chd_control_request_done(&s->control);
-    return !chd_conn_loop_finish_in_worker(conn);
-}
-
-static void on_job_done(chd_job_t *job, void *ctx)
-{
-    chd_server_t *s = ctx;
-    chd_conn_loop_request_done((chd_conn_t *)job);
-    maybe_finish_drain(s);
-}
-
-static void on_thread_start(void *ctx)
-{
-    chd_server_t *s = ctx;
-    if (s->handler.thread_start)
-        s->handler.thread_start(s->handler.ctx);
-}
-
-static void on_thread_stop(void *ctx)
-{
-    chd_server_t *s = ctx;
-    if (s->handler.thread_stop)
-        s->handler.thread_stop(s->handler.ctx);
 }
 
 static void start_signals(chd_server_t *s)
@@ -207,10 +143,8 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listener
     if (!s->loop)
         return -ENOMEM;
     s->cfg = cfg;
-    s->handler = *handler;
     s->listeners = *listeners;
-    s->env = (chd_conn_env_t){.cfg = cfg, .stats = &s->stats, .wait = chd_conn_poll_wait,
-                              .on_close = on_conn_closed, .owner = s};
+    s->env = (chd_conn_env_t){.cfg = cfg, .stats = &s->stats, .wait = chd_conn_poll_wait};
     atomic_init(&s->env.draining, false);
     chd_control_init(&s->control, control_fd, &s->env);
     for (int i = 0; i < s->listeners.n; i++) {
@@ -222,18 +156,10 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listener
     ev_io_init(&s->control_watcher, on_control, control_fd, EV_READ);
     s->control_watcher.data = s;
     start_signals(s);
-    ev_async_init(&s->wake, on_wake);
-    s->wake.data = s;
-    ev_async_start(s->loop, &s->wake);
-    if (handler->handle_inline) {
-        int rc = chd_heartbeat_start(&s->heartbeat, control_fd, answer_during_inline, s);
-        if (rc < 0)
-            return rc;
-    }
-    chd_pool_hooks_t hooks = {.run = on_job_run, .done = on_job_done,
-                              .thread_start = on_thread_start, .thread_stop = on_thread_stop,
-                              .ctx = s};
-    return chd_pool_start(&s->pool, cfg->threads, s->loop, &hooks);
+    s->requests.on_stop = on_stop;
+    s->requests.on_quiet = on_quiet;
+    s->requests.owner = s;
+    return chd_conn_loop_init(&s->requests, s->loop, &s->env, &s->control, control_fd, handler);
 }
 
 void chd_server_run(chd_server_t *s)
@@ -241,7 +167,5 @@ void chd_server_run(chd_server_t *s)
     start_accepting(s->loop, s);
     ev_io_start(s->loop, &s->control_watcher);
     ev_run(s->loop, 0);
-    chd_pool_stop(&s->pool);
-    if (s->handler.handle_inline)
-        chd_heartbeat_stop(&s->heartbeat);
+    chd_conn_loop_stop(&s->requests);
 }

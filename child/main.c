@@ -177,7 +177,7 @@ static int run_threaded(chd_config_t *cfg, const chd_listeners_t *listeners, int
                              .thread_start = chd_wsgi_thread_start,
                              .thread_stop = chd_wsgi_thread_stop};
     int rc = chd_server_init(&server, cfg, listeners, control_fd, &handler);
-    server.inline_tstate = main_tstate;
+    server.requests.inline_tstate = main_tstate;
     if (rc == 0) {
         send_ready(control_fd);
         chd_server_run(&server);
