@@ -1,6 +1,7 @@
 /* chd_request: see chd_request.h. */
 #include "chd_request.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -69,9 +70,30 @@ static int check_field_size(chd_request_t *r, const chd_header_t *h)
     return 0;
 }
 
+/* A trailer field's name (after a chunked body): checked like a head
+ * field's, counted against the same limit, and dropped. Merging trailers
+ * into the head's fields would let a trailer Host or Content-Length in
+ * after the head checks ran (RFC 9110 6.5.1). The chunk check has vetted
+ * the line's bytes (CRLF, no NUL, no obs-fold). */
+static int on_trailer_name(chd_request_t *r, const char *at, size_t len)
+{
+    if (r->in_value || r->ntrailers == 0) {
+        if ((uint32_t)r->ntrailers >= r->limits->fields)
+            return fail(r, 431, "too many trailer fields");
+        r->ntrailers++;
+        r->in_value = false;
+    }
+    for (size_t k = 0; k < len; k++)
+        if (!chd_is_tchar((unsigned char)at[k]))
+            return fail(r, 400, "invalid trailer field name");
+    return 0;
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     chd_request_t *r = request_of(p);
+    if (r->phase == CHD_REQ_BODY)
+        return on_trailer_name(r, at, len);
     if (r->in_value || r->nheaders == 0) {
         if ((uint32_t)r->nheaders >= r->limits->fields)
             return fail(r, 431, "too many header fields");
@@ -91,6 +113,10 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     chd_request_t *r = request_of(p);
+    if (r->phase == CHD_REQ_BODY) {
+        r->in_value = true; /* a trailer's value: dropped */
+        return 0;
+    }
     chd_header_t *h = &r->headers[r->nheaders - 1];
     if (!r->in_value) {
         h->value_off = (uint32_t)r->head.len;
@@ -141,6 +167,14 @@ typedef enum {
     FIELD_EXPECT,
     FIELD_CONTENT_LENGTH,
     FIELD_TRANSFER_ENCODING,
+    /* Fields that must appear at most once (besides Host and
+     * Content-Length): singletons of RFC 9110 whose value is no list, so a
+     * second line has no meaning of its own, and the ", " join the environ
+     * makes of repeated fields would hand the app a value no client wrote;
+     * two parties reading "the" value could each pick another copy. */
+    FIELD_CONTENT_TYPE,        /* 8.3: how the body is read */
+    FIELD_AUTHORIZATION,       /* 11.6.2: who is asking */
+    FIELD_PROXY_AUTHORIZATION, /* 11.7.2 */
 } field_kind_t;
 
 /* Tells the fields apart by length first: most names are none of them and
@@ -153,10 +187,17 @@ static field_kind_t field_kind(const chd_request_t *r, const chd_header_t *h)
         return equals_lower(name, "host", 4) ? FIELD_HOST : FIELD_OTHER;
     case 6:
         return equals_lower(name, "expect", 6) ? FIELD_EXPECT : FIELD_OTHER;
+    case 12:
+        return equals_lower(name, "content-type", 12) ? FIELD_CONTENT_TYPE : FIELD_OTHER;
+    case 13:
+        return equals_lower(name, "authorization", 13) ? FIELD_AUTHORIZATION : FIELD_OTHER;
     case 14:
         return equals_lower(name, "content-length", 14) ? FIELD_CONTENT_LENGTH : FIELD_OTHER;
     case 17:
         return equals_lower(name, "transfer-encoding", 17) ? FIELD_TRANSFER_ENCODING : FIELD_OTHER;
+    case 19:
+        return equals_lower(name, "proxy-authorization", 19) ? FIELD_PROXY_AUTHORIZATION
+                                                             : FIELD_OTHER;
     default:
         return FIELD_OTHER;
     }
@@ -199,13 +240,32 @@ typedef struct {
     int hosts, lengths, te;
     bool bad_length;            /* some Content-Length is not 1*DIGIT */
     const chd_header_t *expect; /* the first Expect field */
+    const chd_header_t *host;   /* the first Host field */
+    unsigned once_seen;         /* bit per once-only kind seen */
+    const char *repeated;       /* the reason when one of them came twice */
 } field_summary_t;
+
+/* Notes a once-only field; a second copy of one is an error. */
+static void count_once(field_kind_t kind, field_summary_t *s)
+{
+    static const char *const reasons[] = {
+        [FIELD_CONTENT_TYPE] = "more than one Content-Type field",
+        [FIELD_AUTHORIZATION] = "more than one Authorization field",
+        [FIELD_PROXY_AUTHORIZATION] = "more than one Proxy-Authorization field",
+    };
+    unsigned bit = 1u << kind;
+    if ((s->once_seen & bit) && !s->repeated)
+        s->repeated = reasons[kind];
+    s->once_seen |= bit;
+}
 
 static void count_field(const chd_request_t *r, const chd_header_t *h, field_summary_t *s)
 {
-    switch (field_kind(r, h)) {
+    field_kind_t kind = field_kind(r, h);
+    switch (kind) {
     case FIELD_HOST:
-        s->hosts++;
+        if (!s->hosts++)
+            s->host = h;
         break;
     case FIELD_TRANSFER_ENCODING:
         s->te++;
@@ -218,6 +278,11 @@ static void count_field(const chd_request_t *r, const chd_header_t *h, field_sum
         if (!s->expect)
             s->expect = h;
         break;
+    case FIELD_CONTENT_TYPE:
+    case FIELD_AUTHORIZATION:
+    case FIELD_PROXY_AUTHORIZATION:
+        count_once(kind, s);
+        break;
     case FIELD_OTHER:
         break;
     }
@@ -228,7 +293,7 @@ static void count_field(const chd_request_t *r, const chd_header_t *h, field_sum
  * *s for the framing checks, which come after: a bad name anywhere wins. */
 static int check_fields(chd_request_t *r, field_summary_t *s)
 {
-    *s = (field_summary_t){0, 0, 0, false, NULL};
+    *s = (field_summary_t){0};
     for (int i = 0; i < r->nheaders; i++) {
         chd_header_t *h = &r->headers[i];
         const char *name = chd_header_name(r, h);
@@ -326,6 +391,33 @@ static int check_framing_fields(chd_request_t *r, const field_summary_t *s)
     if (verdict)
         return fail(r, verdict, verdict == 501 ? "transfer coding not implemented"
                                                : "invalid Transfer-Encoding");
+    if (s->repeated)
+        return fail(r, 400, s->repeated);
+    return 0;
+}
+
+/* Host = uri-host [":" port], or empty (RFC 9112 3.2: 400 for an invalid
+ * one); the request-target's form must suit the method (3.2.1-3.2.4).
+ * Then the methods we do not implement: CONNECT (we are an origin server,
+ * not a tunnel) and any token http-parser does not know get 501 (RFC 9110
+ * 9.1, 15.6.2), but only for a head that is otherwise valid. */
+static int check_target(chd_request_t *r, const chd_header_t *host)
+{
+    uint32_t host_len;
+    int32_t port;
+    if (host && host->value_len > 0 &&
+        chd_authority_parse(chd_header_value(r, host), host->value_len, &host_len, &port) < 0)
+        return fail(r, 400, "invalid Host field");
+    bool known = !r->method_unknown;
+    bool connect = known && r->parser.method == HTTP_CONNECT;
+    bool options = known && r->parser.method == HTTP_OPTIONS;
+    if (chd_target_parse(chd_request_url(r), r->url_len, &r->target) < 0 ||
+        !chd_target_allowed(r->target.form, connect, options))
+        return fail(r, 400, "invalid request target");
+    if (connect)
+        return fail(r, 501, "CONNECT not implemented");
+    if (!known)
+        return fail(r, 501, "method not implemented");
     return 0;
 }
 
@@ -335,7 +427,8 @@ static int on_headers_complete(http_parser *p)
     if (p->http_major != 1 || p->http_minor > 1)
         return fail(r, 505, "HTTP version not supported");
     field_summary_t fields;
-    if (check_fields(r, &fields) < 0 || check_framing_fields(r, &fields) < 0)
+    if (check_fields(r, &fields) < 0 || check_framing_fields(r, &fields) < 0 ||
+        check_target(r, fields.host) < 0)
         return -1;
     r->method = p->method;
     r->http_major = p->http_major;
@@ -410,6 +503,10 @@ void chd_request_reset(chd_request_t *r)
     chd_head_check_init(&r->head_check);
     chd_chunk_check_init(&r->chunk_check);
     r->checking_chunks = r->skip_head_lf = false;
+    r->ntrailers = 0;
+    r->method_done = r->method_unknown = r->skipping_method = false;
+    r->method_len = 0;
+    r->method_text[0] = '\0';
 }
 
 void chd_request_free(chd_request_t *r)
@@ -462,10 +559,61 @@ static int check_chunks(chd_request_t *r, const char *data, size_t len)
     return 0;
 }
 
+/* Follows the method at the start of a request (after any empty lines,
+ * which the head check vetted), keeping its first 31 bytes for the log,
+ * until its SP. A few bytes per request; nothing once the SP was seen. */
+static void track_method(chd_request_t *r, const char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        if (c == ' ') {
+            r->method_done = true;
+            return;
+        }
+        if (r->method_len == 0 && (c == '\r' || c == '\n'))
+            continue;
+        if (r->method_len < sizeof r->method_text - 1) {
+            r->method_text[r->method_len++] = c;
+            r->method_text[r->method_len] = '\0';
+        }
+    }
+}
+
+/* http-parser refused the method. The head check has passed its bytes as
+ * a token, so it is a method (RFC 9110 9.1) that http-parser does not know:
+ * the rest of its bytes are skipped and http-parser parses the rest of the
+ * head behind a stand-in method, so that the head gets every check and the
+ * request its 501 (or the head's own 400) once the head is whole. */
+static void start_skipping_method(chd_request_t *r)
+{
+    r->method_unknown = true;
+    r->skipping_method = true;
+    http_parser_init(&r->parser, HTTP_REQUEST);
+    r->parser.data = r;
+}
+
+/* Skips method bytes up to and including the SP; then feeds http-parser
+ * the stand-in. Returns the bytes consumed. */
+static size_t skip_method(chd_request_t *r, const char *data, size_t len, bool *again)
+{
+    const char *sp = memchr(data, ' ', len);
+    *again = false;
+    if (!sp)
+        return len;
+    r->skipping_method = false;
+    if (http_parser_execute(&r->parser, &settings, "GET ", 4) != 4)
+        fail(r, 500, "cannot resume after an unknown method");
+    size_t used = (size_t)(sp - data) + 1;
+    *again = used < len && r->phase != CHD_REQ_ERROR;
+    return used;
+}
+
 /* One http_parser_execute step plus the strict checks. Returns the bytes
  * consumed; sets *again when parsing should go on with the rest. */
 static size_t feed_step(chd_request_t *r, const char *data, size_t len, bool *again)
 {
+    if (r->skipping_method)
+        return skip_method(r, data, len, again);
     bool checking = r->checking_chunks;
     size_t used = http_parser_execute(&r->parser, &settings, data, len);
     enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
@@ -482,6 +630,11 @@ static size_t feed_step(chd_request_t *r, const char *data, size_t len, bool *ag
             r->skip_head_lf = true;
             *again = used < len;
         }
+        return used;
+    }
+    if (e == HPE_INVALID_METHOD && !r->method_unknown) {
+        start_skipping_method(r);
+        *again = used < len;
         return used;
     }
     if (e != HPE_OK)
@@ -505,6 +658,8 @@ size_t chd_request_feed(chd_request_t *r, const char *data, size_t len)
         fail(r, 414, "request line too long"); /* + 2: the CRLF does not count */
         return 0;
     }
+    if (!r->method_done)
+        track_method(r, data, len);
     size_t total = 0;
     bool again = true;
     while (again && total < len)
