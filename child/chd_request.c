@@ -23,6 +23,13 @@ static int fail(chd_request_t *r, int status, const char *reason)
     return -1;
 }
 
+static unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* A control byte other than HTAB (RFC 9110 5.5: values are field-vchar,
+ * SP and HTAB). http-parser refuses them inside a value but not as its
+ * first byte, so that one is checked here. */
+static bool is_ctl(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
+
 /* Appends to the arena, enforcing the head size limit. */
 static int arena_append(chd_request_t *r, const char *at, size_t len, int status)
 {
@@ -82,11 +89,25 @@ static int on_trailer_name(chd_request_t *r, const char *at, size_t len)
             return fail(r, 431, "too many trailer fields");
         r->ntrailers++;
         r->in_value = false;
+        r->trailer_name_len = 0;
     }
-    for (size_t k = 0; k < len; k++)
+    for (size_t k = 0; k < len; k++) {
         if (!chd_is_tchar((unsigned char)at[k]))
             return fail(r, 400, "invalid trailer field name");
+        if (r->trailer_name_len < sizeof r->trailer_name)
+            r->trailer_name[r->trailer_name_len] = (char)ascii_lower((unsigned char)at[k]);
+        r->trailer_name_len++;
+    }
     return 0;
+}
+
+/* RFC 9110 6.5.1: framing fields have no place in trailers; http-parser
+ * would even check a trailer Content-Length as one. A 400, by name. */
+static bool is_framing_trailer(const chd_request_t *r)
+{
+    uint32_t n = r->trailer_name_len;
+    return (n == 14 && memcmp(r->trailer_name, "content-length", 14) == 0) ||
+           (n >= 17 && memcmp(r->trailer_name, "transfer-encoding", 17) == 0);
 }
 
 static int on_header_field(http_parser *p, const char *at, size_t len)
@@ -113,9 +134,14 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     chd_request_t *r = request_of(p);
-    if (r->phase == CHD_REQ_BODY) {
-        r->in_value = true; /* a trailer's value: dropped */
-        return 0;
+    if (r->phase == CHD_REQ_BODY) { /* a trailer's value: checked as in the head, dropped */
+        bool first = !r->in_value;
+        r->in_value = true;
+        if (first && is_framing_trailer(r))
+            return fail(r, 400, "framing field in the trailers");
+        return first && len > 0 && is_ctl((unsigned char)at[0])
+                   ? fail(r, 400, "control byte in a trailer field value")
+                   : 0;
     }
     chd_header_t *h = &r->headers[r->nheaders - 1];
     if (!r->in_value) {
@@ -128,7 +154,6 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     return check_field_size(r, h);
 }
 
-static unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 /* Field names compare case-insensitively in ASCII (RFC 9110 5.1), whatever
  * the locale, and with no library call: it runs for every field. */
@@ -175,6 +200,10 @@ typedef enum {
     FIELD_CONTENT_TYPE,        /* 8.3: how the body is read */
     FIELD_AUTHORIZATION,       /* 11.6.2: who is asking */
     FIELD_PROXY_AUTHORIZATION, /* 11.7.2 */
+    /* "Transfer-Encoding" followed by more token bytes: a legal name that
+     * http-parser takes for Transfer-Encoding (it matches the prefix), so
+     * refused in its own right rather than by accident. */
+    FIELD_TE_LOOKALIKE,
 } field_kind_t;
 
 /* Tells the fields apart by length first: most names are none of them and
@@ -196,11 +225,14 @@ static field_kind_t field_kind(const chd_request_t *r, const chd_header_t *h)
     case 17:
         return equals_lower(name, "transfer-encoding", 17) ? FIELD_TRANSFER_ENCODING : FIELD_OTHER;
     case 19:
-        return equals_lower(name, "proxy-authorization", 19) ? FIELD_PROXY_AUTHORIZATION
-                                                             : FIELD_OTHER;
+        if (equals_lower(name, "proxy-authorization", 19))
+            return FIELD_PROXY_AUTHORIZATION;
+        break;
     default:
-        return FIELD_OTHER;
+        break;
     }
+    return h->name_len > 17 && equals_lower(name, "transfer-encoding", 17) ? FIELD_TE_LOOKALIKE
+                                                                          : FIELD_OTHER;
 }
 
 /* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
@@ -239,6 +271,7 @@ static bool all_digits(const char *v, uint32_t len)
 typedef struct {
     int hosts, lengths, te;
     bool bad_length;            /* some Content-Length is not 1*DIGIT */
+    bool te_lookalike;          /* a name that only starts with Transfer-Encoding */
     const chd_header_t *expect; /* the first Expect field */
     const chd_header_t *host;   /* the first Host field */
     unsigned once_seen;         /* bit per once-only kind seen */
@@ -283,6 +316,9 @@ static void count_field(const chd_request_t *r, const chd_header_t *h, field_sum
     case FIELD_PROXY_AUTHORIZATION:
         count_once(kind, s);
         break;
+    case FIELD_TE_LOOKALIKE:
+        s->te_lookalike = true;
+        break;
     case FIELD_OTHER:
         break;
     }
@@ -303,6 +339,8 @@ static int check_fields(chd_request_t *r, field_summary_t *s)
         if (h->name_len == 0)
             return fail(r, 400, "empty header field name");
         const char *value = chd_header_value(r, h);
+        if (h->value_len > 0 && is_ctl((unsigned char)value[0]))
+            return fail(r, 400, "control byte in a header field value");
         while (h->value_len > 0 &&
                (value[h->value_len - 1] == ' ' || value[h->value_len - 1] == '\t'))
             h->value_len--;
@@ -381,6 +419,8 @@ static int check_framing_fields(chd_request_t *r, const field_summary_t *s)
 {
     if (s->bad_length)
         return fail(r, 400, "invalid Content-Length");
+    if (s->te_lookalike)
+        return fail(r, 400, "field name that starts with Transfer-Encoding");
     if (s->hosts > 1 || (s->hosts == 0 && r->parser.http_minor >= 1))
         return fail(r, 400, s->hosts ? "more than one Host field" : "no Host field");
     if (s->lengths > 1)

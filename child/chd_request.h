@@ -19,7 +19,8 @@
  * Content-Length, Content-Type, Authorization and Proxy-Authorization may
  * appear at most once, and Host must be a valid authority. Trailer fields
  * after a chunked body are checked like head fields and then dropped: they
- * never join `headers` (RFC 9110 6.5.1). */
+ * never join `headers` (RFC 9110 6.5.1); a trailer Content-Length or
+ * Transfer-Encoding, a framing field that has no place there, is a 400. */
 #ifndef CHD_REQUEST_H
 #define CHD_REQUEST_H
 
@@ -78,6 +79,8 @@ typedef struct {
     bool checking_chunks;
     bool skip_head_lf; /* the head's last LF is fed again after the pause */
     int ntrailers;     /* trailer fields seen (checked, not kept) */
+    uint32_t trailer_name_len; /* the current trailer's name so far */
+    char trailer_name[17];     /* its first 17 bytes */
     /* The method as sent, while and after the request line is read: */
     bool method_done;      /* its SP has been seen */
     bool method_unknown;   /* a token http-parser does not know: 501 */

@@ -94,11 +94,13 @@ static size_t scheme_prefix_length(const char *url, size_t len)
     return i + 3;
 }
 
-/* absolute-form: the authority runs to the path, query or fragment. */
+/* absolute-form: the authority runs to the path or the query. A fragment
+ * has no place in a request-target (absolute-URI has none), so a "#" right
+ * after the authority makes it invalid, as it does for http-parser. */
 static int parse_absolute(const char *url, size_t len, size_t prefix, chd_target_t *t)
 {
     size_t end = prefix;
-    while (end < len && url[end] != '/' && url[end] != '?' && url[end] != '#')
+    while (end < len && url[end] != '/' && url[end] != '?')
         end++;
     t->form = CHD_TARGET_ABSOLUTE;
     t->scheme_len = (uint16_t)(prefix - 3);

@@ -89,9 +89,13 @@ body_of() {
 }
 
 @test "trailer fields never become request headers" {
-  body_of $'POST /t HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\nHost: evil\r\nContent-Length: 99\r\nX-Trailer: t\r\n\r\n'
+  body_of $'POST /t HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\nHost: evil\r\nContent-Type: x/evil\r\nX-Trailer: t\r\n\r\n'
   [ "$(pyq 'd["HTTP_HOST"]' <<<"$body")" = good ]
-  [ "$(pyq '"CONTENT_LENGTH" in d or "HTTP_X_TRAILER" in d' <<<"$body")" = false ]
+  [ "$(pyq '"CONTENT_TYPE" in d or "HTTP_X_TRAILER" in d' <<<"$body")" = false ]
+  [ "$(cat "$SPAWNING_RECORD_FILE")" = "POST /t" ]
+  # a framing field in the trailers is refused outright
+  run raw $'POST /t2 HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 99\r\n\r\n'
+  [[ "$output" == "HTTP/1.1 400 "* ]]
   [ "$(cat "$SPAWNING_RECORD_FILE")" = "POST /t" ]
 }
 

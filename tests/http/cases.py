@@ -76,6 +76,10 @@ CASES = [
     # trailer fields: checked like head fields, then dropped
     ("space inside a trailer field name", b"POST / HTTP/1.1\r\n" + H + TE + b"0\r\nX T: 1\r\n\r\n", 400),
     ("whitespace before colon in a trailer", b"POST / HTTP/1.1\r\n" + H + TE + b"0\r\nHost : y\r\n\r\n", 400),
+    ("Content-Length in the trailers", b"POST / HTTP/1.1\r\n" + H + TE + b"0\r\nContent-Length: 5\r\n\r\n", 400),
+    ("Transfer-Encoding in the trailers", b"POST / HTTP/1.1\r\n" + H + TE + b"0\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+    ("control byte first in a value", b"GET / HTTP/1.1\r\n" + H + b"X-A: \x01a\r\n\r\n", 400),
+    ("field name that starts with Transfer-Encoding", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encodingx: chunked\r\n\r\n", 400),
     ("trailer line without colon", b"POST / HTTP/1.1\r\n" + H + TE + b"0\r\nNoColon\r\n\r\n", 400),
     # methods: any token is one (RFC 9110 9.1); what we do not implement is 501
     ("unknown method token", b"FOO / HTTP/1.1\r\n" + H + b"\r\n", 501),
@@ -115,10 +119,10 @@ VALID = [
     b"Forwarded: for=\"[2001:db8::1]:80\";proto=https\r\n\r\n",
     b"\r\nOPTIONS * HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
     b"POST /t HTTP/1.1\r\nHost: h\r\n" + TE + b"3 ;a=b\r\nabc\r\n0\r\nHost: evil\r\n"
-    b"Content-Length: 9\r\n\r\n",
+    b"Content-Type: x/y\r\nX-T: 1\r\n\r\n",
     b"GET http://[::1]:8080/p?q HTTP/1.1\r\nHost: x\r\n\r\n",
     b"PROPFIND /dav HTTP/1.1\r\nHost: h\r\nDepth: 1\r\nContent-Length: 0\r\n\r\n"
-    b"M-SEARCH * HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"M-SEARCH /ssdp HTTP/1.1\r\nHost: h\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: h\r\nContent-Type: a\r\nAuthorization: b\r\nAccept: x\r\nAccept: y\r\n\r\n",
     b"GET / HTTP/1.0\r\n\r\n",
     b"GET /x HTTP/1.1\r\nHost: [2001:db8::7]:443\r\nX-Empty:\r\nX-Ws: \t a b \t\r\n\r\n",
