@@ -392,17 +392,23 @@ static void add_coding(const char *item, size_t len, void *ctx)
 static int transfer_encoding_verdict(const chd_request_t *r)
 {
     te_summary_t t = {0, 0, false};
-    bool present = false;
+    const chd_header_t *last = NULL;
     for (int i = 0; i < r->nheaders; i++) {
         const chd_header_t *h = &r->headers[i];
         if (field_kind(r, h) != FIELD_TRANSFER_ENCODING)
             continue;
-        present = true;
+        last = h;
         if (each_list_item(chd_header_value(r, h), h->value_len, add_coding, &t) == 0)
             return 400; /* an empty list */
     }
-    if (!present)
+    if (!last)
         return 0;
+    /* The final "chunked" must end the value: http-parser, which frames the
+     * body, does not skip empty list elements after it ("chunked,"). */
+    if (t.last_is_chunked &&
+        (last->value_len < 7 ||
+         strncasecmp(chd_header_value(r, last) + last->value_len - 7, "chunked", 7) != 0))
+        return 400;
     if (r->parser.http_major == 1 && r->parser.http_minor == 0)
         return 400; /* HTTP/1.0 has no Transfer-Encoding */
     if (!t.last_is_chunked)
