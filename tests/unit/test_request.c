@@ -1560,7 +1560,11 @@ TEST(control_bytes_and_te_lookalikes_in_the_head)
                       "0\r\n\r\n", 400);
     EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\t\r\n\r\n"
                       "0\r\n\r\n", 400);
-    EXPECT_OK("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: ,chunked  \r\n\r\n0\r\n\r\n");
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: ,chunked\r\n\r\n"
+                      "0\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip,\tchunked\r\n\r\n"
+                      "0\r\n\r\n", 400);
+    EXPECT_OK("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:  chunked  \r\n\r\n0\r\n\r\n");
     /* ...and takes a name that starts with Transfer-Encoding for it */
     EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding0: \r\n\r\n", 400);
     EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
