@@ -619,19 +619,19 @@ static int check_chunks(chd_request_t *r, const char *data, size_t len)
  * until its SP. A few bytes per request; nothing once the SP was seen. */
 static void track_method(chd_request_t *r, const char *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        char c = data[i];
-        if (c == ' ') {
-            r->method_done = true;
-            return;
-        }
-        if (r->method_len == 0 && (c == '\r' || c == '\n'))
-            continue;
-        if (r->method_len < sizeof r->method_text - 1) {
-            r->method_text[r->method_len++] = c;
-            r->method_text[r->method_len] = '\0';
-        }
-    }
+    size_t i = 0;
+    if (r->method_len == 0)
+        while (i < len && (data[i] == '\r' || data[i] == '\n'))
+            i++;
+    const char *sp = memchr(data + i, ' ', len - i);
+    size_t n = (size_t)((sp ? sp : data + len) - (data + i));
+    size_t room = sizeof r->method_text - 1 - r->method_len;
+    if (n > room)
+        n = room;
+    memcpy(r->method_text + r->method_len, data + i, n);
+    r->method_len = (uint8_t)(r->method_len + n);
+    r->method_text[r->method_len] = '\0';
+    r->method_done = sp != NULL;
 }
 
 /* http-parser refused the method. The head check has passed its bytes as

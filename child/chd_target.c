@@ -7,13 +7,15 @@
 
 /* reg-name bytes other than "%": unreserved / sub-delims (RFC 3986 3.2.2):
  *   unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
- *   sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "=" */
-static bool is_reg_name_byte(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != 0 && strchr("-._~!$&'()*+,;=", c) != NULL;
-}
+ *   sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="
+ * A table: Host is checked on every request. */
+static const uint8_t reg_name_table[256] = {
+    ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1,
+    [','] = 1, [';'] = 1, ['='] = 1, ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1,
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+};
+
+static bool is_reg_name_byte(unsigned char c) { return reg_name_table[c]; }
 
 static bool is_hex(unsigned char c)
 {
