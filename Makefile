@@ -111,6 +111,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(COMMON_OBJ) $(fil
 	  $(if $(findstring /test_ctl_,$@),$(filter-out %/main.o,$(CONTROLLER_OBJ)),$(filter-out %/main.o,$(CHILD_OBJ))) \
 	  $(LDFLAGS_ALL) -lev -ljansson -lhttp_parser $(PY_LIBS) -lm
 
+# The differential test includes the reference parser from tests/fuzz.
+$(BUILD)/tests/test_ref_parser: $(wildcard tests/fuzz/ref_*.c tests/fuzz/ref_*.h)
+
 deps:
 	@sh tests/install-deps.sh
 
@@ -135,11 +138,11 @@ asan-test:
 # `make fuzz` runs the regression corpus, then fuzzes for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := build-fuzz/fuzz_request
-FUZZ_SRC := tests/fuzz/fuzz_request.c $(filter-out child/main.c,$(CHILD_SRC)) $(COMMON_SRC)
+FUZZ_SRC := tests/fuzz/fuzz_request.c tests/fuzz/ref_parser.c tests/fuzz/ref_diff.c $(filter-out child/main.c,$(CHILD_SRC)) $(COMMON_SRC)
 fuzz-build: $(FUZZ_BIN)
-$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard child/*.h common/*.h) $(BUILD)/gen/green_py.h
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard child/*.h common/*.h tests/fuzz/*.h) $(BUILD)/gen/green_py.h
 	@mkdir -p build-fuzz
-	clang -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Icommon -Ichild -I$(BUILD)/gen \
+	clang -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Icommon -Ichild -Itests/fuzz -I$(BUILD)/gen \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  $(PY_CFLAGS) -o $@ $(FUZZ_SRC) -lev -ljansson -lhttp_parser $(PY_LIBS) -lm -pthread
 

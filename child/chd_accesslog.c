@@ -583,7 +583,7 @@ void chd_accesslog_rejected(const chd_conn_t *conn, int status, uint64_t body_by
     if (req->url_len > 0 && chd_head_check_line_done(&req->head_check)) {
         /* The line is whole: http-parser got past the method and the
          * version even if the head failed later. */
-        e.method = http_method_str((enum http_method)req->parser.method);
+        e.method = chd_request_line_method(req); /* also a method we refused */
         e.target = chd_request_url(req);
         e.target_len = req->url_len;
         e.http_major = req->parser.http_major;

@@ -14,7 +14,7 @@ static struct {
         *content_length, *server_name, *server_port, *server_protocol, *remote_addr,
         *remote_port, *wsgi_version, *wsgi_url_scheme, *wsgi_input, *wsgi_errors,
         *wsgi_multithread, *wsgi_multiprocess, *wsgi_run_once, *wsgi_file_wrapper,
-        *wsgi_input_terminated;
+        *wsgi_input_terminated, *http_host;
     PyObject *version_value, *scheme_value, *https_value, *server_name_value, *server_port_value,
         *empty_value, *http10_value, *http11_value;
     int multithread, multiprocess;
@@ -47,6 +47,7 @@ int chd_environ_init(const chd_config_t *cfg)
     env.wsgi_run_once = intern("wsgi.run_once");
     env.wsgi_file_wrapper = intern("wsgi.file_wrapper");
     env.wsgi_input_terminated = intern("wsgi.input_terminated");
+    env.http_host = intern("HTTP_HOST");
     env.version_value = Py_BuildValue("(ii)", 1, 0);
     env.scheme_value = intern("http");
     env.https_value = intern("https");
@@ -254,6 +255,22 @@ static int add_target(PyObject *d, const chd_request_t *req)
     return rc;
 }
 
+/* RFC 9112 3.2.2: an absolute-form target's authority replaces Host. The
+ * app sees it as HTTP_HOST, its host as SERVER_NAME and its port (else
+ * the scheme's default: 443 for https, 80 otherwise) as SERVER_PORT. */
+static int add_target_authority(PyObject *d, const chd_request_t *req)
+{
+    const chd_target_t *t = &req->target;
+    const char *url = chd_request_url(req);
+    int port = t->port;
+    if (port < 0)
+        port = t->scheme_len == 5 && strncasecmp(url, "https", 5) == 0 ? 443 : 80;
+    if (set_new(d, env.http_host, latin1(url + t->host_off, t->authority_len)) < 0 ||
+        set_new(d, env.server_name, latin1(url + t->host_off, t->host_len)) < 0)
+        return -1;
+    return set_new(d, env.server_port, port_string(port));
+}
+
 /* Every environ starts as a copy of this dict: the keys every request has,
  * with their constant values or None where the request fills them in.
  * Copying a dict clones its table in one go, so building an environ costs
@@ -342,6 +359,8 @@ PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
         rc = add_header(d, chd_header_name(req, h), h->name_len, chd_header_value(req, h),
                         h->value_len);
     }
+    if (rc == 0 && req->target.form == CHD_TARGET_ABSOLUTE)
+        rc = add_target_authority(d, req); /* after the fields: it replaces Host's */
     if (rc < 0)
         Py_CLEAR(d);
     return d;

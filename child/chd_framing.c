@@ -324,7 +324,9 @@ static chd_check_result_t chunk_step(chd_chunk_check_t *c, unsigned char b)
             c->state = CK_EXT;
             return CHD_CHECK_MORE;
         }
-        if (b != '\r')
+        /* RFC 9112 7.1: BWS may come only before a ';' extension, so
+         * "0 \r\n" is malformed: CR ends only the digits or an extension. */
+        if (b != '\r' || c->state == CK_SIZE_BWS)
             return CHD_CHECK_BAD;
         /* fall through */
     case CK_EXT:

@@ -49,7 +49,8 @@ bool chd_head_check_line_done(const chd_head_check_t *c);
 void chd_chunk_check_init(chd_chunk_check_t *c);
 
 /* Checks bytes of a chunked body, from the first byte after the head:
- * chunk-size (1-16 HEXDIG), extensions, CRLF, data, CRLF, ..., last-chunk,
+ * chunk-size (1-16 HEXDIG), then BWS only before ";" extensions (so "5 \r\n"
+ * is bad), CRLF, data, CRLF, ..., last-chunk,
  * trailer lines, CRLF. Returns DONE after the final CRLF. */
 chd_check_result_t chd_chunk_check(chd_chunk_check_t *c, const char *data, size_t len);
 

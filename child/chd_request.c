@@ -1,6 +1,7 @@
 /* chd_request: see chd_request.h. */
 #include "chd_request.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,6 +22,13 @@ static int fail(chd_request_t *r, int status, const char *reason)
     r->error_reason = reason;
     return -1;
 }
+
+static unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* A control byte other than HTAB (RFC 9110 5.5: values are field-vchar,
+ * SP and HTAB). http-parser refuses them inside a value but not as its
+ * first byte, so that one is checked here. */
+static bool is_ctl(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
 
 /* Appends to the arena, enforcing the head size limit. */
 static int arena_append(chd_request_t *r, const char *at, size_t len, int status)
@@ -69,9 +77,44 @@ static int check_field_size(chd_request_t *r, const chd_header_t *h)
     return 0;
 }
 
+/* A trailer field's name (after a chunked body): checked like a head
+ * field's, counted against the same limit, and dropped. Merging trailers
+ * into the head's fields would let a trailer Host or Content-Length in
+ * after the head checks ran (RFC 9110 6.5.1). The chunk check has vetted
+ * the line's bytes (CRLF, no NUL, no obs-fold). */
+static int on_trailer_name(chd_request_t *r, const char *at, size_t len)
+{
+    if (r->in_value || r->ntrailers == 0) {
+        if ((uint32_t)r->ntrailers >= r->limits->fields)
+            return fail(r, 431, "too many trailer fields");
+        r->ntrailers++;
+        r->in_value = false;
+        r->trailer_name_len = 0;
+    }
+    for (size_t k = 0; k < len; k++) {
+        if (!chd_is_tchar((unsigned char)at[k]))
+            return fail(r, 400, "invalid trailer field name");
+        if (r->trailer_name_len < sizeof r->trailer_name)
+            r->trailer_name[r->trailer_name_len] = (char)ascii_lower((unsigned char)at[k]);
+        r->trailer_name_len++;
+    }
+    return 0;
+}
+
+/* RFC 9110 6.5.1: framing fields have no place in trailers; http-parser
+ * would even check a trailer Content-Length as one. A 400, by name. */
+static bool is_framing_trailer(const chd_request_t *r)
+{
+    uint32_t n = r->trailer_name_len;
+    return (n == 14 && memcmp(r->trailer_name, "content-length", 14) == 0) ||
+           (n >= 17 && memcmp(r->trailer_name, "transfer-encoding", 17) == 0);
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     chd_request_t *r = request_of(p);
+    if (r->phase == CHD_REQ_BODY)
+        return on_trailer_name(r, at, len);
     if (r->in_value || r->nheaders == 0) {
         if ((uint32_t)r->nheaders >= r->limits->fields)
             return fail(r, 431, "too many header fields");
@@ -91,6 +134,15 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     chd_request_t *r = request_of(p);
+    if (r->phase == CHD_REQ_BODY) { /* a trailer's value: checked as in the head, dropped */
+        bool first = !r->in_value;
+        r->in_value = true;
+        if (first && is_framing_trailer(r))
+            return fail(r, 400, "framing field in the trailers");
+        return first && len > 0 && is_ctl((unsigned char)at[0])
+                   ? fail(r, 400, "control byte in a trailer field value")
+                   : 0;
+    }
     chd_header_t *h = &r->headers[r->nheaders - 1];
     if (!r->in_value) {
         h->value_off = (uint32_t)r->head.len;
@@ -102,7 +154,6 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     return check_field_size(r, h);
 }
 
-static unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 /* Field names compare case-insensitively in ASCII (RFC 9110 5.1), whatever
  * the locale, and with no library call: it runs for every field. */
@@ -141,6 +192,18 @@ typedef enum {
     FIELD_EXPECT,
     FIELD_CONTENT_LENGTH,
     FIELD_TRANSFER_ENCODING,
+    /* Fields that must appear at most once (besides Host and
+     * Content-Length): singletons of RFC 9110 whose value is no list, so a
+     * second line has no meaning of its own, and the ", " join the environ
+     * makes of repeated fields would hand the app a value no client wrote;
+     * two parties reading "the" value could each pick another copy. */
+    FIELD_CONTENT_TYPE,        /* 8.3: how the body is read */
+    FIELD_AUTHORIZATION,       /* 11.6.2: who is asking */
+    FIELD_PROXY_AUTHORIZATION, /* 11.7.2 */
+    /* "Transfer-Encoding" followed by more token bytes: a legal name that
+     * http-parser takes for Transfer-Encoding (it matches the prefix), so
+     * refused in its own right rather than by accident. */
+    FIELD_TE_LOOKALIKE,
 } field_kind_t;
 
 /* Tells the fields apart by length first: most names are none of them and
@@ -153,13 +216,23 @@ static field_kind_t field_kind(const chd_request_t *r, const chd_header_t *h)
         return equals_lower(name, "host", 4) ? FIELD_HOST : FIELD_OTHER;
     case 6:
         return equals_lower(name, "expect", 6) ? FIELD_EXPECT : FIELD_OTHER;
+    case 12:
+        return equals_lower(name, "content-type", 12) ? FIELD_CONTENT_TYPE : FIELD_OTHER;
+    case 13:
+        return equals_lower(name, "authorization", 13) ? FIELD_AUTHORIZATION : FIELD_OTHER;
     case 14:
         return equals_lower(name, "content-length", 14) ? FIELD_CONTENT_LENGTH : FIELD_OTHER;
     case 17:
         return equals_lower(name, "transfer-encoding", 17) ? FIELD_TRANSFER_ENCODING : FIELD_OTHER;
+    case 19:
+        if (equals_lower(name, "proxy-authorization", 19))
+            return FIELD_PROXY_AUTHORIZATION;
+        break;
     default:
-        return FIELD_OTHER;
+        break;
     }
+    return h->name_len > 17 && equals_lower(name, "transfer-encoding", 17) ? FIELD_TE_LOOKALIKE
+                                                                          : FIELD_OTHER;
 }
 
 /* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
@@ -198,14 +271,34 @@ static bool all_digits(const char *v, uint32_t len)
 typedef struct {
     int hosts, lengths, te;
     bool bad_length;            /* some Content-Length is not 1*DIGIT */
+    bool te_lookalike;          /* a name that only starts with Transfer-Encoding */
     const chd_header_t *expect; /* the first Expect field */
+    const chd_header_t *host;   /* the first Host field */
+    unsigned once_seen;         /* bit per once-only kind seen */
+    const char *repeated;       /* the reason when one of them came twice */
 } field_summary_t;
+
+/* Notes a once-only field; a second copy of one is an error. */
+static void count_once(field_kind_t kind, field_summary_t *s)
+{
+    static const char *const reasons[] = {
+        [FIELD_CONTENT_TYPE] = "more than one Content-Type field",
+        [FIELD_AUTHORIZATION] = "more than one Authorization field",
+        [FIELD_PROXY_AUTHORIZATION] = "more than one Proxy-Authorization field",
+    };
+    unsigned bit = 1u << kind;
+    if ((s->once_seen & bit) && !s->repeated)
+        s->repeated = reasons[kind];
+    s->once_seen |= bit;
+}
 
 static void count_field(const chd_request_t *r, const chd_header_t *h, field_summary_t *s)
 {
-    switch (field_kind(r, h)) {
+    field_kind_t kind = field_kind(r, h);
+    switch (kind) {
     case FIELD_HOST:
-        s->hosts++;
+        if (!s->hosts++)
+            s->host = h;
         break;
     case FIELD_TRANSFER_ENCODING:
         s->te++;
@@ -218,6 +311,14 @@ static void count_field(const chd_request_t *r, const chd_header_t *h, field_sum
         if (!s->expect)
             s->expect = h;
         break;
+    case FIELD_CONTENT_TYPE:
+    case FIELD_AUTHORIZATION:
+    case FIELD_PROXY_AUTHORIZATION:
+        count_once(kind, s);
+        break;
+    case FIELD_TE_LOOKALIKE:
+        s->te_lookalike = true;
+        break;
     case FIELD_OTHER:
         break;
     }
@@ -228,7 +329,7 @@ static void count_field(const chd_request_t *r, const chd_header_t *h, field_sum
  * *s for the framing checks, which come after: a bad name anywhere wins. */
 static int check_fields(chd_request_t *r, field_summary_t *s)
 {
-    *s = (field_summary_t){0, 0, 0, false, NULL};
+    *s = (field_summary_t){0};
     for (int i = 0; i < r->nheaders; i++) {
         chd_header_t *h = &r->headers[i];
         const char *name = chd_header_name(r, h);
@@ -238,6 +339,8 @@ static int check_fields(chd_request_t *r, field_summary_t *s)
         if (h->name_len == 0)
             return fail(r, 400, "empty header field name");
         const char *value = chd_header_value(r, h);
+        if (h->value_len > 0 && is_ctl((unsigned char)value[0]))
+            return fail(r, 400, "control byte in a header field value");
         while (h->value_len > 0 &&
                (value[h->value_len - 1] == ' ' || value[h->value_len - 1] == '\t'))
             h->value_len--;
@@ -275,6 +378,14 @@ typedef struct {
     bool last_is_chunked;
 } te_summary_t;
 
+static int count_byte(const char *v, uint32_t len, char b)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < len; i++)
+        n += v[i] == b;
+    return n;
+}
+
 static void add_coding(const char *item, size_t len, void *ctx)
 {
     te_summary_t *t = ctx;
@@ -295,8 +406,15 @@ static int transfer_encoding_verdict(const chd_request_t *r)
         if (field_kind(r, h) != FIELD_TRANSFER_ENCODING)
             continue;
         present = true;
-        if (each_list_item(chd_header_value(r, h), h->value_len, add_coding, &t) == 0)
+        const char *v = chd_header_value(r, h);
+        int items = each_list_item(v, h->value_len, add_coding, &t);
+        if (items == 0)
             return 400; /* an empty list */
+        /* Stricter than the #rule (RFC 9110 5.6.1): no empty elements and
+         * no HTAB, which http-parser, framing the body, reads its own way
+         * (it sees no "chunked" in "chunked," or ",chunked"). */
+        if (items != count_byte(v, h->value_len, ',') + 1 || memchr(v, '\t', h->value_len))
+            return 400;
     }
     if (!present)
         return 0;
@@ -316,6 +434,8 @@ static int check_framing_fields(chd_request_t *r, const field_summary_t *s)
 {
     if (s->bad_length)
         return fail(r, 400, "invalid Content-Length");
+    if (s->te_lookalike)
+        return fail(r, 400, "field name that starts with Transfer-Encoding");
     if (s->hosts > 1 || (s->hosts == 0 && r->parser.http_minor >= 1))
         return fail(r, 400, s->hosts ? "more than one Host field" : "no Host field");
     if (s->lengths > 1)
@@ -326,6 +446,33 @@ static int check_framing_fields(chd_request_t *r, const field_summary_t *s)
     if (verdict)
         return fail(r, verdict, verdict == 501 ? "transfer coding not implemented"
                                                : "invalid Transfer-Encoding");
+    if (s->repeated)
+        return fail(r, 400, s->repeated);
+    return 0;
+}
+
+/* Host = uri-host [":" port], or empty (RFC 9112 3.2: 400 for an invalid
+ * one); the request-target's form must suit the method (3.2.1-3.2.4).
+ * Then the methods we do not implement: CONNECT (we are an origin server,
+ * not a tunnel) and any token http-parser does not know get 501 (RFC 9110
+ * 9.1, 15.6.2), but only for a head that is otherwise valid. */
+static int check_target(chd_request_t *r, const chd_header_t *host)
+{
+    uint32_t host_len;
+    int32_t port;
+    if (host && host->value_len > 0 &&
+        chd_authority_parse(chd_header_value(r, host), host->value_len, &host_len, &port) < 0)
+        return fail(r, 400, "invalid Host field");
+    bool known = !r->method_unknown;
+    bool connect = known && r->parser.method == HTTP_CONNECT;
+    bool options = known && r->parser.method == HTTP_OPTIONS;
+    if (chd_target_parse(chd_request_url(r), r->url_len, &r->target) < 0 ||
+        !chd_target_allowed(r->target.form, connect, options))
+        return fail(r, 400, "invalid request target");
+    if (connect)
+        return fail(r, 501, "CONNECT not implemented");
+    if (!known)
+        return fail(r, 501, "method not implemented");
     return 0;
 }
 
@@ -335,7 +482,8 @@ static int on_headers_complete(http_parser *p)
     if (p->http_major != 1 || p->http_minor > 1)
         return fail(r, 505, "HTTP version not supported");
     field_summary_t fields;
-    if (check_fields(r, &fields) < 0 || check_framing_fields(r, &fields) < 0)
+    if (check_fields(r, &fields) < 0 || check_framing_fields(r, &fields) < 0 ||
+        check_target(r, fields.host) < 0)
         return -1;
     r->method = p->method;
     r->http_major = p->http_major;
@@ -410,6 +558,10 @@ void chd_request_reset(chd_request_t *r)
     chd_head_check_init(&r->head_check);
     chd_chunk_check_init(&r->chunk_check);
     r->checking_chunks = r->skip_head_lf = false;
+    r->ntrailers = 0;
+    r->method_done = r->method_unknown = r->skipping_method = false;
+    r->method_len = 0;
+    r->method_text[0] = '\0';
 }
 
 void chd_request_free(chd_request_t *r)
@@ -462,10 +614,61 @@ static int check_chunks(chd_request_t *r, const char *data, size_t len)
     return 0;
 }
 
+/* Follows the method at the start of a request (after any empty lines,
+ * which the head check vetted), keeping its first 31 bytes for the log,
+ * until its SP. A few bytes per request; nothing once the SP was seen. */
+static void track_method(chd_request_t *r, const char *data, size_t len)
+{
+    size_t i = 0;
+    if (r->method_len == 0)
+        while (i < len && (data[i] == '\r' || data[i] == '\n'))
+            i++;
+    const char *sp = memchr(data + i, ' ', len - i);
+    size_t n = (size_t)((sp ? sp : data + len) - (data + i));
+    size_t room = sizeof r->method_text - 1 - r->method_len;
+    if (n > room)
+        n = room;
+    memcpy(r->method_text + r->method_len, data + i, n);
+    r->method_len = (uint8_t)(r->method_len + n);
+    r->method_text[r->method_len] = '\0';
+    r->method_done = sp != NULL;
+}
+
+/* http-parser refused the method. The head check has passed its bytes as
+ * a token, so it is a method (RFC 9110 9.1) that http-parser does not know:
+ * the rest of its bytes are skipped and http-parser parses the rest of the
+ * head behind a stand-in method, so that the head gets every check and the
+ * request its 501 (or the head's own 400) once the head is whole. */
+static void start_skipping_method(chd_request_t *r)
+{
+    r->method_unknown = true;
+    r->skipping_method = true;
+    http_parser_init(&r->parser, HTTP_REQUEST);
+    r->parser.data = r;
+}
+
+/* Skips method bytes up to and including the SP; then feeds http-parser
+ * the stand-in. Returns the bytes consumed. */
+static size_t skip_method(chd_request_t *r, const char *data, size_t len, bool *again)
+{
+    const char *sp = memchr(data, ' ', len);
+    *again = false;
+    if (!sp)
+        return len;
+    r->skipping_method = false;
+    if (http_parser_execute(&r->parser, &settings, "GET ", 4) != 4)
+        fail(r, 500, "cannot resume after an unknown method");
+    size_t used = (size_t)(sp - data) + 1;
+    *again = used < len && r->phase != CHD_REQ_ERROR;
+    return used;
+}
+
 /* One http_parser_execute step plus the strict checks. Returns the bytes
  * consumed; sets *again when parsing should go on with the rest. */
 static size_t feed_step(chd_request_t *r, const char *data, size_t len, bool *again)
 {
+    if (r->skipping_method)
+        return skip_method(r, data, len, again);
     bool checking = r->checking_chunks;
     size_t used = http_parser_execute(&r->parser, &settings, data, len);
     enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
@@ -482,6 +685,11 @@ static size_t feed_step(chd_request_t *r, const char *data, size_t len, bool *ag
             r->skip_head_lf = true;
             *again = used < len;
         }
+        return used;
+    }
+    if (e == HPE_INVALID_METHOD && !r->method_unknown) {
+        start_skipping_method(r);
+        *again = used < len;
         return used;
     }
     if (e != HPE_OK)
@@ -505,6 +713,8 @@ size_t chd_request_feed(chd_request_t *r, const char *data, size_t len)
         fail(r, 414, "request line too long"); /* + 2: the CRLF does not count */
         return 0;
     }
+    if (!r->method_done)
+        track_method(r, data, len);
     size_t total = 0;
     bool again = true;
     while (again && total < len)

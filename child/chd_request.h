@@ -11,11 +11,21 @@
  * Limits (chd_limits_t) are checked as the bytes arrive, so an oversized
  * head costs no more memory than the limit. Malformed input puts the
  * request in CHD_REQ_ERROR with the status to
- * answer (400, 413, 414, 431, 501, 505); the connection must then close. */
+ * answer (400, 413, 414, 431, 501, 505); the connection must then close.
+ *
+ * Semantics kept here (RFC 9110/9112), all decided once the head is whole:
+ * the request-target's form must suit the method (chd_target), CONNECT and
+ * methods http-parser does not know (any other token) get 501, Host,
+ * Content-Length, Content-Type, Authorization and Proxy-Authorization may
+ * appear at most once, and Host must be a valid authority. Trailer fields
+ * after a chunked body are checked like head fields and then dropped: they
+ * never join `headers` (RFC 9110 6.5.1); a trailer Content-Length or
+ * Transfer-Encoding, a framing field that has no place there, is a 400. */
 #ifndef CHD_REQUEST_H
 #define CHD_REQUEST_H
 
 #include "chd_framing.h"
+#include "chd_target.h"
 #include "cmn_buf.h"
 
 #include <http_parser.h>
@@ -68,6 +78,15 @@ typedef struct {
     chd_chunk_check_t chunk_check; /* strict chunked-framing check */
     bool checking_chunks;
     bool skip_head_lf; /* the head's last LF is fed again after the pause */
+    int ntrailers;     /* trailer fields seen (checked, not kept) */
+    uint32_t trailer_name_len; /* the current trailer's name so far */
+    char trailer_name[17];     /* its first 17 bytes */
+    /* The method as sent, while and after the request line is read: */
+    bool method_done;      /* its SP has been seen */
+    bool method_unknown;   /* a token http-parser does not know: 501 */
+    bool skipping_method;  /* http-parser refused it: its bytes are skipped */
+    uint8_t method_len;    /* bytes kept in method_text (at most 31) */
+    char method_text[32];  /* NUL-terminated, for the log of a refusal */
     /* Known once the head is complete: */
     unsigned method; /* enum http_method */
     unsigned short http_major, http_minor;
@@ -75,6 +94,7 @@ typedef struct {
     bool expect_continue;
     bool chunked;
     int64_t content_length; /* -1 when absent */
+    chd_target_t target;    /* the request-target's form and authority */
 } chd_request_t;
 
 /* Prepares an empty request with the given limits (borrowed; NULL for
@@ -108,6 +128,16 @@ static inline const char *chd_header_value(const chd_request_t *r, const chd_hea
 static inline const char *chd_request_method(const chd_request_t *r)
 {
     return http_method_str((enum http_method)r->method);
+}
+
+/* The method as the request line had it: the same as chd_request_method
+ * once the head is whole, and also for a method http-parser does not know
+ * (truncated to 31 bytes). "" before the method's first byte. */
+static inline const char *chd_request_line_method(const chd_request_t *r)
+{
+    if (r->method_unknown || !r->method_done)
+        return r->method_text;
+    return http_method_str((enum http_method)r->parser.method);
 }
 
 /* 1 for the bytes RFC 9110 allows in a token, 0 for the others. */

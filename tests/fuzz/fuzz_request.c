@@ -1,6 +1,9 @@
 /* libFuzzer target: the request parser (chd_request with its strict
  * checks), then, for every request it accepts, the environ building
  * (chd_environ_build, in embedded CPython) and the forwarding headers.
+ * The same bytes go through the reference parser written from the RFCs'
+ * ABNF (ref_parser.h): any disagreement between the two on a verdict or on
+ * what a request says aborts (ref_diff.h).
  *
  * The first input byte picks how the rest is split into feeds (1 to 256
  * bytes), so split heads and bodies are exercised like real reads. A
@@ -16,8 +19,10 @@
 #include "chd_request.h"
 #include "chd_server.h"
 #include "chd_wsgi.h"
+#include "ref_diff.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 static chd_config_t config;
@@ -66,13 +71,13 @@ static void build_environ(chd_conn_t *conn)
     chd_forwarded_read(&conn->req, &fwd);
 }
 
+static void on_done(void *conn) { build_environ(conn); }
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
     size_t step = (size_t)data[0] + 1;
-    const char *p = (const char *)data + 1;
-    size_t left = size - 1;
     chd_conn_t conn;
     memset(&conn, 0, sizeof conn);
     conn.server = &server;
@@ -80,19 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     conn.peer_port = 40000;
     conn.via_trusted_proxy = true;
     chd_request_init(&conn.req, &config.limits);
-    while (left > 0) {
-        size_t n = left < step ? left : step;
-        size_t used = chd_request_feed(&conn.req, p, n);
-        if (conn.req.phase == CHD_REQ_ERROR)
-            break;
-        if (conn.req.phase == CHD_REQ_DONE) {
-            build_environ(&conn);
-            chd_request_reset(&conn.req); /* pipelined: the next request */
-        } else if (used < n) {
-            abort(); /* the parser may only stop early at a message's end */
-        }
-        p += used;
-        left -= used;
+    ref_diff_t diff = {.compare_status = false};
+    if (ref_diff_run(&conn.req, (const char *)data + 1, size - 1, step, on_done, &conn, &diff) < 0) {
+        fprintf(stderr, "server and reference parser disagree: %s\n", diff.why);
+        abort();
     }
     chd_request_free(&conn.req);
     return 0;

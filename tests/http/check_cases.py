@@ -4,7 +4,10 @@ checks the status and that the server closes the connection after it (and
 answers nothing more, even though a valid request follows the bad one).
 Prints one line per failure and `N passed, N failed`; exit 1 on failure.
 
-usage: check_cases.py PORT [NAME-SUBSTRING]"""
+With --record FILE (the file tests/apps/recorder.py appends every request
+it is handed to), also checks after each case that the app saw nothing.
+
+usage: check_cases.py PORT [--record FILE] [NAME-SUBSTRING]"""
 import os
 import socket
 import sys
@@ -38,9 +41,25 @@ def exchange(port, data, timeout=5.0):
     return out, closed
 
 
+def app_saw(record):
+    """What the recording app wrote since the last call (then emptied)."""
+    if not record or not os.path.exists(record):
+        return ""
+    with open(record, "r+", encoding="latin-1") as f:
+        seen = f.read()
+        f.truncate(0)
+    return seen
+
+
 def main():
-    port = int(sys.argv[1])
-    only = sys.argv[2] if len(sys.argv) > 2 else ""
+    args = sys.argv[1:]
+    record = None
+    if "--record" in args:
+        i = args.index("--record")
+        record = args[i + 1]
+        del args[i:i + 2]
+    port = int(args[0])
+    only = args[1] if len(args) > 1 else ""
     passed = failed = 0
     for name, data, want in CASES:
         if only not in name:
@@ -56,6 +75,9 @@ def main():
             problems.append("connection left open")
         if out.count(b"HTTP/1.1 ") > 1:
             problems.append("answered more than once (the follow-up was parsed)")
+        seen = app_saw(record)
+        if seen:
+            problems.append("the app saw %r" % seen)
         if problems:
             failed += 1
             print("FAIL %s: %s; got %r" % (name, ", ".join(problems), out[:200]))

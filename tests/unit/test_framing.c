@@ -563,6 +563,21 @@ TEST(invalid_chunked_bodies)
     CHUNKS_BAD("0\r\n\rX");
 }
 
+TEST(chunk_size_bws_only_before_an_extension)
+{
+    /* RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF, and chunk-ext's
+     * BWS comes before its ";": whitespace then CRLF is malformed. */
+    CHUNKS_BAD("0 \r\n\r\n");
+    CHUNKS_BAD("0\t\r\n\r\n");
+    CHUNKS_BAD("5 \r\nhello\r\n0\r\n\r\n");
+    CHUNKS_BAD("5  \t \r\nhello\r\n0\r\n\r\n");
+    CHUNKS_BAD("5\r\nhello\r\n0 \r\n\r\n");
+    CHUNKS_BAD("5 x;a\r\nhello\r\n0\r\n\r\n");
+    CHUNKS_OK("5 \t ;a\r\nhello\r\n0\t;b=c\r\n\r\n");
+    CHUNKS_OK("5\r\nhello\r\n0\r\n\r\n");
+    CHUNKS_MORE("0 ");
+}
+
 TEST(unfinished_chunked_bodies_want_more)
 {
     /* a missing final CRLF is not an end */
@@ -615,5 +630,6 @@ int main(int argc, char **argv)
     RUN(invalid_chunked_bodies);
     RUN(unfinished_chunked_bodies_want_more);
     RUN(chunk_check_stops_at_the_end);
+    RUN(chunk_size_bws_only_before_an_extension);
     return unit_finish();
 }

@@ -516,14 +516,13 @@ TEST(unsupported_versions_get_505)
 
 TEST(malformed_request_line_gets_400)
 {
-    EXPECT_ERROR("FOO / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
-    EXPECT_ERROR("GETX / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
-    EXPECT_ERROR("get / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR("G@T / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR("GE\"T / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
     EXPECT_ERROR("\x01\x02\x03 / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
     EXPECT_ERROR("GET / HTTP/x.1\r\nHost: h\r\n\r\n", 400);
     EXPECT_ERROR("GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400);
     EXPECT_ERROR("GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n", 400);
-    const char *garbage = "FOO / HTTP/1.1\r\nHost: h\r\n\r\n";
+    const char *garbage = "FO(O / HTTP/1.1\r\nHost: h\r\n\r\n";
     expect_error_bytewise(garbage, strlen(garbage), 400, __FILE__, __LINE__);
 }
 
@@ -1335,6 +1334,261 @@ TEST(upgrade_is_not_kept_alive)
     chd_request_free(&r);
 }
 
+/* ---- issue 10: methods, targets, trailers, once-only fields ----------- */
+
+/* Feeds input whole and returns the request's status: 0 when done, the
+ * error status, or -1 when it wants more. The request is left to *r. */
+static int status_of(chd_request_t *r, const char *input)
+{
+    chd_request_init(r, NULL);
+    feed(r, input);
+    if (r->phase == CHD_REQ_DONE)
+        return 0;
+    return r->phase == CHD_REQ_ERROR ? r->error_status : -1;
+}
+
+TEST(unknown_token_methods_get_501)
+{
+    /* RFC 9110 9.1: any token is a method; one we do not implement is 501. */
+    EXPECT_ERROR_BOTH("FOO / HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+    EXPECT_ERROR_BOTH("GETX / HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+    EXPECT_ERROR_BOTH("get / HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+    EXPECT_ERROR_BOTH("GE / HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+    EXPECT_ERROR_BOTH("M-SEARCHES * HTTP/1.1\r\nHost: h\r\n\r\n", 400); /* "*": OPTIONS only */
+    EXPECT_ERROR_BOTH("M-SEARCHES / HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+    EXPECT_ERROR_BOTH("PROPFINDX / HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+    EXPECT_ERROR_BOTH("1!#$%&'*+-.^_`|~ / HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+    EXPECT_ERROR_BOTH("\r\n\r\nBREW /pot HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc", 501);
+    EXPECT_ERROR_BOTH("AVERYLONGMETHODNAMETHATNOPARSERKNOWSOFATALL / HTTP/1.1\r\nHost: h\r\n\r\n",
+                      501);
+    /* the rest of the head is checked as for any method: its 400 wins */
+    EXPECT_ERROR_BOTH("FOO / HTTP/1.1\r\n\r\n", 400);                       /* no Host */
+    EXPECT_ERROR_BOTH("FOO / HTTP/1.1\r\nHost: h\r\nX A: b\r\n\r\n", 400);   /* bad name */
+    EXPECT_ERROR_BOTH("FOO /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n", 400);        /* bad target */
+    EXPECT_ERROR_BOTH("FOO / HTTP/1.1\r\nHost: h\r\nHost: i\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("FOO example.com:80 HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("FOO / HTTP/2.0\r\nHost: h\r\n\r\n", 505);
+    /* a method that is no token stays 400 */
+    EXPECT_ERROR_BOTH("FO(O / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("FOO\x80 / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    /* split at every byte */
+    const char *req = "\r\nFOOBAR /x HTTP/1.1\r\nHost: h\r\n\r\n";
+    for (size_t cut = 1; cut < strlen(req); cut++) {
+        chd_request_t r;
+        chd_request_init(&r, NULL);
+        size_t a = chd_request_feed(&r, req, cut);
+        chd_request_feed(&r, req + a, strlen(req) - a);
+        if (r.phase != CHD_REQ_ERROR || r.error_status != 501)
+            unit_fail(__FILE__, __LINE__, "cut %zu: phase %d status %d", cut, r.phase,
+                      r.error_status);
+        CHECK_EQ_STR(chd_request_line_method(&r), "FOOBAR");
+        chd_request_free(&r);
+    }
+}
+
+TEST(known_methods_keep_working)
+{
+    /* what http-parser knows, WebDAV and friends included */
+    const char *methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH",
+                             "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
+                             "SEARCH", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "M-SEARCH",
+                             "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PURGE", "MKCALENDAR", "LINK",
+                             "UNLINK", "BIND", "REBIND", "UNBIND", "ACL", "SOURCE"};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        char req[96];
+        snprintf(req, sizeof req, "%s /m HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+                 methods[i]);
+        expect_ok(req, strlen(req), __FILE__, __LINE__);
+        chd_request_t r;
+        CHECK_EQ_INT(status_of(&r, req), 0);
+        CHECK_EQ_STR(chd_request_method(&r), methods[i]);
+        CHECK_EQ_STR(chd_request_line_method(&r), methods[i]);
+        chd_request_free(&r);
+    }
+}
+
+TEST(trailers_never_become_headers)
+{
+    /* RFC 9110 6.5.1: trailers are not merged into the head's fields; a
+     * trailer Host or Content-Length must not get past the head checks. */
+    const char *req = "POST /t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "3\r\nabc\r\n0\r\nHost: evil\r\nContent-Type: a/b\r\nX-T: 1\r\n\r\n";
+    chd_request_t r;
+    CHECK_EQ_INT(status_of(&r, req), 0);
+    CHECK_EQ_INT(r.nheaders, 2);
+    CHECK_HEADER(&r, 0, "Host", "h");
+    CHECK(chd_request_find_header(&r, "Content-Type") == NULL);
+    CHECK(chd_request_find_header(&r, "X-T") == NULL);
+    CHECK_BODY(&r, "abc");
+    CHECK_EQ_INT(r.ntrailers, 3);
+    chd_request_free(&r);
+    expect_ok(req, strlen(req), __FILE__, __LINE__);
+    /* framing fields have no place there (RFC 9110 6.5.1) */
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\nContent-Length: 9\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\ntransfer-encoding: chunked\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\nTransfer-Encoding-X: 1\r\n\r\n", 400);
+    EXPECT_OK("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "0\r\nContent-Lengthy: 9\r\nTransfer-Encodin: x\r\n\r\n");
+    /* their syntax is still checked */
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\nX: \x01\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\nX T: 1\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\nX : 1\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\nX(: 1\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\nNoColon\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\n: x\r\n\r\n", 400);
+    /* and counted against the field limit */
+    chd_limits_t limits = chd_default_limits;
+    limits.fields = 3;
+    chd_request_init(&r, &limits);
+    feed(&r, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n");
+    CHECK_EQ_INT(r.phase, CHD_REQ_ERROR);
+    CHECK_EQ_INT(r.error_status, 431);
+    chd_request_free(&r);
+}
+
+TEST(once_only_fields)
+{
+    /* RFC 9110 singletons whose second copy changes the meaning */
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nContent-Type: a/b\r\n"
+                      "Content-Type: c/d\r\nContent-Length: 0\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\ncontent-type: a/b\r\n"
+                      "CONTENT-TYPE: a/b\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Basic a\r\n"
+                      "Authorization: Basic b\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: h\r\nProxy-Authorization: a\r\n"
+                      "X: y\r\nproxy-authorization: a\r\n\r\n", 400);
+    chd_request_t r;
+    CHECK_EQ_INT(status_of(&r, "GET / HTTP/1.1\r\nHost: h\r\nContent-Type: a\r\n"
+                               "Authorization: b\r\nProxy-Authorization: c\r\n"
+                               "Cookie: a=1\r\nCookie: b=2\r\nAccept: x\r\nAccept: y\r\n\r\n"),
+                 0);
+    chd_request_free(&r);
+    CHECK_EQ_INT(status_of(&r, "GET / HTTP/1.1\r\nHost: h\r\nContent-Type: a\r\n"
+                               "Content-Type: b\r\n\r\n"),
+                 400);
+    CHECK_EQ_STR(r.error_reason, "more than one Content-Type field");
+    chd_request_free(&r);
+}
+
+/* Expects req to be accepted with a target of the given form. */
+static void expect_target(const char *req, chd_target_form_t form, const char *file, int line)
+{
+    chd_request_t r;
+    int status = status_of(&r, req);
+    if (status != 0 || r.target.form != form)
+        unit_fail(file, line, "status %d (%s) form %d, want 0 form %d", status,
+                  r.error_reason ? r.error_reason : "-", (int)r.target.form, (int)form);
+    chd_request_free(&r);
+    expect_ok(req, strlen(req), file, line);
+}
+#define EXPECT_TARGET(req, form) expect_target((req), (form), __FILE__, __LINE__)
+
+TEST(request_target_forms_suit_the_method)
+{
+    EXPECT_TARGET("GET /a?b HTTP/1.1\r\nHost: h\r\n\r\n", CHD_TARGET_ORIGIN);
+    EXPECT_TARGET("GET http://example.com:8080/p?q HTTP/1.1\r\nHost: h\r\n\r\n",
+                  CHD_TARGET_ABSOLUTE);
+    EXPECT_TARGET("GET HTTPS://[2001:db8::1]/ HTTP/1.1\r\nHost: h\r\n\r\n", CHD_TARGET_ABSOLUTE);
+    EXPECT_TARGET("GET http://a?x HTTP/1.1\r\nHost: h\r\n\r\n", CHD_TARGET_ABSOLUTE);
+    EXPECT_TARGET("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", CHD_TARGET_ASTERISK);
+    EXPECT_TARGET("OPTIONS http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", CHD_TARGET_ABSOLUTE);
+    /* asterisk-form only with OPTIONS, and only "*" */
+    EXPECT_ERROR_BOTH("GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST * HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("OPTIONS *x HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET *foo HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    /* absolute-form: a scheme, then an authority that is host[:port] */
+    EXPECT_ERROR_BOTH("PUT s://]x/: HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET http:// HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET http:///p HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET http://h:99999/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET http://h:/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET http://h:8x/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET http://[::1/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET http://[zz]/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET http://a]b/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET http:/a HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET h2+x://a/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    /* authority-form: CONNECT only, which we refuse with 501 */
+    EXPECT_ERROR_BOTH("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 501);
+    EXPECT_ERROR_BOTH("CONNECT [::1]:443 HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+    EXPECT_ERROR_BOTH("CONNECT example.com HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("CONNECT http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("CONNECT h:80/x HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET example.com:80 HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
+TEST(absolute_form_records_its_authority)
+{
+    chd_request_t r;
+    CHECK_EQ_INT(status_of(&r, "GET http://example.com:8080/p?q HTTP/1.1\r\nHost: other\r\n\r\n"),
+                 0);
+    CHECK_EQ_INT(r.target.form, CHD_TARGET_ABSOLUTE);
+    CHECK_EQ_INT(r.target.scheme_len, 4);
+    CHECK_MEM(chd_request_url(&r) + r.target.host_off, r.target.host_len, "example.com");
+    CHECK_MEM(chd_request_url(&r) + r.target.host_off, r.target.authority_len,
+              "example.com:8080");
+    CHECK_EQ_INT(r.target.port, 8080);
+    chd_request_free(&r);
+    CHECK_EQ_INT(status_of(&r, "GET http://[::1]?q HTTP/1.1\r\nHost: other\r\n\r\n"), 0);
+    CHECK_MEM(chd_request_url(&r) + r.target.host_off, r.target.host_len, "[::1]");
+    CHECK_EQ_INT(r.target.port, -1);
+    chd_request_free(&r);
+}
+
+TEST(control_bytes_and_te_lookalikes_in_the_head)
+{
+    /* http-parser lets a control byte through as a value's first byte */
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: h\r\nX: \x1e\xfe\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: h\r\nX:\x7f\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: h\r\nX: a\x01\r\n\r\n", 400);
+    EXPECT_OK("GET / HTTP/1.1\r\nHost: h\r\nX: \xfe\x80 a\r\n\r\n");
+    /* ...does not see "chunked" in "chunked," or "chunked\t" */
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked,\r\n\r\n"
+                      "0\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\t\r\n\r\n"
+                      "0\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: ,chunked\r\n\r\n"
+                      "0\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip,\tchunked\r\n\r\n"
+                      "0\r\n\r\n", 400);
+    EXPECT_OK("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:  chunked  \r\n\r\n0\r\n\r\n");
+    /* ...and takes a name that starts with Transfer-Encoding for it */
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding0: \r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+                      "Transfer-Encodingx: chunked\r\n\r\n0\r\n\r\n", 400);
+}
+
+TEST(host_field_must_be_an_authority)
+{
+    /* RFC 9112 3.2: 400 for a Host field with an invalid value */
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400);
+    EXPECT_ERROR_BOTH("GET / HTTP/1.1\r\nHost: h:70000\r\n\r\n", 400);
+    EXPECT_OK("GET / HTTP/1.0\r\nHost: h,i\r\n\r\n"); /* "," is a sub-delim: a reg-name */
+    const char *good[] = {"h", "example.com:80", "[::1]:8080", "127.0.0.1", "a%41b", "x_y-z.~"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char req[96];
+        snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", good[i]);
+        expect_ok(req, strlen(req), __FILE__, __LINE__);
+    }
+    EXPECT_OK("GET / HTTP/1.1\r\nHost:\r\n\r\n"); /* empty: no authority */
+}
+
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
@@ -1392,5 +1646,13 @@ int main(int argc, char **argv)
     RUN(reset_after_error_parses_again);
     RUN(reset_releases_big_buffers);
     RUN(upgrade_is_not_kept_alive);
+    RUN(unknown_token_methods_get_501);
+    RUN(known_methods_keep_working);
+    RUN(trailers_never_become_headers);
+    RUN(once_only_fields);
+    RUN(request_target_forms_suit_the_method);
+    RUN(absolute_form_records_its_authority);
+    RUN(host_field_must_be_an_authority);
+    RUN(control_bytes_and_te_lookalikes_in_the_head);
     return unit_finish();
 }
