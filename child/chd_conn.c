@@ -1,7 +1,6 @@
 /* chd_conn: see chd_conn.h. */
 #include "chd_conn.h"
 
-#include "chd_accesslog.h"
 #include "chd_proxyproto.h"
 #include "chd_response.h"
 #include "cmn_log.h"
@@ -226,7 +225,8 @@ void chd_conn_reject(chd_conn_t *conn)
         ssize_t w = send(conn->fd, out, (size_t)n, MSG_NOSIGNAL); /* fits the send buffer */
         (void)w;
         size_t body = strlen(why) + 1;
-        chd_accesslog_rejected(conn, status, body, out, (size_t)n - body);
+        if (conn->env->on_answered)
+            conn->env->on_answered(conn, status, body, out, (size_t)n - body);
     }
     cmn_info("%s:%d: %d %s", conn->peer_addr, conn->peer_port, status, why);
     if (status >= 500)

@@ -47,6 +47,10 @@ typedef struct chd_conn_env {
     struct chd_conn *conns; /* the open connections (the loop thread's list) */
     /* Called after a connection left the list (the end of a drain?). */
     void (*on_close)(void *owner);
+    /* Called when the server answered a request itself (chd_conn_reject):
+     * its status, body bytes and head; NULL: nothing (the access log). */
+    void (*on_answered)(const struct chd_conn *conn, int status, uint64_t body_bytes,
+                        const char *head, size_t head_len);
     void *owner; /* the driver, for on_close and the driver's own code */
 } chd_conn_env_t;
 

@@ -54,4 +54,11 @@ void chd_chunk_check_init(chd_chunk_check_t *c);
  * trailer lines, CRLF. Returns DONE after the final CRLF. */
 chd_check_result_t chd_chunk_check(chd_chunk_check_t *c, const char *data, size_t len);
 
+/* 1 for the bytes RFC 9110 allows in a token, 0 for the others. */
+extern const uint8_t chd_tchar_table[256];
+
+/* True for the bytes RFC 9110 allows in a token (field names, methods).
+ * A table look-up: it runs for every byte of every method and field name. */
+static inline bool chd_is_tchar(unsigned char c) { return chd_tchar_table[c]; }
+
 #endif

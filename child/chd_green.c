@@ -1,6 +1,7 @@
 /* chd_green: see chd_green.h. */
 #include "chd_green.h"
 
+#include "chd_accesslog.h"
 #include "chd_conn.h"
 #include "chd_control.h"
 #include "chd_python.h"
@@ -272,7 +273,8 @@ static PyObject *load_loop_module(void)
 
 int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int control_fd)
 {
-    green.env = (chd_conn_env_t){.cfg = cfg, .stats = &green.stats, .wait = green_wait};
+    green.env = (chd_conn_env_t){.cfg = cfg, .stats = &green.stats, .wait = green_wait,
+                                 .on_answered = chd_accesslog_rejected};
     atomic_init(&green.env.draining, false);
     chd_control_init(&green.control, control_fd, &green.env);
     green.listeners = *listeners;

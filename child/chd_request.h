@@ -140,13 +140,6 @@ static inline const char *chd_request_line_method(const chd_request_t *r)
     return http_method_str((enum http_method)r->parser.method);
 }
 
-/* 1 for the bytes RFC 9110 allows in a token, 0 for the others. */
-extern const uint8_t chd_tchar_table[256];
-
-/* True for the bytes RFC 9110 allows in a token (field names, methods).
- * A table look-up: it runs for every byte of every method and field name. */
-static inline bool chd_is_tchar(unsigned char c) { return chd_tchar_table[c]; }
-
 /* Finds a header by case-insensitive name; NULL when absent. */
 const chd_header_t *chd_request_find_header(const chd_request_t *r, const char *name);
 

@@ -2,6 +2,7 @@
 #include "chd_server.h"
 
 #include "chd_conn_loop.h"
+#include "chd_accesslog.h"
 #include "chd_control.h"
 
 #include "cmn_ctlmsg.h"
@@ -144,7 +145,8 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listener
         return -ENOMEM;
     s->cfg = cfg;
     s->listeners = *listeners;
-    s->env = (chd_conn_env_t){.cfg = cfg, .stats = &s->stats, .wait = chd_conn_poll_wait};
+    s->env = (chd_conn_env_t){.cfg = cfg, .stats = &s->stats, .wait = chd_conn_poll_wait,
+                              .on_answered = chd_accesslog_rejected};
     atomic_init(&s->env.draining, false);
     chd_control_init(&s->control, control_fd, &s->env);
     for (int i = 0; i < s->listeners.n; i++) {
