@@ -4,6 +4,7 @@
 #include "cmn_admin.h"
 #include "cmn_log.h"
 #include "ctl_miniserver.h"
+#include "ctl_shutdown.h"
 #include "ctl_status.h"
 #include "ctl_supervisor.h"
 #include "ctl_supervisor_priv.h"
@@ -63,9 +64,12 @@ static void run_command(ctl_supervisor_t *sup, const char *cmd, json_t *req, cmn
         }
     } else if (strcmp(cmd, "stop") == 0) {
         bool now = json_is_true(json_object_get(req, "now"));
-        cmn_info("spawnctl stop%s", now ? " --now" : "");
-        ctl_supervisor_stop(sup, now ? SIGQUIT : SIGTERM,
-                            now ? CTL_IMMEDIATE_STOP_GRACE : sup->cfg->deadman_timeout);
+        if (now) {
+            cmn_info("spawnctl stop --now");
+            ctl_supervisor_stop(sup, SIGQUIT, CTL_IMMEDIATE_STOP_GRACE);
+        } else {
+            ctl_shutdown_graceful(sup, "spawnctl stop");
+        }
         reply_json(reply, json_pack("{s:b}", "ok", 1));
     } else if (strcmp(cmd, "reopen-logs") == 0) {
         ctl_supervisor_reopen_logs(sup);

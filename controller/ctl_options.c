@@ -34,6 +34,7 @@ enum {
     OPT_BODY_TIMEOUT,
     OPT_FORWARDED_ALLOW_IPS,
     OPT_DEADMAN_TIMEOUT,
+    OPT_SHUTDOWN_DELAY,
     OPT_RELOAD,
     OPT_MAX_REQUESTS,
     OPT_MAX_REQUESTS_JITTER,
@@ -81,6 +82,9 @@ static const option_doc_t options[] = {
      "miss heartbeats, before it is killed (default 10)"},
     {{"graceful-timeout", required_argument, NULL, OPT_GRACEFUL_TIMEOUT}, "SECONDS",
      "the same as --deadman-timeout"},
+    {{"shutdown-delay", required_argument, NULL, OPT_SHUTDOWN_DELAY}, "SECONDS",
+     "on a graceful stop, answer 503 on /healthz for this long before the listening "
+     "sockets close, so load balancers stop sending first (default 0)"},
     {{"reload", required_argument, NULL, OPT_RELOAD}, "MODE",
      "dev: reload gracefully within a second when an imported source file changes"},
     {{"watch", required_argument, NULL, 'w'}, "FILE",
@@ -310,6 +314,8 @@ static int apply_option(int c, const char *arg, const char *prog, ctl_config_t *
     case OPT_GRACEFUL_TIMEOUT:
     case OPT_DEADMAN_TIMEOUT:
         return parse_seconds(arg, &cfg->deadman_timeout) < 0 ? bad_value(c, arg, err, errlen) : 0;
+    case OPT_SHUTDOWN_DELAY:
+        return parse_seconds(arg, &cfg->shutdown_delay) < 0 ? bad_value(c, arg, err, errlen) : 0;
     case OPT_RELOAD:
         if (strcmp(arg, "dev") != 0 && strcmp(arg, "off") != 0)
             return bad_value(c, arg, err, errlen);

@@ -21,6 +21,7 @@ typedef struct {
     int processes;             /* -s/--processes */
     int threads;               /* -t/--threads */
     double deadman_timeout;    /* --deadman-timeout (alias --graceful-timeout), seconds */
+    double shutdown_delay;     /* --shutdown-delay: /healthz 503 before a graceful stop, seconds */
     const char *chdir;         /* --chdir, or NULL */
     const char *pythonpath[CTL_MAX_LIST];
     int npythonpath;

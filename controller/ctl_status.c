@@ -3,6 +3,7 @@
 
 #include "cmn_version.h"
 #include "ctl_listen.h"
+#include "ctl_shutdown.h"
 #include "ctl_supervisor_priv.h"
 
 #include <stdio.h>
@@ -101,6 +102,8 @@ json_t *ctl_status_document(ctl_supervisor_t *sup)
 
 bool ctl_status_healthy(ctl_supervisor_t *sup)
 {
+    if (ctl_shutdown_announced(sup))
+        return false; /* stopping: a balancer must stop sending before the sockets close */
     for (const ctl_child_t *c = sup->children; c; c = c->next)
         if (c->generation == sup->generation && c->state == CTL_CHILD_READY)
             return true;

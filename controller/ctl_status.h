@@ -17,7 +17,8 @@ struct ctl_supervisor;
 /* Builds the document (new reference). */
 json_t *ctl_status_document(struct ctl_supervisor *sup);
 
-/* True when at least one child of the serving generation is ready. */
+/* True when at least one child of the serving generation is ready and no
+ * stop has been asked for (ctl_shutdown.h). */
 bool ctl_status_healthy(struct ctl_supervisor *sup);
 
 #endif

@@ -2,6 +2,7 @@
 #include "ctl_statushttp.h"
 
 #include "ctl_listen.h"
+#include "ctl_shutdown.h"
 #include "ctl_miniserver.h"
 #include "ctl_status.h"
 #include "ctl_status_html.h"
@@ -45,7 +46,7 @@ static bool handle(void *arg, int peer_fd, const char *request, size_t len, cmn_
     } else if (strcmp(target, "/healthz") == 0) {
         bool ok = ctl_status_healthy(sup);
         respond(reply, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", "text/plain",
-                ok ? "ok\n" : "no ready child\n", head);
+                ok ? "ok\n" : ctl_shutdown_announced(sup) ? "stopping\n" : "no ready child\n", head);
     } else if (strcmp(target, "/status.json") == 0 || strcmp(target, "/status") == 0) {
         json_t *doc = ctl_status_document(sup);
         bool json = strcmp(target, "/status.json") == 0;

@@ -2,7 +2,8 @@
  *
  *   GET /status       an HTML page for people (auto-refreshing, no external assets)
  *   GET /status.json  the status document (ctl_status.h)
- *   GET /healthz      200 when a child of the serving generation is ready, else 503
+ *   GET /healthz      200 when a child of the serving generation is ready, else
+ *                     503 (also from the moment a stop is asked for)
  *   anything else     404 (405 for methods other than GET and HEAD)
  * One request per connection, answered from the controller's loop without
  * blocking it (ctl_miniserver). */

@@ -10,6 +10,7 @@
 #include "ctl_child.h"
 #include "ctl_listen.h"
 #include "ctl_sdnotify.h"
+#include "ctl_shutdown.h"
 #include "ctl_statushttp.h"
 #include "ctl_daemon.h"
 #include "ctl_supervisor_priv.h"
@@ -177,7 +178,7 @@ static void set_reload_error(ctl_supervisor_t *sup, const char *text)
  * new child is ready (finish_reload), so no request ever finds no child. */
 static void begin_reload(ctl_supervisor_t *sup, const char *reason)
 {
-    if (sup->stopping)
+    if (ctl_shutdown_announced(sup))
         return;
     if (sup->pending_generation) {
         cmn_info("reload (%s) ignored: generation %d is still starting", reason,
@@ -471,6 +472,7 @@ static void on_kill_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 void ctl_supervisor_stop(ctl_supervisor_t *sup, int signo, double grace)
 {
+    ctl_shutdown_cancel(sup);
     sup->stopping = true;
     ev_timer_stop(sup->loop, &sup->restart_timer);
     for (ctl_child_t *c = sup->children; c; c = c->next) {
@@ -519,8 +521,7 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     ctl_supervisor_t *sup = w->data;
     switch (w->signum) {
     case SIGTERM:
-        cmn_info("SIGTERM: graceful stop (timeout %.0f s)", sup->cfg->deadman_timeout);
-        ctl_supervisor_stop(sup, SIGTERM, sup->cfg->deadman_timeout);
+        ctl_shutdown_graceful(sup, "SIGTERM");
         break;
     case SIGINT:
     case SIGQUIT:
@@ -594,6 +595,7 @@ static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, ctl_listeners_t 
     sup->kill_timer.data = sup;
     ev_timer_init(&sup->restart_timer, on_restart_timer, 0, 0);
     sup->restart_timer.data = sup;
+    ev_timer_init(&sup->shutdown_timer, NULL, 0, 0);
     return 0;
 }
 

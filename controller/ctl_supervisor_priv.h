@@ -42,6 +42,8 @@ typedef struct ctl_supervisor {
     ev_timer kill_timer;    /* stopping: SIGKILL what is left */
     ctl_watch_t *watch;     /* --reload=dev */
     bool stopping;
+    bool stop_announced;    /* a graceful stop is pending (--shutdown-delay): /healthz 503 */
+    ev_timer shutdown_timer; /* ctl_shutdown.c: the end of --shutdown-delay */
     bool ever_ready;
     int exit_code;
     int reloads;
