@@ -2,6 +2,7 @@
 #include "chd_control.h"
 
 #include "chd_accesslog.h"
+#include "chd_orphan.h"
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
 #include "cmn_logfile.h"
@@ -60,6 +61,7 @@ static chd_control_event_t read_messages(chd_server_t *s, const chd_conn_t *runn
                 return CHD_CONTROL_IDLE;
             if (err == -EBADMSG)
                 continue;
+            chd_orphan_begin(s);
             return CHD_CONTROL_GONE;
         }
         const char *type = cmn_ctlmsg_type(msg);
@@ -83,6 +85,8 @@ chd_control_event_t chd_control_read(chd_server_t *s) { return read_messages(s, 
 chd_control_event_t chd_control_read_during_inline(chd_server_t *s, const chd_conn_t *running)
 {
     chd_control_event_t ev = read_messages(s, running);
+    if (ev == CHD_CONTROL_GONE)
+        chd_orphan_release_listeners(s); /* the port must not wait for this request */
     if (ev != CHD_CONTROL_IDLE && s->loop)
         ev_async_send(s->loop, &s->wake); /* the loop acts once the request is done */
     return ev;

@@ -3,6 +3,7 @@
 
 #include "chd_conn_loop.h"
 #include "chd_control.h"
+#include "chd_orphan.h"
 
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
@@ -154,6 +155,7 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
     (void)loop;
     (void)revents;
     chd_server_t *s = w->data;
+    chd_orphan_adopt(s); /* connections taken off the sockets while the controller was gone */
     if (atomic_exchange(&s->stop_after_inline, false))
         chd_server_drain(s);
 }

@@ -854,6 +854,7 @@ json_t *ctl_options_child_config(const ctl_config_t *cfg, const char *server_nam
     json_object_set_new(m, "header_timeout", json_real(cfg->header_timeout));
     json_object_set_new(m, "keepalive", json_real(cfg->keepalive));
     json_object_set_new(m, "body_timeout", json_real(cfg->body_timeout));
+    json_object_set_new(m, "deadman_timeout", json_real(cfg->deadman_timeout));
     json_object_set_new(m, "forwarded_allow_ips", json_string(cfg->forwarded_allow_ips));
     json_object_set_new(m, "max_requests", json_integer(cfg->max_requests));
     json_object_set_new(m, "report_files", json_boolean(cfg->reload_dev));
