@@ -66,7 +66,7 @@ def worker(port, deadline, seed, counts, lock):
             local["connect-failed"] = local.get("connect-failed", 0) + 1
             continue
         try:
-            s.settimeout(0.3)
+            s.settimeout(0.1)
             s.sendall(data)
             got = s.recv(65536)
             local["answered" if got else "closed"] = local.get("answered" if got else "closed", 0) + 1

@@ -65,7 +65,7 @@ PLAN = {
     "ctlkill": dict(threads=((4, 1, 0), (4, 1, 0))),
     "admin": dict(),
     "rolling": dict(rounds=(3, 1)),
-    "fuzz": dict(seconds=(600, 150)),
+    "fuzz": dict(seconds=(600, 180)),
 }
 
 
@@ -606,7 +606,7 @@ def sc_flood(mode):
     load = Load(srv.port, threads=2).start()
     try:
         fl = subprocess.run([PYTHON, os.path.join(HERE, "flood.py"), str(srv.port),
-                             str(seconds), "8", "11"], capture_output=True, text=True,
+                             str(seconds), "16", "11"], capture_output=True, text=True,
                             timeout=seconds + 60, env=dict(os.environ, SOAK_TAG=TAG))
         counts = json.loads(fl.stdout.strip().splitlines()[-1]) if fl.stdout.strip() else {}
         time.sleep(1)
@@ -678,11 +678,12 @@ def ctlkill_one(threads):
           not stale and len(lost) <= load.concurrency)
     note = ("--threads %d: port free %.2f s after the kill, children gone after %.2f s; the 2 "
             "requests in flight %s; client: %d sent, %d answered, %d refused once the port "
-            "closed, %d lost otherwise (bound %d); a new start on the port serves only new "
+            "closed, %d lost otherwise%s (bound %d); a new start on the port serves only new "
             "code: %s" % (threads, t_free, t_gone,
                           "finished with 200" if slow_ok else "FAILED: %s" % slow,
                           load.sent, load.answered,
                           sum(1 for f in load.failures if f[1] == "refused"), len(lost),
+                          " (%s)" % "; ".join(sorted(set(f[2] for f in lost))) if lost else "",
                           load.concurrency, "yes" if new_ok and not stale else "NO"))
     return ok, note, (2 + load.sent, 2 * slow_ok + load.answered, len(lost) + 2 * (not slow_ok),
                       load.concurrency)
