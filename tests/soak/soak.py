@@ -973,21 +973,22 @@ def cleanup():
             pass
 
 
-def write_report(results, args, elapsed, command):
-    with open(os.path.join(OUT, "report.json"), "w") as f:
-        json.dump(results, f, indent=2)
-        f.write("\n")
-    lines = ["# Soak report", "",
-             "`%s` (%s mode), %s, %.1f minutes on %d cores." % (
-                 command, args.mode, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                 elapsed / 60, os.cpu_count()), "",
-             "| scenario | sent | answered | failed | expected failures | verdict |",
+def table(results):
+    lines = ["| scenario | sent | answered | failed | expected failures | verdict |",
              "|---|---:|---:|---:|---:|---|"]
     for r in results:
         lines.append("| %s | %s | %s | %s | %s | %s |" % (
             r["scenario"], fmt(r["sent"]), fmt(r["answered"]), fmt(r["failed"]),
             "≤ " + fmt(r["expected_failures"]) if r["expected_failures"] else "0",
             r["verdict"]))
+    return lines
+
+
+def write_report(results, args, elapsed, command):
+    with open(os.path.join(OUT, "report.json"), "w") as f:
+        json.dump(results, f, indent=2)
+        f.write("\n")
+    lines = ["# Soak report", "", headline(command, args.mode, elapsed), ""] + table(results)
     lines.append("")
     for r in results:
         lines.append("**%s** (%s)" % (r["scenario"], r["verdict"]))
@@ -996,6 +997,33 @@ def write_report(results, args, elapsed, command):
         lines.append("")
     with open(os.path.join(OUT, "report.md"), "w") as f:
         f.write("\n".join(lines))
+
+
+def headline(command, mode, elapsed):
+    return "`%s` (%s mode), %s, %.1f minutes on %d cores." % (
+        command, mode, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), elapsed / 60,
+        os.cpu_count())
+
+
+README_BEGIN, README_END = "<!-- soak-report:begin -->", "<!-- soak-report:end -->"
+
+
+def update_readme():
+    """Puts the last report's table and first notes into README.md, between
+    the soak-report markers (`soak.py --readme`, after a run)."""
+    with open(os.path.join(OUT, "report.md")) as f:
+        head = f.read().splitlines()[2]
+    with open(os.path.join(OUT, "report.json")) as f:
+        results = json.load(f)
+    body = [README_BEGIN, head, ""] + table(results) + [""]
+    body += ["* %s: %s" % (r["scenario"], r["notes"][0]) for r in results]
+    body.append(README_END)
+    path = os.path.join(ROOT, "README.md")
+    with open(path) as f:
+        text = f.read()
+    a, b = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    with open(path, "w") as f:
+        f.write(text[:a] + "\n".join(body) + text[b:])
 
 
 def fmt(n):
@@ -1007,7 +1035,12 @@ def main():
     ap.add_argument("--quick", action="store_const", dest="mode", const="quick", default="full")
     ap.add_argument("--only", default="")
     ap.add_argument("--no-fuzz", action="store_true")
+    ap.add_argument("--readme", action="store_true",
+                    help="only copy the last report into README.md's Reliability section")
     args = ap.parse_args()
+    if args.readme:
+        update_readme()
+        return 0
     global TMP
     os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)
     for f in os.listdir(os.path.join(OUT, "logs")):
