@@ -13,7 +13,6 @@ stdin, one a line:
 Bounded: connect timeouts, an overall deadline, exit when stdin closes.
 """
 import argparse
-import os
 import resource
 import selectors
 import socket

@@ -1097,7 +1097,6 @@ def main():
 
 def cleanup_servers():
     """Whatever a scenario left running (except the fuzzer) is killed."""
-    fuzz_pids = set()
     for pid in tagged_pids():
         try:
             with open("/proc/%d/cmdline" % pid, "rb") as f:
@@ -1105,7 +1104,6 @@ def cleanup_servers():
         except OSError:
             continue
         if b"fuzz" in cmd or b"make" in cmd.split(b"\0")[0]:
-            fuzz_pids.add(pid)
             continue
         try:
             os.kill(pid, signal.SIGKILL)
