@@ -223,3 +223,13 @@ bench: deps
 	@sh tests/bench/install-deps.sh
 	$(MAKE) all
 	BUILD=$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
+
+# The soak suite (tests/soak/soak.py): every reliability scenario against the
+# real binaries under load, the fuzzer beside them; writes
+# build/soak/report.md and report.json, fails when a verdict is "fail".
+# About 12 minutes (10 of them the fuzzer's); `make soak SOAK=quick` under 4.
+.PHONY: soak
+SOAK ?= full
+soak: all fuzz-build
+	@ulimit -n 20000 2>/dev/null || true; \
+	BUILD=$(BUILD) $(PYTHON) tests/soak/soak.py $(if $(filter quick,$(SOAK)),--quick) $(SOAK_ARGS)

@@ -271,6 +271,8 @@ static bool answer_during_inline(void *ctx, const chd_conn_t *running)
     chd_control_event_t ev = chd_control_read_during_inline(cl->control, running);
     if (ev == CHD_CONTROL_IDLE)
         return true;
+    if (ev == CHD_CONTROL_GONE)
+        cl->on_orphaned(cl->owner);
     atomic_store(&cl->stop_after_inline, true);
     ev_async_send(cl->loop, &cl->wake);
     return ev != CHD_CONTROL_GONE;

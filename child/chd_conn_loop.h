@@ -58,6 +58,9 @@ typedef struct chd_conn_loop {
      * request; a request ended or a connection closed (the end of a drain?). */
     void (*on_stop)(void *owner);
     void (*on_quiet)(void *owner);
+    /* Heartbeat thread, during an inline request: the controller is gone
+     * (the listening sockets must be let go at once: chd_orphan.h). */
+    void (*on_orphaned)(void *owner);
     void *owner;
 } chd_conn_loop_t;
 

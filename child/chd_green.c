@@ -3,6 +3,7 @@
 
 #include "chd_accesslog.h"
 #include "chd_conn.h"
+#include "chd_orphan.h"
 #include "chd_control.h"
 #include "chd_python.h"
 #include "chd_wsgi.h"
@@ -192,6 +193,7 @@ static PyObject *mod_control_message(PyObject *mod, PyObject *unused)
     case CHD_CONTROL_STOP:
         return PyUnicode_FromString("stop");
     case CHD_CONTROL_GONE:
+        chd_orphan_begin(green.env.cfg); /* a watchdog bounds what still runs */
         return PyUnicode_FromString("eof");
     default:
         Py_RETURN_NONE;

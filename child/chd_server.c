@@ -4,6 +4,7 @@
 #include "chd_conn_loop.h"
 #include "chd_accesslog.h"
 #include "chd_control.h"
+#include "chd_orphan.h"
 
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
@@ -28,7 +29,21 @@ static void maybe_finish_drain(chd_server_t *s)
 static void on_quiet(void *owner) { maybe_finish_drain(owner); }
 
 /* chd_conn_loop_t.on_stop: "stop" arrived while a request ran inline. */
-static void on_stop(void *owner) { chd_server_drain(owner); }
+static void on_stop(void *owner)
+{
+    chd_server_t *s = owner;
+    chd_orphan_adopt(&s->requests); /* connections taken off the sockets meanwhile */
+    chd_server_drain(s);
+}
+
+/* chd_conn_loop_t.on_orphaned (heartbeat thread): the controller went away
+ * during an inline request; the port must not wait for that request. */
+static void on_orphaned(void *owner)
+{
+    chd_server_t *s = owner;
+    chd_orphan_begin(s->cfg);
+    chd_orphan_release_listeners(&s->listeners);
+}
 
 
 static void start_accepting(struct ev_loop *loop, chd_server_t *s)
@@ -104,6 +119,7 @@ static void on_control(struct ev_loop *loop, ev_io *w, int revents)
     switch (chd_control_read(&s->control)) {
     case CHD_CONTROL_GONE: /* the controller is gone: finish what is in flight, leave */
         ev_io_stop(loop, w);
+        chd_orphan_begin(s->cfg);
         chd_server_drain(s);
         break;
     case CHD_CONTROL_STOP:
@@ -160,6 +176,7 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listener
     start_signals(s);
     s->requests.on_stop = on_stop;
     s->requests.on_quiet = on_quiet;
+    s->requests.on_orphaned = on_orphaned;
     s->requests.owner = s;
     return chd_conn_loop_init(&s->requests, s->loop, &s->env, &s->control, control_fd, handler);
 }

@@ -17,6 +17,8 @@ typedef struct {
     /* True while a child of the serving generation is ready and no stop or
      * drain of the whole server has begun (what /healthz answers). */
     bool (*healthy)(void *ctx);
+    /* True from the moment a stop was asked for (graceful or not). */
+    bool (*stopping)(void *ctx);
     /* Graceful reload, as SIGHUP; `reason` is logged and kept in status. */
     void (*reload)(void *ctx, const char *reason);
     /* The number of children wanted now, and setting it (1..1024). */

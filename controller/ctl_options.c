@@ -97,6 +97,10 @@ static const option_spec_t options[] = {
     {.name = "deadman-timeout", .metavar = "SECONDS", .kind = KIND_SECONDS,
      .field = FIELD(deadman_timeout), .hi = 1e7,
      .help = "how long a child may miss heartbeats before it is killed (default 10)"},
+    {.name = "shutdown-delay", .metavar = "SECONDS", .kind = KIND_SECONDS,
+     .field = FIELD(shutdown_delay), .hi = 1e7,
+     .help = "on a graceful stop, answer 503 on /healthz for this long before the listening "
+             "sockets close, so load balancers stop sending first (default 0)"},
     {.name = "reload", .metavar = "MODE", .kind = KIND_SPECIAL, .apply = apply_reload,
      .help = "dev: reload gracefully within a second when an imported source file changes"},
     {.name = "watch", .short_name = 'w', .metavar = "FILE", .kind = KIND_LIST,

@@ -24,6 +24,7 @@ typedef struct {
     int threads;               /* -t/--threads */
     double deadman_timeout;    /* --deadman-timeout: heartbeats may be missed this long, seconds */
     double graceful_timeout;   /* --graceful-timeout: a stopping child may finish this long */
+    double shutdown_delay;     /* --shutdown-delay: /healthz 503 before a graceful stop, seconds */
     const char *chdir;         /* --chdir, or NULL */
     const char *pythonpath[CTL_MAX_LIST];
     int npythonpath;

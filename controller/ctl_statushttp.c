@@ -49,7 +49,7 @@ static bool handle(void *arg, int peer_fd, const char *request, size_t len, cmn_
     } else if (strcmp(target, "/healthz") == 0) {
         bool ok = ops->healthy(ops->ctx);
         respond(reply, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", "text/plain",
-                ok ? "ok\n" : "not serving: no ready child, or stopping\n", head);
+                ok ? "ok\n" : ops->stopping(ops->ctx) ? "stopping\n" : "no ready child\n", head);
     } else if (strcmp(target, "/status.json") == 0 || strcmp(target, "/status") == 0) {
         json_t *doc = ops->status(ops->ctx);
         bool json = strcmp(target, "/status.json") == 0;

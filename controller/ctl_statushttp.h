@@ -3,7 +3,8 @@
  *   GET /status       an HTML page for people (auto-refreshing, no external assets)
  *   GET /status.json  the status document (ctl_status.h)
  *   GET /healthz      200 when a child of the serving generation is ready, 503
- *                     when none is or once a graceful stop has begun
+ *                     ("no ready child") when none is, and 503 ("stopping")
+ *                     from the moment a stop is asked for (--shutdown-delay)
  *   anything else     404 (405 for methods other than GET and HEAD)
  * One request per connection, answered from the controller's loop without
  * blocking it (ctl_miniserver). */

@@ -58,6 +58,8 @@ typedef struct ctl_supervisor {
     ev_timer kill_timer;    /* stopping: SIGKILL what is left */
     ctl_watch_t *watch;     /* --reload=dev */
     bool stopping;
+    bool stop_announced;     /* a graceful stop is pending (--shutdown-delay): /healthz 503 */
+    ev_timer shutdown_timer; /* the end of --shutdown-delay */
     bool ever_ready;
     int exit_code;
     int reloads;
@@ -78,6 +80,7 @@ typedef struct ctl_supervisor {
 } ctl_supervisor_t;
 
 static void top_up(ctl_supervisor_t *sup);
+static void graceful_stop(ctl_supervisor_t *sup, const char *why);
 
 static int count_live(const ctl_supervisor_t *sup)
 {
@@ -232,7 +235,7 @@ static void set_reload_error(ctl_supervisor_t *sup, const char *text)
  * new child is ready (finish_reload), so no request ever finds no child. */
 static void begin_reload(ctl_supervisor_t *sup, const char *reason)
 {
-    if (sup->stopping)
+    if (sup->stopping || sup->stop_announced)
         return;
     if (sup->pending_generation) {
         cmn_info("reload (%s) ignored: generation %d is still starting", reason,
@@ -530,6 +533,7 @@ static void on_kill_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 void ctl_supervisor_stop(ctl_supervisor_t *sup, int signo, double grace)
 {
+    ev_timer_stop(sup->loop, &sup->shutdown_timer); /* an immediate stop cuts a delay short */
     sup->stopping = true;
     ev_timer_stop(sup->loop, &sup->restart_timer);
     for (ctl_child_t *c = sup->children; c; c = c->next) {
@@ -578,8 +582,7 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     ctl_supervisor_t *sup = w->data;
     switch (w->signum) {
     case SIGTERM:
-        cmn_info("SIGTERM: graceful stop (timeout %.0f s)", sup->cfg->graceful_timeout);
-        ctl_supervisor_stop(sup, SIGTERM, sup->cfg->graceful_timeout);
+        graceful_stop(sup, "SIGTERM");
         break;
     case SIGINT:
     case SIGQUIT:
@@ -599,6 +602,37 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         ctl_supervisor_reopen_logs(sup);
         break;
     }
+}
+
+static void on_shutdown_delay_over(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    ctl_supervisor_t *sup = w->data;
+    cmn_info("shutdown delay over: closing the listening sockets");
+    ctl_supervisor_stop(sup, SIGTERM, sup->cfg->graceful_timeout);
+}
+
+/* A graceful stop (SIGTERM, spawnctl stop) as a load balancer sees it: it
+ * is announced first (/healthz answers 503 from now on); with
+ * --shutdown-delay the children keep serving that long, like a Kubernetes
+ * preStop sleep, before the sockets close and the children drain. */
+static void graceful_stop(ctl_supervisor_t *sup, const char *why)
+{
+    if (sup->stopping || sup->stop_announced)
+        return;
+    sup->stop_announced = true;
+    double delay = sup->cfg->shutdown_delay;
+    if (delay <= 0) {
+        cmn_info("%s: graceful stop (timeout %.0f s)", why, sup->cfg->graceful_timeout);
+        ctl_supervisor_stop(sup, SIGTERM, sup->cfg->graceful_timeout);
+        return;
+    }
+    cmn_info("%s: graceful stop in %.1f s (--shutdown-delay; /healthz answers 503 now)", why,
+             delay);
+    ctl_sdnotify("STOPPING=1\nSTATUS=stopping in %.1f s", delay);
+    ev_timer_set(&sup->shutdown_timer, delay, 0);
+    ev_timer_start(sup->loop, &sup->shutdown_timer);
 }
 
 static void on_source_change(void *arg, const char *path)
@@ -682,7 +716,8 @@ static ctl_status_facts_t gather_facts(const ctl_supervisor_t *sup)
         .total_requests = total_requests(sup), .retired_5xx = sup->retired_5xx,
         .retired_bytes = sup->retired_bytes, .requests_per_second = request_rate(sup),
         .reloads = sup->reloads, .last_reload_reason = sup->last_reload_reason,
-        .last_reload_error = sup->last_reload_error, .stopping = sup->stopping};
+        .last_reload_error = sup->last_reload_error,
+        .stopping = sup->stopping || sup->stop_announced};
 }
 
 static json_t *op_status(void *ctx)
@@ -697,6 +732,12 @@ static bool op_healthy(void *ctx)
     return ctl_status_healthy(&facts);
 }
 
+static bool op_stopping(void *ctx)
+{
+    const ctl_supervisor_t *sup = ctx;
+    return sup->stopping || sup->stop_announced;
+}
+
 static void op_reload(void *ctx, const char *reason) { ctl_supervisor_reload(ctx, reason); }
 
 static int op_processes(void *ctx) { return ((ctl_supervisor_t *)ctx)->desired; }
@@ -705,16 +746,17 @@ static void op_scale(void *ctx, int processes) { ctl_supervisor_scale(ctx, proce
 
 static void op_stop(void *ctx, bool now)
 {
-    ctl_supervisor_t *sup = ctx;
-    ctl_supervisor_stop(sup, now ? SIGQUIT : SIGTERM,
-                        now ? CTL_IMMEDIATE_STOP_GRACE : sup->cfg->graceful_timeout);
+    if (now)
+        ctl_supervisor_stop(ctx, SIGQUIT, CTL_IMMEDIATE_STOP_GRACE);
+    else
+        graceful_stop(ctx, "spawnctl stop");
 }
 
 static void op_reopen_logs(void *ctx) { ctl_supervisor_reopen_logs(ctx); }
 
 static ctl_ops_t operations(ctl_supervisor_t *sup)
 {
-    return (ctl_ops_t){.ctx = sup, .status = op_status, .healthy = op_healthy,
+    return (ctl_ops_t){.ctx = sup, .status = op_status, .healthy = op_healthy, .stopping = op_stopping,
                        .reload = op_reload, .processes = op_processes, .scale = op_scale,
                        .stop = op_stop, .reopen_logs = op_reopen_logs};
 }
@@ -764,6 +806,8 @@ static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, ctl_listeners_t 
     sup->kill_timer.data = sup;
     ev_timer_init(&sup->restart_timer, on_restart_timer, 0, 0);
     sup->restart_timer.data = sup;
+    ev_timer_init(&sup->shutdown_timer, on_shutdown_delay_over, 0, 0);
+    sup->shutdown_timer.data = sup;
     return 0;
 }
 

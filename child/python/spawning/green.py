@@ -36,8 +36,15 @@ def serve(listen_fds, control_fd, header_timeout, keepalive):
         native.set_draining()
         for acceptor in acceptors:
             acceptor.kill(block=False)
-        # Take over what is already queued: it would be reset when a
-        # socket closes for good (a stop); it is served with "Connection: close".
+        take_queued()
+        # Closing an idle keep-alive connection races with a request the
+        # client may be sending; requests that arrive during the grace are
+        # answered with "Connection: close", the still idle are closed after.
+        gevent.spawn_later(DRAIN_GRACE, close_idle)
+
+    def take_queued():
+        """Takes over what is queued on the sockets: it would be reset when a
+        socket closes for good (a stop); it is served with "Connection: close"."""
         for listen_fd in listen_fds:
             while True:
                 try:
@@ -47,10 +54,6 @@ def serve(listen_fds, control_fd, header_timeout, keepalive):
                 if conn is None:
                     break
                 connections.spawn(handle, conn)
-        # Closing an idle keep-alive connection races with a request the
-        # client may be sending; requests that arrive during the grace are
-        # answered with "Connection: close", the still idle are closed after.
-        gevent.spawn_later(DRAIN_GRACE, close_idle)
 
     def close_idle():
         for g in list(idle):
@@ -117,6 +120,7 @@ def serve(listen_fds, control_fd, header_timeout, keepalive):
     acceptors = [gevent.spawn(accept_loop, fd) for fd in listen_fds]
     control = gevent.spawn(control_loop)
     gevent.joinall(acceptors)
+    take_queued()  # again: what arrived while the hub ran other greenlets
     native.close_listener()
     connections.join()
     control.kill()
