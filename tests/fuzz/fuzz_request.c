@@ -17,7 +17,6 @@
 #include "chd_forwarded.h"
 #include "chd_input.h"
 #include "chd_request.h"
-#include "chd_server.h"
 #include "chd_wsgi.h"
 #include "ref_diff.h"
 
@@ -26,7 +25,8 @@
 #include <string.h>
 
 static chd_config_t config;
-static chd_server_t server;
+static chd_stats_t stats;
+static chd_conn_env_t env = {.stats = &stats}; /* what a connection sees */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -39,7 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     config.limits = chd_default_limits;
     config.limits.body = 1 << 20;
     cmn_iplist_parse("*", &config.trusted_proxies, NULL, 0);
-    server.cfg = &config;
+    env.cfg = &config;
     Py_InitializeEx(0);
     if (chd_input_init() < 0 || chd_filewrapper_init() < 0 || chd_environ_init(&config) < 0) {
         PyErr_Print();
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t step = (size_t)data[0] + 1;
     chd_conn_t conn;
     memset(&conn, 0, sizeof conn);
-    conn.server = &server;
+    conn.env = &env;
     strcpy(conn.peer_addr, "127.0.0.1");
     conn.peer_port = 40000;
     conn.via_trusted_proxy = true;
