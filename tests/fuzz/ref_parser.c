@@ -326,10 +326,18 @@ static unsigned long long digits_value(const char *s, size_t n)
 
 /* Content-Length = 1*DIGIT (8.6). POLICY: at most 18 digits, so that it
  * fits a 64-bit count without overflow (RFC 9110 8.6 asks recipients to
- * anticipate large numbers and guard against overflow). */
+ * anticipate large numbers and guard against overflow); and no HTAB after
+ * the digits (the raw bytes after the trimmed value run to its CR), which
+ * http-parser, which frames the body by it, refuses: a framing field in
+ * doubt is a 400 (RFC 9112 6.3). */
 static bool content_length_ok(const ref_field_t *f)
 {
     if (f->value_len == 0 || f->value_len > 18)
+        return false;
+    size_t end = f->value_len;
+    while (f->value[end] != '\r')
+        end++;
+    if (memchr(f->value, '\t', end))
         return false;
     for (size_t k = 0; k < f->value_len; k++)
         if (!is_digit((unsigned char)f->value[k]))
