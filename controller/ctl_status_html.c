@@ -48,7 +48,7 @@ static const char STYLE[] =
     ".ready{color:#2e7d32}.starting{color:#ef6c00}.draining{color:#757575}"
     "pre{background:#fff3f3;border:1px solid #e57373;padding:.8em;overflow:auto;"
     "white-space:pre-wrap}"
-    "svg{display:block}.traffic{display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start}"
+    "svg{display:block}figure{margin:0}.traffic{display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start}"
     "footer{margin-top:2em;color:#777;font-size:.85em}";
 
 /* ---- the writer ------------------------------------------------------ */
