@@ -257,6 +257,26 @@ int chd_tls_ctx_set_ticket_keys(chd_tls_ctx_t *ctx, const uint8_t *keys, int n)
     return 0;
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int chd_tls_parse_ticket_keys(const char *hex, uint8_t *out)
+{
+    size_t len = strlen(hex), per_key = 2 * CHD_TLS_TICKET_KEY_BYTES;
+    if (len % per_key || len / per_key > CHD_TLS_MAX_TICKET_KEYS)
+        return -EINVAL;
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -EINVAL;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return (int)(len / per_key);
+}
+
 bool chd_tls_looks_like_tls(const unsigned char *bytes, size_t n)
 {
     /* A handshake record (22), then a major version of 3 (SSL 3.0 to TLS 1.3

@@ -71,6 +71,11 @@ void chd_tls_ctx_free(chd_tls_ctx_t *ctx);
  * Returns 0 or -EINVAL (n too large). */
 int chd_tls_ctx_set_ticket_keys(chd_tls_ctx_t *ctx, const uint8_t *keys, int n);
 
+/* Decodes the controller's hex form of ticket keys (ctl_tlskeys.h) into
+ * out (room for CHD_TLS_MAX_TICKET_KEYS keys). Returns the number of keys,
+ * or -EINVAL when the text is not whole keys in hex. */
+int chd_tls_parse_ticket_keys(const char *hex, uint8_t *out);
+
 /* True when the first bytes a client sent can start a TLS handshake (a
  * handshake record); false for anything else, plain HTTP included. n >= 1. */
 bool chd_tls_looks_like_tls(const unsigned char *bytes, size_t n);
