@@ -104,11 +104,11 @@ $(BUILD)/spawnctl: $(ADMIN_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson
 
 # Unit tests go through the public headers and link common/ plus the plane
-# they test (test_ctl_* the controller, the others the child).
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(COMMON_OBJ) $(filter-out %/main.o,$(CHILD_OBJ) $(CONTROLLER_OBJ))
+# they test (test_ctl_* the controller, test_adm_* spawnctl, the others the child).
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(COMMON_OBJ) $(filter-out %/main.o,$(CHILD_OBJ) $(CONTROLLER_OBJ) $(ADMIN_OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) \
-	  $(if $(findstring /test_ctl_,$@),$(filter-out %/main.o,$(CONTROLLER_OBJ)),$(filter-out %/main.o,$(CHILD_OBJ))) \
+	  $(filter-out %/main.o,$(if $(findstring /test_ctl_,$@),$(CONTROLLER_OBJ),$(if $(findstring /test_adm_,$@),$(ADMIN_OBJ),$(CHILD_OBJ)))) \
 	  $(LDFLAGS_ALL) -lev -ljansson -lhttp_parser $(PY_LIBS) -lm
 
 # The differential test includes the reference parser from tests/fuzz.

@@ -206,8 +206,7 @@ static void print_rows(FILE *out, const row_t *rows, size_t n)
     }
 }
 
-/* Returns 0 or -ENOMEM. */
-static int print_children(FILE *out, json_t *doc)
+int adm_status_print_children(FILE *out, json_t *doc)
 {
     json_t *children = json_object_get(doc, "children");
     size_t n = json_is_object(children) ? json_object_size(children) : 0;
@@ -235,7 +234,7 @@ int adm_status_print(FILE *out, json_t *doc)
     if (!json_is_object(doc))
         return -EINVAL;
     print_header(out, doc);
-    int rc = print_children(out, doc);
+    int rc = adm_status_print_children(out, doc);
     if (rc < 0)
         return rc;
     return ferror(out) ? -EIO : 0;

@@ -18,4 +18,8 @@
  * when the children cannot be sorted; -EIO when writing to `out` failed. */
 int adm_status_print(FILE *out, json_t *doc);
 
+/* Only the children table (after a blank line), or "no children". Returns
+ * 0 or -ENOMEM. `spawnctl top` prints it under its own summary. */
+int adm_status_print_children(FILE *out, json_t *doc);
+
 #endif

@@ -2,6 +2,7 @@
  * Exit codes: 0 success, 1 controller unreachable or refusing, 2 usage. */
 #include "adm_client.h"
 #include "adm_status_table.h"
+#include "adm_top.h"
 #include "cmn_admin.h"
 #include "cmn_version.h"
 
@@ -16,6 +17,8 @@ static void usage(FILE *out)
             "usage: spawnctl [--socket PATH | --port PORT] COMMAND\n\n"
             "commands:\n"
             "  status [--json]   the controller and its children\n"
+            "  top [--interval SECONDS] [--count N]\n"
+            "                    the status live, redrawn in place (q quits)\n"
             "  reload            graceful reload of all children\n"
             "  scale N|+N|-N     set, add or remove children\n"
             "  stop [--now]      graceful stop (--now: immediate)\n"
@@ -55,6 +58,32 @@ bad:
     fprintf(stderr, "spawnctl: %s: bad command or arguments (see spawnctl --help)\n", cmd);
     json_decref(req);
     return NULL;
+}
+
+/* `spawnctl top [--interval SECONDS] [--count N]`: returns the exit code. */
+static int run_top(int argc, char **argv, const char *socket_path)
+{
+    double interval = 1.0;
+    long count = 0;
+    for (int i = 1; i < argc; i++) {
+        char *end = NULL;
+        if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+            interval = strtod(argv[++i], &end);
+            if (*end || !(interval >= 0.1 && interval <= 3600))
+                goto bad;
+        } else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+            count = strtol(argv[++i], &end, 10);
+            if (*end || count < 0 || count > 1000000)
+                goto bad;
+        } else {
+            goto bad;
+        }
+    }
+    return adm_top_run(socket_path, interval, (int)count);
+bad:
+    fprintf(stderr, "spawnctl: top: %s: bad argument (--interval 0.1-3600, --count N)\n",
+            argv[argc - 1]);
+    return 2;
 }
 
 /* Prints a successful reply for people (or the raw document with --json).
@@ -109,12 +138,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "spawnctl: COMMAND missing (see spawnctl --help)\n");
         return 2;
     }
+    if (!*path)
+        cmn_admin_default_path(port, path, sizeof path);
+    if (strcmp(argv[optind], "top") == 0)
+        return run_top(argc - optind, argv + optind, path);
     int as_json = 0;
     json_t *req = build_request(argc - optind, argv + optind, &as_json);
     if (!req)
         return 2;
-    if (!*path)
-        cmn_admin_default_path(port, path, sizeof path);
     char err[600];
     json_t *reply = adm_request(path, req, err, sizeof err);
     json_decref(req);

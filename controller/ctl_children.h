@@ -8,6 +8,8 @@
 #ifndef CTL_CHILDREN_H
 #define CTL_CHILDREN_H
 
+#include "ctl_history.h"
+
 #include <ev.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -41,6 +43,7 @@ typedef struct ctl_child {
     char oldest_request[128];
     bool timeout_reported;
     bool wants_recycle; /* asked for a successor (--max-requests); retried each tick */
+    ctl_trend_t memory_trend; /* resident bytes, a point a step (the status page) */
 } ctl_child_t;
 
 /* Allocates a record for a started process (control_fd is taken over). */

@@ -26,7 +26,7 @@ static json_t *config_json(const ctl_config_t *cfg, int port)
 static json_t *child_json(const ctl_child_t *c, ev_tstamp now)
 {
     long long rss = ctl_children_rss(c->pid);
-    return json_pack("{s:i, s:b, s:f, s:f, s:i, s:i, s:s, s:I, s:i, s:I, s:f, s:I, s:I}", "pid",
+    json_t *child = json_pack("{s:i, s:b, s:f, s:f, s:i, s:i, s:s, s:I, s:i, s:I, s:f, s:I, s:I}", "pid",
                      (int)c->pid, "active", c->state == CTL_CHILD_READY, "uptime",
                      now - c->started_at, "forked_at", wall(c->started_at), "concurrent_requests",
                      c->active, "generation", c->generation, "state",
@@ -35,6 +35,9 @@ static json_t *child_json(const ctl_child_t *c, ev_tstamp now)
                      (json_int_t)(rss > 0 ? rss : 0), "last_heartbeat", wall(c->last_pong),
                      "responses_5xx", (json_int_t)c->responses_5xx, "bytes_sent",
                      (json_int_t)c->bytes_sent);
+    if (child)
+        json_object_set_new(child, "memory_trend", ctl_trend_json(&c->memory_trend));
+    return child;
 }
 
 static json_t *reloads_json(const ctl_status_facts_t *f)
@@ -83,6 +86,8 @@ json_t *ctl_status_document(const ctl_status_facts_t *f)
         reloads_json(f));
     if (doc)
         add_children(doc, f, now);
+    if (doc && f->history)
+        json_object_set_new(doc, "history", ctl_history_json(f->history));
     return doc;
 }
 

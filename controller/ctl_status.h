@@ -10,6 +10,7 @@
 #define CTL_STATUS_H
 
 #include "ctl_children.h"
+#include "ctl_history.h"
 #include "ctl_listeners.h"
 #include "ctl_options.h"
 
@@ -31,6 +32,7 @@ typedef struct {
     uint64_t total_requests;            /* gone children included */
     uint64_t retired_5xx, retired_bytes; /* the gone children's share */
     double requests_per_second;         /* over the last minute */
+    const ctl_history_t *history;       /* the rate's trend; NULL: none */
     int reloads;
     const char *last_reload_reason, *last_reload_error; /* NULL when none */
     bool stopping;                      /* a graceful or immediate stop has begun */

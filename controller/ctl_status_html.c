@@ -8,6 +8,7 @@
 #include "ctl_status_html.h"
 #include "cmn_buf.h"
 #include "cmn_statusfmt.h"
+#include "ctl_svgchart.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -47,6 +48,7 @@ static const char STYLE[] =
     ".ready{color:#2e7d32}.starting{color:#ef6c00}.draining{color:#757575}"
     "pre{background:#fff3f3;border:1px solid #e57373;padding:.8em;overflow:auto;"
     "white-space:pre-wrap}"
+    "svg{display:block}figure{margin:0}.traffic{display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start}"
     "footer{margin-top:2em;color:#777;font-size:.85em}";
 
 /* ---- the writer ------------------------------------------------------ */
@@ -171,6 +173,78 @@ static void out_totals(page_t *p, json_t *doc)
     out(p, "</table>\n");
 }
 
+/* ---- traffic: the rate chart, latency and saturation ------------------- */
+
+static void format_rate(double value, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.0f/s", value);
+}
+
+static void format_mib(double value, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.0f MiB", value / (1024.0 * 1024.0));
+}
+
+static void out_chart(page_t *p, const ctl_svgchart_t *chart, json_t *points)
+{
+    if (!p->err && ctl_svgchart_append(&p->buf, chart, points) < 0)
+        p->err = -ENOMEM;
+}
+
+/* "12.3 ms" for a member in seconds, "-" when missing. */
+static const char *cell_ms(json_t *obj, const char *key, char buf[CELL])
+{
+    double seconds;
+    if (!cmn_statusfmt_get_num(obj, key, &seconds))
+        return "-";
+    snprintf(buf, CELL, seconds < 0.01 ? "%.2f ms" : "%.1f ms", seconds * 1000.0);
+    return buf;
+}
+
+static void out_latency(page_t *p, json_t *doc)
+{
+    json_t *latency = json_object_get(doc, "latency");
+    char a[CELL];
+    out(p, "<table class=\"kv latency\">\n");
+    out_kv(p, "Latency p50", cell_ms(latency, "p50", a));
+    out_kv(p, "Latency p90", cell_ms(latency, "p90", a));
+    out_kv(p, "Latency p99", cell_ms(latency, "p99", a));
+    out(p, "</table>\n");
+}
+
+/* Busy worker threads of all children against the configured, as a bar. */
+static void out_saturation(page_t *p, json_t *doc)
+{
+    json_t *threads = json_object_get(doc, "threads");
+    long long busy, configured;
+    out(p, "<table class=\"kv saturation\">\n<tr><th>Threads busy</th><td class=\"n\">");
+    if (!cmn_statusfmt_get_int(threads, "busy", &busy) ||
+        !cmn_statusfmt_get_int(threads, "configured", &configured) || configured <= 0) {
+        out(p, "-</td></tr>\n</table>\n");
+        return;
+    }
+    int pct = (int)(busy >= configured ? 100 : 100 * busy / configured);
+    outf(p, "%lld of %lld (%d%%)<svg class=\"bar\" width=\"120\" height=\"8\" "
+            "role=\"img\" aria-label=\"thread saturation\"><rect width=\"120\" height=\"8\" "
+            "fill=\"#e0e0e0\"/><rect width=\"%d\" height=\"8\" fill=\"%s\"/></svg>"
+            "</td></tr>\n</table>\n",
+         busy, configured, pct, pct * 120 / 100, pct >= 90 ? "#c62828" : "#1565c0");
+}
+
+static void out_traffic(page_t *p, json_t *doc)
+{
+    json_t *history = json_object_get(doc, "history");
+    static const ctl_svgchart_t rate_chart = {
+        .width = 480, .height = 110, .css_class = "chart rate",
+        .label = "requests per second, last 10 minutes", .format = format_rate};
+    out(p, "<h2>Traffic</h2>\n<div class=\"traffic\">\n<figure>");
+    out_chart(p, &rate_chart, json_object_get(history, "requests_per_second"));
+    out(p, "<figcaption>Requests per second, last 10 minutes</figcaption></figure>\n<div>");
+    out_latency(p, doc);
+    out_saturation(p, doc);
+    out(p, "</div>\n</div>\n");
+}
+
 static int compare_rows(const void *x, const void *y)
 {
     const row_t *a = x, *b = y;
@@ -218,13 +292,19 @@ static void out_child_row(page_t *p, json_t *doc, json_t *c, long long pid)
          cmn_statusfmt_cell_int(c, "generation", gen), cls);
     out_esc(p, state ? state : "-");
     outf(p, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-            "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+            "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
          cmn_statusfmt_cell_duration(c, "uptime", age),
          cmn_statusfmt_cell_count(c, "requests", req),
          cmn_statusfmt_cell_count(c, "concurrent_requests", act),
          cmn_statusfmt_cell_count(c, "active_connections", conns),
          cmn_statusfmt_cell_mib(c, "rss_bytes", mib),
          cmn_statusfmt_cell_ago(doc, c, "last_heartbeat", hb));
+    static const ctl_svgchart_t memory_chart = {
+        .width = 120, .height = 24, .css_class = "spark memory",
+        .label = "resident memory, last 10 minutes", .format = format_mib};
+    out(p, "<td>");
+    out_chart(p, &memory_chart, json_object_get(c, "memory_trend"));
+    out(p, "</td></tr>\n");
 }
 
 static void out_children(page_t *p, json_t *doc)
@@ -233,11 +313,11 @@ static void out_children(page_t *p, json_t *doc)
     row_t *rows = sorted_children(p, doc, &n);
     out(p, "<h2>Children</h2>\n<table class=\"children\">\n<tr><th>PID</th><th>Generation</th>"
            "<th>State</th><th>Age</th><th>Requests</th><th>Active</th><th>Connections</th>"
-           "<th>Memory (MiB)</th><th>Last heartbeat</th></tr>\n");
+           "<th>Memory (MiB)</th><th>Last heartbeat</th><th>Memory trend</th></tr>\n");
     for (size_t i = 0; i < n; i++)
         out_child_row(p, doc, rows[i].child, rows[i].pid);
     if (!n)
-        out(p, "<tr><td colspan=\"9\">no children</td></tr>\n");
+        out(p, "<tr><td colspan=\"10\">no children</td></tr>\n");
     out(p, "</table>\n");
     free(rows);
 }
@@ -329,6 +409,7 @@ char *ctl_status_html(json_t *doc, int refresh_seconds)
     out_head(&p, doc, refresh_seconds);
     out_header(&p, doc);
     out(&p, "<main>\n");
+    out_traffic(&p, doc);
     out_totals(&p, doc);
     out_children(&p, doc);
     out_reloads(&p, doc);

@@ -37,7 +37,6 @@
 #define CTL_IMMEDIATE_STOP_GRACE 2.0 /* seconds before SIGKILL after INT/QUIT */
 #define CTL_TICK 1.0                 /* seconds between health checks */
 #define CTL_DEV_RELOAD_DEBOUNCE 0.2  /* seconds of quiet after a source change */
-#define CTL_RATE_SAMPLES 61          /* one a tick: a minute of request totals */
 
 typedef struct ctl_supervisor {
     struct ev_loop *loop;
@@ -69,12 +68,7 @@ typedef struct ctl_supervisor {
     /* Counters of children that are gone, so totals survive them. */
     uint64_t retired_requests, retired_5xx, retired_bytes;
     int killed_children; /* died or were killed without being asked to stop */
-    /* Total requests once per tick, for requests_per_second over a minute. */
-    struct {
-        ev_tstamp at;
-        uint64_t requests;
-    } samples[CTL_RATE_SAMPLES];
-    int nsamples, next_sample;
+    ctl_history_t history; /* the request rate, for the status page and the document */
     ctl_admin_t *admin;
     ctl_statushttp_t *status_http;
 } ctl_supervisor_t;
@@ -668,26 +662,17 @@ static void apply_health(void *ctx, const ctl_health_decision_t *d)
     }
 }
 
-/* Requests per second over the samples of the last minute. */
-static double request_rate(const ctl_supervisor_t *sup)
+/* The request rate, and each child's memory once a step (ctl_history.h). */
+static void sample_history(ctl_supervisor_t *sup, ev_tstamp now)
 {
-    if (sup->nsamples < 2)
-        return 0;
-    int newest = (sup->next_sample + CTL_RATE_SAMPLES - 1) % CTL_RATE_SAMPLES;
-    int oldest = sup->nsamples < CTL_RATE_SAMPLES ? 0 : sup->next_sample;
-    double span = sup->samples[newest].at - sup->samples[oldest].at;
-    if (span <= 0)
-        return 0;
-    return (double)(sup->samples[newest].requests - sup->samples[oldest].requests) / span;
-}
-
-static void sample_requests(ctl_supervisor_t *sup, ev_tstamp now)
-{
-    sup->samples[sup->next_sample].at = now;
-    sup->samples[sup->next_sample].requests = total_requests(sup);
-    sup->next_sample = (sup->next_sample + 1) % CTL_RATE_SAMPLES;
-    if (sup->nsamples < CTL_RATE_SAMPLES)
-        sup->nsamples++;
+    ctl_history_sample(&sup->history, now, total_requests(sup));
+    for (ctl_child_t *c = sup->children; c; c = c->next) {
+        if (c->memory_trend.count > 0 && now - c->memory_trend.last_at < CTL_TREND_STEP)
+            continue;
+        long long rss = ctl_children_rss(c->pid);
+        if (rss >= 0)
+            ctl_trend_offer(&c->memory_trend, now, (double)rss);
+    }
 }
 
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
@@ -701,7 +686,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
         if (c->state == CTL_CHILD_READY)
             ctl_children_send(c, CMN_MSG_PING);
     ctl_health_check(sup->cfg, sup->children, now, apply_health, sup);
-    sample_requests(sup, now);
+    sample_history(sup, now);
 }
 
 /* --- what the services may ask (ctl_ops.h) --------------------------------- */
@@ -714,7 +699,8 @@ static ctl_status_facts_t gather_facts(const ctl_supervisor_t *sup)
         .generation = sup->generation, .pending_generation = sup->pending_generation,
         .desired = sup->desired, .killed_children = sup->killed_children,
         .total_requests = total_requests(sup), .retired_5xx = sup->retired_5xx,
-        .retired_bytes = sup->retired_bytes, .requests_per_second = request_rate(sup),
+        .retired_bytes = sup->retired_bytes, .requests_per_second = ctl_history_rate(&sup->history),
+        .history = &sup->history,
         .reloads = sup->reloads, .last_reload_reason = sup->last_reload_reason,
         .last_reload_error = sup->last_reload_error,
         .stopping = sup->stopping || sup->stop_announced};

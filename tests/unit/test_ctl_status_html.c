@@ -181,7 +181,11 @@ TEST(missing_members_show_dashes)
     /* the pid comes from the key when the member is missing */
     HAS(page, "<td class=\"n\">55</td><td class=\"n\">-</td><td class=\"starting\">starting</td>"
               "<td class=\"n\">-</td><td class=\"n\">-</td><td class=\"n\">-</td>"
-              "<td class=\"n\">-</td><td class=\"n\">-</td><td class=\"n\">-</td></tr>");
+              "<td class=\"n\">-</td><td class=\"n\">-</td><td class=\"n\">-</td><td>"
+              "<svg class=\"spark memory\"");
+    HAS(page, "collecting data</text></svg></td></tr>");
+    HAS(page, "<th>Latency p99</th><td class=\"n\">-</td>");
+    HAS(page, "<th>Threads busy</th><td class=\"n\">-</td>");
     HAS(page, "<th>Last reason</th><td class=\"n\">-</td>");
     LACKS(page, "<h2>Configuration</h2>");
     HAS(page, "</html>\n");
@@ -209,7 +213,7 @@ TEST(zero_children)
     json_object_set_new(doc, "children", json_object());
     json_object_set_new(doc, "active_children_count", json_integer(0));
     char *page = ctl_status_html(doc, 5);
-    HAS(page, "<tr><td colspan=\"9\">no children</td></tr>");
+    HAS(page, "<tr><td colspan=\"10\">no children</td></tr>");
     HAS(page, "<th>PID</th>");
     HAS(page, "DEGRADED: 0 of 2 children");
     free(page);
@@ -246,6 +250,49 @@ TEST(long_durations_and_large_numbers)
     json_decref(doc);
 }
 
+TEST(traffic_chart_latency_and_saturation)
+{
+    json_t *doc = sample();
+    json_object_set_new(doc, "history", json_pack("{s:f, s:[f,f,f,f]}", "step_seconds", 5.0,
+                                                  "requests_per_second", 10.0, 40.0, 20.0, 0.0));
+    json_object_set_new(doc, "latency", json_pack("{s:f, s:f, s:f}", "p50", 0.0021, "p90",
+                                                  0.0154, "p99", 0.25));
+    json_object_set_new(doc, "threads", json_pack("{s:i, s:i}", "busy", 3, "configured", 4));
+    char *page = ctl_status_html(doc, 5);
+    HAS(page, "<h2>Traffic</h2>");
+    HAS(page, "<svg class=\"chart rate\" width=\"480\" height=\"110\"");
+    HAS(page, "<title>requests per second, last 10 minutes</title>");
+    /* four points: x from 0 to the width, the largest (40) at the top */
+    HAS(page, "points=\"0.0,81.5 159.7,2.0 319.3,55.0 479.0,108.0\"");
+    HAS(page, ">max 40/s</text>");
+    HAS(page, "<th>Latency p50</th><td class=\"n\">2.10 ms</td>");
+    HAS(page, "<th>Latency p90</th><td class=\"n\">15.4 ms</td>");
+    HAS(page, "<th>Latency p99</th><td class=\"n\">250.0 ms</td>");
+    HAS(page, "3 of 4 (75%)<svg class=\"bar\"");
+    HAS(page, "<rect width=\"90\" height=\"8\"");
+    free(page);
+    json_decref(doc);
+}
+
+TEST(memory_trend_per_child)
+{
+    json_t *doc = sample();
+    json_t *children = json_object_get(doc, "children");
+    const char *key;
+    json_t *child;
+    json_object_foreach(children, key, child)
+        json_object_set_new(child, "memory_trend", json_pack("[f,f]", 1048576.0, 3145728.0));
+    char *page = ctl_status_html(doc, 5);
+    HAS(page, "<svg class=\"spark memory\" width=\"120\" height=\"24\"");
+    HAS(page, ">max 3 MiB</text>");
+    LACKS(page, "\"spark memory\" width=\"120\" height=\"24\" viewBox=\"0 0 120 24\" role=\"img\" "
+                "xmlns=\"http://www.w3.org/2000/svg\" aria-label=\"resident memory, last 10 minutes\">"
+                "<title>resident memory, last 10 minutes</title><rect x=\"0.5\" y=\"0.5\" "
+                "width=\"119\" height=\"23\" fill=\"#fff\" stroke=\"#ddd\"/><text");
+    free(page);
+    json_decref(doc);
+}
+
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
@@ -261,5 +308,7 @@ int main(int argc, char **argv)
     RUN(zero_children);
     RUN(not_an_object);
     RUN(long_durations_and_large_numbers);
+    RUN(traffic_chart_latency_and_saturation);
+    RUN(memory_trend_per_child);
     return unit_finish();
 }
