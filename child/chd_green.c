@@ -77,6 +77,24 @@ static void serve_ready(chd_conn_t *conn)
     chd_green_conns_finish(conn);
 }
 
+/* A worker is ending: out of the pool and the set of live ones; drops the
+ * caller's reference. Keeps the exception being raised, if any. */
+static void forget_worker(PyObject *me)
+{
+    for (int i = 0; i < nidle_workers; i++)
+        if (idle_workers[i] == me) {
+            idle_workers[i] = idle_workers[--nidle_workers];
+            Py_DECREF(me);
+            break;
+        }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (PySet_Discard(green.workers, me) < 0)
+        PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+    Py_DECREF(me);
+}
+
 /* A worker greenlet's run: serves while requests are ready, then waits in
  * the pool to be switched to again. Returns (ending the greenlet) when the
  * pool is full, or with the exception that killed it. */
@@ -98,16 +116,13 @@ static PyObject *mod_work(PyObject *mod, PyObject *unused)
         idle_workers[nidle_workers++] = me;
         Py_INCREF(me);
         PyObject *rv = PyObject_CallNoArgs(green.hub_switch);
-        if (!rv) {
-            Py_DECREF(me);
+        if (!rv) { /* killed while idle: leave the pool */
+            forget_worker(me);
             return NULL;
         }
         Py_DECREF(rv);
     }
-    int rc = PySet_Discard(green.workers, me);
-    Py_DECREF(me);
-    if (rc < 0)
-        return NULL;
+    forget_worker(me);
     Py_RETURN_NONE;
 }
 

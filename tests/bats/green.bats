@@ -165,6 +165,43 @@ PYEOF
   [ "$EXIT_STATUS" = 0 ]
 }
 
+@test "SIGTERM in green mode: a request in the grace gets Connection: close, idle ones close, exit 0" {
+  local port
+  port=$(free_port)
+  launch_server --port "$port" --processes 1 --threads 0 tests.apps.green_app:app
+  SERVER_PORT=$port wait_http "$port"
+  local child
+  child=$(child_pids)
+  run "$PY" - "$port" "$child" <<'PYEOF'
+import os, signal, socket, sys, time
+port, child = int(sys.argv[1]), int(sys.argv[2])
+req = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+def until_closed(s):
+    data = b""
+    while True:
+        d = s.recv(4096)
+        if not d:
+            return data
+        data += d
+a, b = (socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(2))
+for s in (a, b):
+    s.sendall(req)
+    assert s.recv(4096).startswith(b"HTTP/1.1 200")
+os.kill(child, signal.SIGTERM)  # what the controller's stop does to a child
+time.sleep(0.3)
+a.sendall(req)
+answer = until_closed(a)
+t0 = time.monotonic()
+idle = until_closed(b)
+print(answer.count(b"HTTP/1.1 200"), b"Connection: close" in answer, idle == b"",
+      time.monotonic() - t0 < 2.5)
+PYEOF
+  echo "$output"
+  [ "$output" = "1 True True True" ]
+  kill -TERM "$SERVER_PID"
+  wait_exit "$SERVER_PID" 10
+}
+
 @test "green mode without gevent: one clear error, exit 1, no crash loop" {
   run timeout 20 "$SPAWNING" --port "$(free_port)" --processes 1 --threads 0 \
     --pythonpath tests/green_fake tests.apps.hello:app
