@@ -6,7 +6,8 @@
  *   - chd_conn_loop.c, threaded mode: the libev I/O thread reads and parses
  *     heads (no thread, no GIL spent on a slow client), a worker thread runs
  *     the request; ownership moves only through the pool's locked queues.
- *   - chd_green.c, green mode: a greenlet per connection does both.
+ *   - chd_green_conns.c, green mode: the gevent hub's loop reads and parses
+ *     heads in C; a worker greenlet (chd_green.c) runs the request.
  * A connection sees the process that serves it only through a narrow
  * environment (chd_conn_env_t: the settings, the counters, how to wait for
  * the socket, whether the process is draining, the list of connections and
@@ -83,13 +84,12 @@ typedef enum {
 } chd_proxy_stage_t;
 
 typedef struct chd_conn {
-    chd_job_t job; /* the pool's link (threaded mode), while IN_APP */
+    chd_job_t job; /* the link of the queue of ready requests (the pool's, green's), while IN_APP */
     chd_conn_env_t *env;
     int fd;
     _Atomic chd_conn_state_t state; /* changed by the I/O thread, and by a worker ending a request */
-    ev_io io;       /* threaded mode only */
-    ev_timer timer; /* threaded mode only */
-    void *driver;   /* green mode: the connection's Python object */
+    ev_io io;       /* on the driver's loop (green mode: the gevent hub's) */
+    ev_timer timer;
     cmn_buf_t rbuf; /* bytes read and not yet parsed */
     chd_request_t req;
     bool close_after;   /* set while serving: close once the response is out */
