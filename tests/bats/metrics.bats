@@ -234,3 +234,32 @@ for k, v in a.items():
   wait_exit "$SERVER_PID" 5
   [ "$EXIT_STATUS" = 0 ]
 }
+
+@test "/metrics: restarts for missed heartbeats and --max-requests, a failed reload" {
+  start_server --processes 1 --deadman-timeout 2 --max-requests 5 --status-port "$STATUS_PORT" --admin-socket none tests.apps.metrics_app:app
+  wait_ready 1
+  local i
+  for i in $(seq 6); do get /ok >/dev/null; done
+  replaced 2 1
+  kill -STOP "$(child_pids | head -1)"
+  replaced 3 1
+  scrape restarts
+  [ "$(m restarts 'spawning_child_restarts_total{cause=max-requests}')" = 1 ]
+  [ "$(m restarts 'spawning_child_restarts_total{cause=heartbeat}')" = 1 ]
+  [ "$(m restarts 'spawning_child_restarts_total{cause=crash}')" = 0 ]
+  stop_server
+  # A deploy that cannot import: the reload fails, the old code serves on.
+  local app="$BATS_TEST_TMPDIR/app"
+  mkdir -p "$app"
+  printf 'def app(e, s):\n    s("200 OK", [])\n    return [b"old\\n"]\n' >"$app/deployed.py"
+  STATUS_PORT=$(free_port)
+  start_server --processes 1 --status-port "$STATUS_PORT" --admin-socket none --chdir "$app" deployed:app
+  printf 'import nosuchdependency\n' >"$app/deployed.py"
+  rm -rf "$app/__pycache__"
+  kill -HUP "$SERVER_PID"
+  for i in $(seq 50); do grep -q "reload failed" "$SERVER_LOG" && break; sleep 0.1; done
+  scrape failed
+  [ "$(m failed 'spawning_reloads_total{cause=signal,result=failed}')" = 1 ]
+  [ "$(m failed 'spawning_reloads_total{cause=signal,result=ok}')" = 0 ]
+  [ "$(m failed 'spawning_child_restarts_total{cause=crash}')" = 0 ]
+}
