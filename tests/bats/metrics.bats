@@ -216,6 +216,8 @@ for k, v in a.items():
   [ "$(pyq 'list(d["children"].values())[0]["requests"]' <<<"$output")" = "$((before + 1))" ]
   run "$SPAWNCTL" --socket "$ADMIN" status
   [ "$status" -eq 0 ]
+  [[ "$output" =~ "latency     p50 "[0-9.]+" ms, p90 "[0-9.]+" ms, p99 "[0-9.]+" ms" ]] || fail "$output"
+  [[ "$output" == *"busy        0 of 4 threads, "* ]] || fail "$output"
 }
 
 @test "/readyz: JSON detail; /healthz and /readyz 503 during a TERM drain kept going by a long request" {
