@@ -10,8 +10,10 @@
  *   - chd_stats_app_called: the app is about to run (chd_wsgi_serve): the
  *     queue time;
  *   - chd_stats_request_end: its response is out (chd_wsgi_serve), or
- *     chd_stats_rejected for an answer of the server's own
- *     (chd_conn_reject).
+ *     chd_stats_response alone for an answer of the server's own
+ *     (chd_conn_reject);
+ * plus bytes as they are read (chd_conn_read_some, the I/O thread's
+ * scratch read) and busy threads around the app (chd_conn_loop.c).
  * One page per child process, opened by its driver (threaded or green). */
 #ifndef CHD_STATS_H
 #define CHD_STATS_H

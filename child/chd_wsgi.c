@@ -575,7 +575,9 @@ void chd_wsgi_serve(chd_conn_t *conn)
     } else {
         chd_python_log_exception("cannot set up a request");
         conn->close_after = true;
-        chd_stats_request_end(conn->env->stats, CMN_METHOD_OTHER, 500, 0, 0);
+        chd_stats_request_end(conn->env->stats,
+                              chd_stats_method_class(conn->req.method, conn->req.method_unknown),
+                              0, 0, 0); /* no response: the connection just closes */
     }
     if (input) {
         chd_input_detach(input);

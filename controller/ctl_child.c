@@ -31,9 +31,8 @@ int ctl_child_binary_path(char *buf, size_t len)
     return 0;
 }
 
-/* In the forked process: puts fd on number `target` (inherited by the
- * exec), from wherever it is, after moving it out of the low numbers the
- * targets use. */
+/* In the forked process: puts fd on number `target`, inherited by the
+ * exec (dup2 clears close-on-exec). */
 static void place_fd(int fd, int target)
 {
     if (dup2(fd, target) < 0)
