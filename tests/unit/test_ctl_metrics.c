@@ -196,6 +196,31 @@ TEST(gauges_never_show_below_zero)
     cmn_buf_free(&out);
 }
 
+/* A child that scribbles over its whole page gets garbage numbers shown,
+ * nothing worse: nothing on the page is an index, a length or a pointer. */
+TEST(a_scribbled_page_is_only_numbers)
+{
+    int fd;
+    ctl_child_t c = {.pid = getpid(), .state = CTL_CHILD_READY};
+    c.stats = cmn_statspage_create(&fd);
+    close(fd);
+    memset(c.stats, 0xff, sizeof *c.stats);
+    cmn_stats_snapshot_t retired = {0};
+    ctl_events_t events = {0};
+    ctl_metrics_t m;
+    CHECK_EQ_INT(ctl_metrics_collect(&c, &retired, &events, 4, 1, 0, &m), 0);
+    cmn_buf_t out = CMN_BUF_INIT;
+    ctl_metrics_render(&m, &out);
+    cmn_buf_append(&out, "", 1);
+    const char *t = cmn_buf_head(&out);
+    CHECK(strstr(t, "spawning_requests_in_flight 0\n") != NULL); /* -1: never below zero */
+    CHECK(strstr(t, "spawning_requests_total{method=\"GET\"} 18446744073709551615\n") != NULL);
+    check_exposition_syntax(t);
+    cmn_buf_free(&out);
+    ctl_metrics_free(&m);
+    cmn_statspage_release(c.stats);
+}
+
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
@@ -206,5 +231,6 @@ int main(int argc, char **argv)
     RUN(collect_adds_children_and_the_retired);
     RUN(render_writes_the_exposition_format);
     RUN(gauges_never_show_below_zero);
+    RUN(a_scribbled_page_is_only_numbers);
     return unit_finish();
 }
