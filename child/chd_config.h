@@ -39,6 +39,7 @@ typedef struct {
     char *virtualenv;             /* --virtualenv DIR, or NULL */
     char *access_log;        /* -l/--access-log-file, or NULL: stdout */
     char *access_log_format; /* --access-log-format, or NULL: the default */
+    int stats_fd;            /* the counter page (cmn_statspage.h), or -1: none */
 } chd_config_t;
 
 /* Fills cfg from a config message. Returns 0, or -EINVAL when a member is

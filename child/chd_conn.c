@@ -93,17 +93,26 @@ void chd_conn_destroy(chd_conn_t *conn)
         env->on_close(env->owner);
 }
 
+ssize_t chd_conn_read_into(chd_conn_t *conn, char *buf, size_t len)
+{
+    ssize_t n;
+    do
+        n = read(conn->fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    chd_stats_add(&conn->env->stats->bytes_received, (uint64_t)n);
+    return n;
+}
+
 int chd_conn_read_some(chd_conn_t *conn)
 {
     if (cmn_buf_reserve(&conn->rbuf, CHD_READ_CHUNK) < 0)
         return -ENOMEM;
-    ssize_t n;
-    do
-        n = read(conn->fd, conn->rbuf.data + conn->rbuf.len, conn->rbuf.cap - conn->rbuf.len);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
-    conn->rbuf.len += (size_t)n;
+    ssize_t n = chd_conn_read_into(conn, conn->rbuf.data + conn->rbuf.len,
+                                   conn->rbuf.cap - conn->rbuf.len);
+    if (n > 0)
+        conn->rbuf.len += (size_t)n;
     return (int)n;
 }
 
@@ -229,8 +238,7 @@ void chd_conn_reject(chd_conn_t *conn)
             conn->env->on_answered(conn, status, body, out, (size_t)n - body);
     }
     cmn_info("%s:%d: %d %s", conn->peer_addr, conn->peer_port, status, why);
-    if (status >= 500)
-        chd_stats_add(&conn->env->stats->responses_5xx, 1);
+    chd_stats_response(conn->env->stats, status, n > 0 ? (uint64_t)n : 0);
     shutdown(conn->fd, SHUT_WR);
 }
 
@@ -258,6 +266,7 @@ void chd_conn_begin_request(chd_conn_t *conn)
 {
     atomic_store(&conn->state, CHD_CONN_IN_APP);
     conn->request_started = chd_monotonic();
+    chd_stats_request_begin(conn->env->stats);
     /* "METHOD target" for the logs and heartbeats, without printf: per request. */
     const char *method = chd_request_method(&conn->req);
     size_t mlen = strlen(method), ulen = conn->req.url_len;

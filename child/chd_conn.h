@@ -116,6 +116,11 @@ chd_conn_t *chd_conn_new(chd_conn_env_t *env, int fd, const struct sockaddr *pee
  * env->on_close, which may end a drain). */
 void chd_conn_destroy(chd_conn_t *conn);
 
+/* One non-blocking read into buf (a driver's scratch buffer, not rbuf):
+ * the byte count, 0 at end of file, -EAGAIN when nothing is there, or
+ * another negative errno. Counted as received. */
+ssize_t chd_conn_read_into(chd_conn_t *conn, char *buf, size_t len);
+
 /* One non-blocking read into rbuf. Returns the byte count, 0 at end of
  * file, -EAGAIN when nothing is there, or another negative errno. */
 int chd_conn_read_some(chd_conn_t *conn);

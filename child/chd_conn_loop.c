@@ -136,6 +136,7 @@ static void read_via_scratch(chd_conn_t *conn)
         close_conn(conn);
         return;
     }
+    chd_stats_add(&conn->env->stats->bytes_received, (uint64_t)n);
     bool was_idle = conn->req.phase == CHD_REQ_IDLE;
     after_parse(conn, chd_conn_parse_bytes(conn, scratch, (size_t)n), was_idle);
 }
@@ -221,7 +222,9 @@ static bool run_inline(chd_conn_loop_t *cl, chd_conn_t *conn)
     if (!cl->handler.handle_inline || conn->req.phase != CHD_REQ_DONE || chd_pool_busy(&cl->pool))
         return false;
     chd_heartbeat_inline_begin(&cl->heartbeat, conn);
+    chd_stats_gauge(&cl->env->stats->threads_busy, 1);
     cl->handler.handle_inline(conn, cl->inline_tstate);
+    chd_stats_gauge(&cl->env->stats->threads_busy, -1);
     chd_heartbeat_inline_end(&cl->heartbeat);
     chd_control_request_done(cl->control);
     return true;
@@ -233,7 +236,9 @@ static bool on_job_run(chd_job_t *job, void *ctx)
 {
     chd_conn_loop_t *cl = ctx;
     chd_conn_t *conn = (chd_conn_t *)job;
+    chd_stats_gauge(&cl->env->stats->threads_busy, 1);
     cl->handler.handle(conn, cl->handler.ctx);
+    chd_stats_gauge(&cl->env->stats->threads_busy, -1);
     chd_control_request_done(cl->control);
     return !finish_in_worker(conn);
 }

@@ -23,7 +23,6 @@
  * the worker greenlets need of gevent. One per process (the gevent hub runs
  * in the main thread). */
 static struct {
-    chd_stats_t stats;
     chd_conn_env_t env;
     chd_control_t control;
     chd_listeners_t listeners;
@@ -166,7 +165,7 @@ static void on_conn_closed(void *owner)
 {
     (void)owner;
     if (!green.on_all_closed || !atomic_load(&green.env.draining) ||
-        atomic_load(&green.stats.connections) > 0)
+        atomic_load(&green.env.stats->connections) > 0)
         return;
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *fn = green.on_all_closed;
@@ -232,7 +231,7 @@ static PyObject *mod_set_draining(PyObject *mod, PyObject *unused)
     (void)mod;
     (void)unused;
     if (!atomic_exchange(&green.env.draining, true)) {
-        cmn_info("draining: %d connection(s) open", atomic_load(&green.stats.connections));
+        cmn_info("draining: %d connection(s) open", atomic_load(&green.env.stats->connections));
         chd_green_conns_drain(&green.conns);
     }
     Py_RETURN_NONE;
@@ -353,9 +352,11 @@ static PyObject *load_loop_module(void)
 
 int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int control_fd)
 {
-    green.env = (chd_conn_env_t){.cfg = cfg, .stats = &green.stats, .wait = green_wait,
-                                 .on_close = on_conn_closed,
+    green.env = (chd_conn_env_t){.cfg = cfg, .stats = chd_stats_open(cfg->stats_fd),
+                                 .wait = green_wait, .on_close = on_conn_closed,
                                  .on_answered = chd_accesslog_rejected};
+    if (!green.env.stats)
+        return -1;
     atomic_init(&green.env.draining, false);
     chd_control_init(&green.control, control_fd, &green.env);
     green.listeners = *listeners;

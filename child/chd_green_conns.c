@@ -81,11 +81,8 @@ static void after_parse(chd_conn_t *conn, chd_parse_result_t rc, bool was_idle)
 static void read_via_scratch(chd_conn_t *conn)
 {
     static char scratch[64 * 1024];
-    ssize_t n;
-    do
-        n = read(conn->fd, scratch, sizeof scratch);
-    while (n < 0 && errno == EINTR);
-    if (n < 0 && errno == EAGAIN)
+    ssize_t n = chd_conn_read_into(conn, scratch, sizeof scratch);
+    if (n == -EAGAIN)
         return;
     if (n <= 0) {
         close_conn(conn);

@@ -499,15 +499,16 @@ static void run_app(chd_conn_t *conn, responder_t *r, PyObject *input)
         PyErr_Clear();
 }
 
-/* Adds the response to the child's counters (reported in heartbeats) and
- * to the access log. */
+/* Adds the response to the child's counters (chd_stats.h) and to the
+ * access log. */
 static void count_response(chd_stats_t *stats, const responder_t *r)
 {
     chd_accesslog_response(r->conn, &r->resp);
-    if (r->resp.status >= 500)
-        chd_stats_add(&stats->responses_5xx, 1);
+    const chd_request_t *req = &r->conn->req;
     uint64_t head = r->resp.head_finished ? cmn_buf_unread(&r->resp.head) : 0;
-    chd_stats_add(&stats->bytes_sent, head + r->resp.body_bytes);
+    chd_stats_request_end(stats, chd_stats_method_class(req->method, req->method_unknown),
+                          r->resp.status, head + r->resp.body_bytes,
+                          chd_monotonic() - r->conn->request_started);
 }
 
 /* Keeps the connection usable after the response: the unread rest of the
@@ -563,6 +564,7 @@ void chd_wsgi_handle_inline(chd_conn_t *conn, void *tstate)
 
 void chd_wsgi_serve(chd_conn_t *conn)
 {
+    chd_stats_app_called(conn->env->stats, chd_monotonic() - conn->request_started);
     PyObject *input = chd_input_new(conn);
     responder_t *r = input ? responder_new(conn) : NULL;
     if (r) {
@@ -573,6 +575,9 @@ void chd_wsgi_serve(chd_conn_t *conn)
     } else {
         chd_python_log_exception("cannot set up a request");
         conn->close_after = true;
+        chd_stats_request_end(conn->env->stats,
+                              chd_stats_method_class(conn->req.method, conn->req.method_unknown),
+                              0, 0, 0); /* no response: the connection just closes */
     }
     if (input) {
         chd_input_detach(input);
