@@ -60,9 +60,9 @@ static PyObject *gc_fileno(green_conn_t *self, PyObject *unused)
     return self->conn ? PyLong_FromLong(self->conn->fd) : closed_error();
 }
 
-/* feed() -> 1 a request is ready, 0 need more bytes, -1 close (a malformed
- * request has been answered, a PROXY header refused, or the client went
- * away). */
+/* feed() -> 1 a request is ready, 0 need more bytes, -1 close (the
+ * connection failed: a malformed request has been answered, a PROXY header
+ * refused, or the client went away). */
 static PyObject *gc_feed(green_conn_t *self, PyObject *unused)
 {
     (void)unused;
@@ -74,15 +74,14 @@ static PyObject *gc_feed(green_conn_t *self, PyObject *unused)
         int n = chd_conn_read_some(conn);
         if (n == -EAGAIN)
             return PyLong_FromLong(0);
-        if (n <= 0)
+        if (n <= 0) {
+            chd_conn_read_failed(conn, n);
             return PyLong_FromLong(-1);
+        }
         rc = chd_conn_parse(conn);
     }
-    if (rc == CHD_PARSE_BAD || rc == CHD_PARSE_DROP) {
-        if (rc == CHD_PARSE_BAD)
-            chd_conn_reject(conn);
-        return PyLong_FromLong(-1);
-    }
+    if (rc == CHD_PARSE_BAD || rc == CHD_PARSE_DROP)
+        return PyLong_FromLong(-1); /* chd_conn_parse failed it (and answered) */
     return PyLong_FromLong(rc == CHD_PARSE_READY ? 1 : 0);
 }
 
@@ -111,6 +110,9 @@ static PyObject *gc_close(green_conn_t *self, PyObject *unused)
 {
     (void)unused;
     if (self->conn) {
+        /* With no reason recorded, the drain killed the idle greenlet. */
+        if (atomic_load(&green.env.draining))
+            chd_conn_fail(self->conn, 0, CHD_CLOSE_DRAINING);
         chd_conn_destroy(self->conn);
         self->conn = NULL;
     }
