@@ -60,6 +60,13 @@ static void check(ctl_child_t *children)
     ctl_health_check(&cfg, children, NOW, fake_rss, collect, NULL);
 }
 
+/* No decision at all. */
+#define CHECK_NONE(children_)                                                                      \
+    do {                                                                                           \
+        check(children_);                                                                          \
+        CHECK_EQ_INT(seen.n, 0);                                                                   \
+    } while (0)
+
 /* Exactly one decision: `action` for `cause` on `child`. */
 #define CHECK_ONE(action_, cause_, child_)                                                         \
     do {                                                                                           \
@@ -71,16 +78,14 @@ static void check(ctl_child_t *children)
 
 TEST(healthy_children_need_nothing)
 {
-    check(healthy(3));
-    CHECK_EQ_INT(seen.n, 0);
+    CHECK_NONE(healthy(3));
 }
 
 TEST(heartbeat_deadline)
 {
     ctl_child_t *list = healthy(2);
     kids[1].last_pong = NOW - 10; /* exactly the deadline: not yet */
-    check(list);
-    CHECK_EQ_INT(seen.n, 0);
+    CHECK_NONE(list);
     kids[1].last_pong = NOW - 11;
     check(list);
     CHECK_ONE(CTL_HEALTH_KILL, CTL_CAUSE_HEARTBEAT, &kids[1]);
@@ -92,8 +97,7 @@ TEST(heartbeat_deadline)
     CHECK(strstr(seen.d[0].message, "it was running GET /slow") != NULL);
     /* A child still starting is not held to heartbeats. */
     kids[1].state = CTL_CHILD_STARTING;
-    check(list);
-    CHECK_EQ_INT(seen.n, 0);
+    CHECK_NONE(list);
 }
 
 TEST(drain_deadline)
@@ -102,8 +106,7 @@ TEST(drain_deadline)
     kids[0].state = CTL_CHILD_DRAINING;
     kids[0].last_pong = NOW - 100; /* a draining child is judged by its drain only */
     kids[0].drain_at = NOW - 30;
-    check(list);
-    CHECK_EQ_INT(seen.n, 0);
+    CHECK_NONE(list);
     kids[0].drain_at = NOW - 31;
     check(list);
     CHECK_ONE(CTL_HEALTH_KILL, CTL_CAUSE_DRAIN_DEADLINE, &kids[0]);
@@ -120,14 +123,12 @@ TEST(max_age)
     CHECK_EQ_STR(seen.d[0].reason, "--max-age");
     /* Once its successor is starting, it is not asked for again. */
     kids[1].being_replaced = true;
-    check(list);
-    CHECK_EQ_INT(seen.n, 0);
+    CHECK_NONE(list);
     /* Neither is one that is not serving. */
     kids[1].being_replaced = false;
     kids[1].state = CTL_CHILD_DRAINING;
     kids[1].drain_at = NOW;
-    check(list);
-    CHECK_EQ_INT(seen.n, 0);
+    CHECK_NONE(list);
 }
 
 TEST(max_requests_and_timeout)
@@ -146,8 +147,7 @@ TEST(max_requests_and_timeout)
     CHECK_ONE(CTL_HEALTH_REPLACE, CTL_CAUSE_TIMEOUT, &kids[1]);
     CHECK(strstr(seen.d[0].message, "request POST /upload has run for 31 s") != NULL);
     kids[1].timeout_reported = true; /* reported once: the request still runs */
-    check(list);
-    CHECK_EQ_INT(seen.n, 0);
+    CHECK_NONE(list);
 }
 
 TEST(max_memory_replaces_the_largest)
@@ -157,8 +157,7 @@ TEST(max_memory_replaces_the_largest)
     rss_by_kid[0] = 30 * MB;
     rss_by_kid[1] = 50 * MB;
     rss_by_kid[2] = 20 * MB; /* 100 MB in all: at the limit, not over */
-    check(list);
-    CHECK_EQ_INT(seen.n, 0);
+    CHECK_NONE(list);
     rss_by_kid[2] = 21 * MB;
     check(list);
     CHECK_ONE(CTL_HEALTH_REPLACE, CTL_CAUSE_MAX_MEMORY, &kids[1]);
@@ -170,8 +169,7 @@ TEST(max_memory_replaces_the_largest)
     /* A child whose memory cannot be read counts for nothing. */
     kids[1].being_replaced = false;
     rss_by_kid[1] = -1;
-    check(list);
-    CHECK_EQ_INT(seen.n, 0);
+    CHECK_NONE(list);
     /* A draining child's memory counts, but it is not the one replaced. */
     rss_by_kid[1] = 80 * MB;
     kids[1].state = CTL_CHILD_DRAINING;
@@ -180,8 +178,7 @@ TEST(max_memory_replaces_the_largest)
     CHECK_ONE(CTL_HEALTH_REPLACE, CTL_CAUSE_MAX_MEMORY, &kids[0]);
     /* Off: nothing. */
     cfg.max_memory = 0;
-    check(list);
-    CHECK_EQ_INT(seen.n, 0);
+    CHECK_NONE(list);
 }
 
 TEST(several_decisions_in_one_tick)
