@@ -97,8 +97,9 @@ typedef enum {
     CHD_CLOSE_MALFORMED,      /* the parser's verdict: 400, 501, 505 */
     CHD_CLOSE_TOO_LARGE,      /* the parser's verdict past a limit: 413, 414, 431 */
     CHD_CLOSE_PROXY_REFUSED,  /* a bad, missing or untrusted PROXY header */
-    CHD_CLOSE_HEADER_TIMEOUT, /* no complete head (or PROXY header) within --header-timeout */
-    CHD_CLOSE_BODY_TIMEOUT,   /* the body stalled for --body-timeout */
+    CHD_CLOSE_HEADER_TIMEOUT, /* the request (its head, a PROXY header, or a short body not
+                                 yet handed to the app) not in within --header-timeout */
+    CHD_CLOSE_BODY_TIMEOUT,   /* the body the app reads stalled for --body-timeout */
     CHD_CLOSE_SEND_TIMEOUT,   /* the client stopped reading for --body-timeout */
     CHD_CLOSE_UNREAD_BODY,    /* the body the app left unread could not be drained */
     CHD_CLOSE_OUT_OF_MEMORY,
