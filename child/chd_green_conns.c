@@ -54,14 +54,13 @@ chd_conn_t *chd_green_conns_next_ready(chd_green_conns_t *gc)
     return (chd_conn_t *)job; /* job is chd_conn_t's first member */
 }
 
-/* Acts on what parsing left: answer a bad request, queue a ready one, or
- * start the head's deadline when a head has begun. */
+/* Acts on what parsing left: close a failed connection (parsing answered a
+ * bad request already), queue a ready one, or start the head's deadline
+ * when a head has begun. */
 static void after_parse(chd_conn_t *conn, chd_parse_result_t rc, bool was_idle)
 {
     switch (rc) {
     case CHD_PARSE_BAD:
-        chd_conn_reject(conn);
-        /* fall through */
     case CHD_PARSE_DROP:
         close_conn(conn);
         return;
@@ -85,6 +84,7 @@ static void read_via_scratch(chd_conn_t *conn)
     if (n == -EAGAIN)
         return;
     if (n <= 0) {
+        chd_conn_read_failed(conn, (int)n);
         close_conn(conn);
         return;
     }
@@ -111,6 +111,7 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
     if (n == -EAGAIN)
         return;
     if (n <= 0) {
+        chd_conn_read_failed(conn, n);
         close_conn(conn);
         return;
     }
@@ -137,9 +138,8 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
             set_timer(conn, left);
             return;
         }
-    } else {
-        chd_conn_timed_out(conn);
     }
+    chd_conn_timed_out(conn); /* 408 with half a head; idle or draining: quiet */
     close_conn(conn);
 }
 

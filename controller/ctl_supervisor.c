@@ -724,7 +724,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     for (ctl_child_t *c = sup->children; c; c = c->next)
         if (c->state == CTL_CHILD_READY)
             ctl_children_send(c, CMN_MSG_PING);
-    ctl_health_check(sup->cfg, sup->children, now, apply_health, sup);
+    ctl_health_check(sup->cfg, sup->children, now, ctl_children_rss, apply_health, sup);
     sample_history(sup, now);
 }
 

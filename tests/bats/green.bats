@@ -208,3 +208,9 @@ PYEOF
   [ "$status" -eq 1 ]
   [[ "$output" == *"green mode (--threads 0) needs gevent"* ]]
 }
+
+@test "--log-level debug: each closed connection says why, as in threaded mode" {
+  start_server --processes 1 --threads 0 --log-level debug --header-timeout 1 --keepalive 1 \
+    --body-timeout 1 tests.apps.http_app:app
+  assert_close_reasons
+}
