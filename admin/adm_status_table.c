@@ -111,6 +111,35 @@ static void print_reloads(FILE *out, json_t *doc)
     fputc('\n', out);
 }
 
+/* A latency in seconds as "4.2 ms" or "1.25 s"; "-" while unknown (null). */
+static const char *cell_latency(json_t *obj, const char *key, char buf[CELL])
+{
+    double s;
+    if (!cmn_statusfmt_get_num(obj, key, &s))
+        snprintf(buf, CELL, "-");
+    else if (s < 1)
+        snprintf(buf, CELL, "%.1f ms", s * 1000);
+    else
+        snprintf(buf, CELL, "%.2f s", s);
+    return buf;
+}
+
+/* Percentiles (estimated from the histogram buckets: see README), and how
+ * busy the threads and connections are. */
+static void print_load(FILE *out, json_t *doc)
+{
+    char a[CELL], b[CELL], c[CELL], d[CELL];
+    json_t *latency = json_object_get(doc, "latency"), *queue = json_object_get(doc, "queue_time");
+    fprintf(out, "latency     p50 %s, p90 %s, p99 %s; waiting for a thread: p99 %s\n",
+            cell_latency(latency, "p50", a), cell_latency(latency, "p90", b),
+            cell_latency(latency, "p99", c), cell_latency(queue, "p99", d));
+    json_t *threads = json_object_get(doc, "threads"), *conns = json_object_get(doc, "connections");
+    fprintf(out, "busy        %s of %s threads, %s connections open (%s idle)\n",
+            cmn_statusfmt_cell_count(threads, "busy", a),
+            cmn_statusfmt_cell_count(threads, "configured", b),
+            cmn_statusfmt_cell_count(conns, "open", c), cmn_statusfmt_cell_count(conns, "idle", d));
+}
+
 static void print_header(FILE *out, json_t *doc)
 {
     char a[CELL], b[CELL], c[CELL], d[CELL], e[CELL];
@@ -136,6 +165,7 @@ static void print_header(FILE *out, json_t *doc)
             cmn_statusfmt_cell_count(doc, "concurrent_requests", c),
             cmn_statusfmt_cell_count(doc, "responses_5xx", d),
             cmn_statusfmt_cell_bytes(doc, "bytes_sent", e));
+    print_load(out, doc);
     print_reloads(out, doc);
 }
 

@@ -90,7 +90,7 @@ void chd_accesslog_write(const chd_accesslog_entry_t *e);
  * start time in conn->request_started) and the response. */
 void chd_accesslog_response(const chd_conn_t *conn, const chd_response_t *resp);
 
-/* The hook for a request the server answered itself (chd_conn_reject):
+/* The hook for a request the server answered itself (chd_conn_fail):
  * status, body bytes and the head sent. Not logged when the client sent
  * nothing; the request line is "-" unless it was complete. The time is
  * counted from the end of the connection's previous request (or accept). */

@@ -197,6 +197,9 @@ int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errle
     if (rc == 0) rc = get_factory_settings(msg, cfg, err, errlen);
     if (rc == 0) rc = get_string(msg, "access_log", true, &cfg->access_log, err, errlen);
     if (rc == 0) rc = get_string(msg, "access_log_format", true, &cfg->access_log_format, err, errlen);
+    cfg->stats_fd = -1;
+    if (rc == 0 && json_object_get(msg, "stats_fd"))
+        rc = get_int(msg, "stats_fd", &cfg->stats_fd, err, errlen);
     if (rc == 0) rc = get_tls(msg, cfg, err, errlen);
     if (rc == 0 && cfg->threads < 0) {
         snprintf(err, errlen, "config: threads must be 0 (green) or more");

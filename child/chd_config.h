@@ -41,6 +41,7 @@ typedef struct {
     char *virtualenv;             /* --virtualenv DIR, or NULL */
     char *access_log;        /* -l/--access-log-file, or NULL: stdout */
     char *access_log_format; /* --access-log-format, or NULL: the default */
+    int stats_fd;            /* the counter page (cmn_statspage.h), or -1: none */
     struct {
         bool enabled;            /* some listener serves TLS */
         char *certfile[CHD_TLS_MAX_CERTS];

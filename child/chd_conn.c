@@ -83,6 +83,8 @@ chd_conn_t *chd_conn_new(chd_conn_env_t *env, int fd, const struct sockaddr *pee
 
 void chd_conn_destroy(chd_conn_t *conn)
 {
+    cmn_debug("%s:%d: connection closed (%s)", conn->peer_addr, conn->peer_port,
+              chd_close_reason_name(conn->close_reason));
     close(conn->fd);
     cmn_buf_free(&conn->rbuf);
     chd_request_free(&conn->req);
@@ -93,17 +95,26 @@ void chd_conn_destroy(chd_conn_t *conn)
         env->on_close(env->owner);
 }
 
+ssize_t chd_conn_read_into(chd_conn_t *conn, char *buf, size_t len)
+{
+    ssize_t n;
+    do
+        n = read(conn->fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    chd_stats_add(&conn->env->stats->bytes_received, (uint64_t)n);
+    return n;
+}
+
 int chd_conn_read_some(chd_conn_t *conn)
 {
     if (cmn_buf_reserve(&conn->rbuf, CHD_READ_CHUNK) < 0)
         return -ENOMEM;
-    ssize_t n;
-    do
-        n = read(conn->fd, conn->rbuf.data + conn->rbuf.len, conn->rbuf.cap - conn->rbuf.len);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
-    conn->rbuf.len += (size_t)n;
+    ssize_t n = chd_conn_read_into(conn, conn->rbuf.data + conn->rbuf.len,
+                                   conn->rbuf.cap - conn->rbuf.len);
+    if (n > 0)
+        conn->rbuf.len += (size_t)n;
     return (int)n;
 }
 
@@ -127,7 +138,8 @@ static void take_proxy_header(chd_conn_t *conn, const chd_proxy_header_t *h)
 /* The PROXY stage at the front of a connection, on the bytes in rbuf.
  * Returns 0 once it is over (HTTP goes on from rbuf), -EAGAIN while more
  * bytes are needed, -EPROTO when the connection must be dropped (logged
- * here: no HTTP answer goes to a peer that is not speaking HTTP). */
+ * here: no HTTP answer goes to a peer that is not speaking HTTP; the
+ * caller fails it). */
 static int proxy_stage(chd_conn_t *conn)
 {
     const char *data = cmn_buf_head(&conn->rbuf);
@@ -158,26 +170,28 @@ static int proxy_stage(chd_conn_t *conn)
     return 0;
 }
 
-static chd_parse_result_t parse_result(const chd_request_t *req);
+static chd_parse_result_t parse_result(chd_conn_t *conn);
 
 chd_parse_result_t chd_conn_parse(chd_conn_t *conn)
 {
     if (__builtin_expect(conn->proxy_stage != CHD_PROXY_STAGE_NONE, 0)) {
         int rc = proxy_stage(conn);
-        if (rc < 0)
-            return rc == -EAGAIN ? CHD_PARSE_MORE : CHD_PARSE_DROP;
+        if (rc == -EAGAIN)
+            return CHD_PARSE_MORE;
+        if (rc < 0) {
+            chd_conn_fail(conn, 0, CHD_CLOSE_PROXY_REFUSED);
+            return CHD_PARSE_DROP;
+        }
     }
     size_t used = chd_request_feed(&conn->req, cmn_buf_head(&conn->rbuf),
                                    cmn_buf_unread(&conn->rbuf));
     cmn_buf_consume(&conn->rbuf, used);
-    return parse_result(&conn->req);
+    return parse_result(conn);
 }
 
 static chd_parse_result_t out_of_memory(chd_conn_t *conn)
 {
-    conn->req.phase = CHD_REQ_ERROR;
-    conn->req.error_status = 500;
-    conn->req.error_reason = "out of memory";
+    chd_conn_fail(conn, 500, CHD_CLOSE_OUT_OF_MEMORY);
     return CHD_PARSE_BAD;
 }
 
@@ -192,13 +206,35 @@ chd_parse_result_t chd_conn_parse_bytes(chd_conn_t *conn, const char *data, size
     size_t used = chd_request_feed(&conn->req, data, len);
     if (used < len && cmn_buf_append(&conn->rbuf, data + used, len - used) < 0)
         return out_of_memory(conn);
-    return parse_result(&conn->req);
+    return parse_result(conn);
 }
 
-static chd_parse_result_t parse_result(const chd_request_t *req)
+/* What the parser's verdict on malformed bytes closes the connection as. */
+static chd_close_reason_t malformed_reason(const chd_request_t *req)
 {
+    switch (req->error_status) {
+    case 413:
+    case 414:
+    case 431:
+        return CHD_CLOSE_TOO_LARGE;
+    default:
+        return CHD_CLOSE_MALFORMED;
+    }
+}
+
+/* Fails the connection with the parser's verdict on malformed bytes. */
+static void fail_malformed(chd_conn_t *conn)
+{
+    chd_conn_fail(conn, conn->req.error_status ? conn->req.error_status : 400,
+                  malformed_reason(&conn->req));
+}
+
+static chd_parse_result_t parse_result(chd_conn_t *conn)
+{
+    const chd_request_t *req = &conn->req;
     switch (req->phase) {
     case CHD_REQ_ERROR:
+        fail_malformed(conn);
         return CHD_PARSE_BAD;
     case CHD_REQ_DONE:
         return CHD_PARSE_READY;
@@ -211,11 +247,53 @@ static chd_parse_result_t parse_result(const chd_request_t *req)
     }
 }
 
-void chd_conn_reject(chd_conn_t *conn)
+static const char *const close_reason_names[CHD_CLOSE_REASONS] = {
+    [CHD_CLOSE_NONE] = "none",
+    [CHD_CLOSE_FINISHED] = "finished",
+    [CHD_CLOSE_IDLE] = "idle",
+    [CHD_CLOSE_DRAINING] = "draining",
+    [CHD_CLOSE_CLIENT_CLOSED] = "client_closed",
+    [CHD_CLOSE_CLIENT_GONE] = "client_gone",
+    [CHD_CLOSE_MALFORMED] = "malformed",
+    [CHD_CLOSE_TOO_LARGE] = "too_large",
+    [CHD_CLOSE_PROXY_REFUSED] = "proxy_refused",
+    [CHD_CLOSE_HEADER_TIMEOUT] = "header_timeout",
+    [CHD_CLOSE_BODY_TIMEOUT] = "body_timeout",
+    [CHD_CLOSE_SEND_TIMEOUT] = "send_timeout",
+    [CHD_CLOSE_UNREAD_BODY] = "unread_body",
+    [CHD_CLOSE_OUT_OF_MEMORY] = "out_of_memory",
+    [CHD_CLOSE_APP_ERROR] = "app_error",
+};
+
+const char *chd_close_reason_name(chd_close_reason_t why)
 {
-    int status = conn->req.error_status ? conn->req.error_status : 400;
+    return (unsigned)why < CHD_CLOSE_REASONS ? close_reason_names[why] : "unknown";
+}
+
+const char *chd_conn_failure_words(const chd_conn_t *conn)
+{
+    int status = conn->fail_status;
+    switch (conn->close_reason) {
+    case CHD_CLOSE_MALFORMED:
+    case CHD_CLOSE_TOO_LARGE:
+        return conn->req.error_reason ? conn->req.error_reason : chd_reason_phrase(status);
+    case CHD_CLOSE_HEADER_TIMEOUT:
+        return "request not received in time";
+    case CHD_CLOSE_BODY_TIMEOUT:
+        return "request body not received in time";
+    case CHD_CLOSE_OUT_OF_MEMORY:
+        return "out of memory";
+    default:
+        return chd_reason_phrase(status);
+    }
+}
+
+/* Best-effort answer between requests: the status with a one-line body,
+ * then the write side is shut. */
+static void answer_failure(chd_conn_t *conn, int status)
+{
     const char *phrase = chd_reason_phrase(status);
-    const char *why = conn->req.error_reason ? conn->req.error_reason : phrase;
+    const char *why = chd_conn_failure_words(conn);
     char out[512];
     int n = snprintf(out, sizeof out,
                      "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
@@ -229,9 +307,36 @@ void chd_conn_reject(chd_conn_t *conn)
             conn->env->on_answered(conn, status, body, out, (size_t)n - body);
     }
     cmn_info("%s:%d: %d %s", conn->peer_addr, conn->peer_port, status, why);
-    if (status >= 500)
-        chd_stats_add(&conn->env->stats->responses_5xx, 1);
+    chd_stats_response(conn->env->stats, status, n > 0 ? (uint64_t)n : 0);
     shutdown(conn->fd, SHUT_WR);
+}
+
+/* Records why the connection closes, unless a reason is recorded already
+ * (the first stays). Returns true when this one was recorded. */
+static bool record_close(chd_conn_t *conn, int status, chd_close_reason_t why)
+{
+    if (conn->close_reason != CHD_CLOSE_NONE)
+        return false;
+    conn->close_reason = why;
+    conn->fail_status = status;
+    return true;
+}
+
+void chd_conn_fail(chd_conn_t *conn, int status, chd_close_reason_t why)
+{
+    if (record_close(conn, status, why) && status > 0 &&
+        atomic_load(&conn->state) == CHD_CONN_WAITING)
+        answer_failure(conn, status);
+}
+
+void chd_conn_read_failed(chd_conn_t *conn, int n)
+{
+    if (n == -ENOMEM)
+        chd_conn_fail(conn, 500, CHD_CLOSE_OUT_OF_MEMORY);
+    else if (n == 0 && chd_conn_is_idle(conn))
+        chd_conn_fail(conn, 0, CHD_CLOSE_CLIENT_CLOSED);
+    else
+        chd_conn_fail(conn, 0, CHD_CLOSE_CLIENT_GONE);
 }
 
 void chd_conn_timed_out(chd_conn_t *conn)
@@ -239,12 +344,13 @@ void chd_conn_timed_out(chd_conn_t *conn)
     if (conn->proxy_stage == CHD_PROXY_STAGE_REQUIRED)
         cmn_info("%s:%d: no complete PROXY header within --header-timeout: closed",
                  conn->peer_addr, conn->peer_port);
-    if (conn->proxy_stage != CHD_PROXY_STAGE_NONE || chd_conn_is_idle(conn))
-        return;
-    conn->req.phase = CHD_REQ_ERROR;
-    conn->req.error_status = 408;
-    conn->req.error_reason = "request not received in time";
-    chd_conn_reject(conn);
+    if (conn->proxy_stage != CHD_PROXY_STAGE_NONE)
+        chd_conn_fail(conn, 0, CHD_CLOSE_HEADER_TIMEOUT);
+    else if (chd_conn_is_idle(conn))
+        chd_conn_fail(conn, 0, atomic_load(&conn->env->draining) ? CHD_CLOSE_DRAINING
+                                                                 : CHD_CLOSE_IDLE);
+    else
+        chd_conn_fail(conn, 408, CHD_CLOSE_HEADER_TIMEOUT);
 }
 
 double chd_monotonic(void)
@@ -258,6 +364,7 @@ void chd_conn_begin_request(chd_conn_t *conn)
 {
     atomic_store(&conn->state, CHD_CONN_IN_APP);
     conn->request_started = chd_monotonic();
+    chd_stats_request_begin(conn->env->stats);
     /* "METHOD target" for the logs and heartbeats, without printf: per request. */
     const char *method = chd_request_method(&conn->req);
     size_t mlen = strlen(method), ulen = conn->req.url_len;
@@ -267,7 +374,6 @@ void chd_conn_begin_request(chd_conn_t *conn)
     conn->request_line[mlen] = ' ';
     memcpy(conn->request_line + mlen + 1, chd_request_url(&conn->req), ulen);
     conn->request_line[mlen + 1 + ulen] = '\0';
-    conn->close_after = false;
     conn->continue_sent = false;
 }
 
@@ -279,10 +385,11 @@ bool chd_conn_end_request(chd_conn_t *conn)
 
 bool chd_conn_end_request_keep_state(chd_conn_t *conn)
 {
-    /* The response said whether the connection stays open; when it said so,
-     * the client may already be sending its next request, so even a
-     * draining child keeps its word (that request gets "Connection: close"). */
-    if (conn->close_after)
+    /* The response's finish decided whether the connection stays open; when
+     * it said so, the client may already be sending its next request, so
+     * even a draining child keeps its word (that request gets "Connection:
+     * close"). */
+    if (chd_conn_closing(conn))
         return false;
     /* An idle keep-alive connection should cost little more than its
      * struct: give the request's buffers back (malloc reuses them at once
@@ -292,6 +399,13 @@ bool chd_conn_end_request_keep_state(chd_conn_t *conn)
     cmn_buf_shrink(&conn->rbuf, 0);
     atomic_store(&conn->last_done, chd_monotonic());
     return true;
+}
+
+bool chd_conn_finish_response(chd_conn_t *conn, bool keep_alive)
+{
+    if (!keep_alive)
+        record_close(conn, 0, CHD_CLOSE_FINISHED); /* unless a failure came first */
+    return !chd_conn_closing(conn);
 }
 
 bool chd_conn_is_idle(chd_conn_t *conn)
@@ -316,7 +430,8 @@ int chd_conn_poll_wait(chd_conn_t *conn, short events, int timeout_ms)
 
 /* Request side. The socket stays non-blocking (the I/O thread relies on
  * that); waits go through the server's wait function (poll() in threaded
- * mode, the gevent hub in green mode), bounded by --body-timeout. */
+ * mode, the gevent hub in green mode), bounded by --body-timeout. A
+ * failure fails the connection here, so callers only give up. */
 
 static int wait_for(chd_conn_t *conn, short events)
 {
@@ -339,6 +454,13 @@ static void before_write(chd_conn_t *conn)
     conn->sent_before = true;
 }
 
+/* A write failed: the client stopped reading, or is gone. Returns rc. */
+static int send_failed(chd_conn_t *conn, int rc)
+{
+    chd_conn_fail(conn, 0, rc == -ETIMEDOUT ? CHD_CLOSE_SEND_TIMEOUT : CHD_CLOSE_CLIENT_GONE);
+    return rc;
+}
+
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 {
     while (iovcnt > 0) {
@@ -349,10 +471,10 @@ int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN)
-                return -errno;
+                return send_failed(conn, -errno);
             int rc = wait_for(conn, POLLOUT);
             if (rc < 0)
-                return rc;
+                return send_failed(conn, rc);
             continue;
         }
         /* Skip what was written. */
@@ -378,14 +500,16 @@ int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN)
-                return -errno;
+                return send_failed(conn, -errno);
             int rc = wait_for(conn, POLLOUT);
             if (rc < 0)
-                return rc;
+                return send_failed(conn, rc);
             continue;
         }
-        if (n == 0)
-            return -EIO; /* the file is shorter than announced */
+        if (n == 0) {
+            chd_conn_fail(conn, 0, CHD_CLOSE_APP_ERROR); /* the file is shorter than announced */
+            return -EIO;
+        }
         count -= (size_t)n;
     }
     return 0;
@@ -399,6 +523,19 @@ static int send_continue(chd_conn_t *conn)
     return chd_conn_send(conn, &iov, 1);
 }
 
+/* Reading the body failed: fails the connection with what it owes the
+ * client. Returns rc. */
+static int body_failed(chd_conn_t *conn, int rc)
+{
+    if (rc == -ETIMEDOUT)
+        chd_conn_fail(conn, 408, CHD_CLOSE_BODY_TIMEOUT); /* the client's fault: answer 408 */
+    else if (rc == -EPROTO)
+        fail_malformed(conn);
+    else
+        chd_conn_read_failed(conn, rc);
+    return rc;
+}
+
 /* Reads once from the socket (waiting if needed) and parses what came. */
 static int read_and_parse(chd_conn_t *conn)
 {
@@ -408,16 +545,14 @@ static int read_and_parse(chd_conn_t *conn)
         while ((n = chd_conn_read_some(conn)) == -EAGAIN) {
             int rc = wait_for(conn, POLLIN);
             if (rc < 0)
-                return rc;
+                return body_failed(conn, rc);
         }
-        if (n < 0)
-            return n;
-        if (n == 0)
-            return -ECONNRESET;
+        if (n <= 0)
+            return body_failed(conn, n < 0 ? n : -ECONNRESET);
     }
     size_t used = chd_request_feed(req, cmn_buf_head(&conn->rbuf), cmn_buf_unread(&conn->rbuf));
     cmn_buf_consume(&conn->rbuf, used);
-    return req->phase == CHD_REQ_ERROR ? -EPROTO : 0;
+    return req->phase == CHD_REQ_ERROR ? body_failed(conn, -EPROTO) : 0;
 }
 
 int chd_conn_read_body(chd_conn_t *conn)
@@ -431,11 +566,6 @@ int chd_conn_read_body(chd_conn_t *conn)
     size_t had = cmn_buf_unread(&req->body);
     while (req->phase == CHD_REQ_BODY && cmn_buf_unread(&req->body) == had) {
         int rc = read_and_parse(conn);
-        if (rc == -ETIMEDOUT) {
-            req->phase = CHD_REQ_ERROR; /* the client's fault: answer 408 */
-            req->error_status = 408;
-            req->error_reason = "request body not received in time";
-        }
         if (rc < 0)
             return rc;
     }
@@ -448,8 +578,10 @@ int chd_conn_discard_body(chd_conn_t *conn, size_t limit)
     size_t discarded = cmn_buf_unread(&req->body);
     cmn_buf_clear(&req->body);
     while (req->phase == CHD_REQ_BODY) {
-        if (discarded > limit)
+        if (discarded > limit) {
+            chd_conn_fail(conn, 0, CHD_CLOSE_UNREAD_BODY);
             return -EFBIG;
+        }
         int rc = read_and_parse(conn);
         if (rc < 0)
             return rc;

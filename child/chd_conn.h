@@ -6,13 +6,21 @@
  *   - chd_conn_loop.c, threaded mode: the libev I/O thread reads and parses
  *     heads (no thread, no GIL spent on a slow client), a worker thread runs
  *     the request; ownership moves only through the pool's locked queues.
- *   - chd_green.c, green mode: a greenlet per connection does both.
+ *   - chd_green_conns.c, green mode: the gevent hub's loop reads and parses
+ *     heads in C; a worker greenlet (chd_green.c) runs the request.
  * A connection sees the process that serves it only through a narrow
  * environment (chd_conn_env_t: the settings, the counters, how to wait for
  * the socket, whether the process is draining, the list of connections and
  * what to do when one closes), never the server itself. Waiting for the
  * socket goes through env->wait (poll() with the GIL released, or the
- * gevent hub), so the code here never blocks any other way. */
+ * gevent hub), so the code here never blocks any other way.
+ *
+ * How a connection ends has one path: chd_conn_fail() records why (a
+ * chd_close_reason_t, once, in the connection) and answers what the client
+ * is owed; the parser's state (chd_request_t) holds only what the bytes
+ * said. Whether it stays open after a response is decided once, when the
+ * response is finished (chd_conn_finish_response), and acted on by
+ * chd_conn_end_request. */
 #ifndef CHD_CONN_H
 #define CHD_CONN_H
 
@@ -47,7 +55,7 @@ typedef struct chd_conn_env {
     struct chd_conn *conns; /* the open connections (the loop thread's list) */
     /* Called after a connection left the list (the end of a drain?). */
     void (*on_close)(void *owner);
-    /* Called when the server answered a request itself (chd_conn_reject):
+    /* Called when the server answered a request itself (chd_conn_fail):
      * its status, body bytes and head; NULL: nothing (the access log). */
     void (*on_answered)(const struct chd_conn *conn, int status, uint64_t body_bytes,
                         const char *head, size_t head_len);
@@ -70,9 +78,35 @@ typedef enum {
 typedef enum {
     CHD_PARSE_MORE,  /* need more bytes */
     CHD_PARSE_READY, /* a request is ready to run */
-    CHD_PARSE_BAD,   /* malformed: chd_conn_reject(), then close */
-    CHD_PARSE_DROP,  /* a bad or refused PROXY header (logged): close, answer nothing */
+    CHD_PARSE_BAD,   /* malformed, or no memory for it: failed and answered; close */
+    CHD_PARSE_DROP,  /* a bad or refused PROXY header: failed (logged), nothing answered; close */
 } chd_parse_result_t;
+
+/* Why a connection closes (or will, once the running response is out).
+ * Recorded once, by chd_conn_fail or the response's finish; the first
+ * reason recorded stays. The names (chd_close_reason_name) are for logs
+ * and for counting closes by reason. */
+typedef enum {
+    CHD_CLOSE_NONE,           /* open, and nothing says it must close */
+    CHD_CLOSE_FINISHED,       /* the response said "Connection: close" (the client's wish,
+                                 HTTP/1.0, the app, a close-delimited body, draining,
+                                 --keepalive 0) */
+    CHD_CLOSE_IDLE,           /* no next request within --keepalive */
+    CHD_CLOSE_DRAINING,       /* idle when the child drained (after CHD_DRAIN_GRACE) */
+    CHD_CLOSE_CLIENT_CLOSED,  /* the client closed between requests */
+    CHD_CLOSE_CLIENT_GONE,    /* the client closed or reset mid-request, or a read or write failed */
+    CHD_CLOSE_MALFORMED,      /* the parser's verdict: 400, 501, 505 */
+    CHD_CLOSE_TOO_LARGE,      /* the parser's verdict past a limit: 413, 414, 431 */
+    CHD_CLOSE_PROXY_REFUSED,  /* a bad, missing or untrusted PROXY header */
+    CHD_CLOSE_HEADER_TIMEOUT, /* the request (its head, a PROXY header, or a short body not
+                                 yet handed to the app) not in within --header-timeout */
+    CHD_CLOSE_BODY_TIMEOUT,   /* the body the app reads stalled for --body-timeout */
+    CHD_CLOSE_SEND_TIMEOUT,   /* the client stopped reading for --body-timeout */
+    CHD_CLOSE_UNREAD_BODY,    /* the body the app left unread could not be drained */
+    CHD_CLOSE_OUT_OF_MEMORY,
+    CHD_CLOSE_APP_ERROR,      /* the app failed after its head was out, or broke its own framing */
+    CHD_CLOSE_REASONS         /* how many there are */
+} chd_close_reason_t;
 
 /* --proxy-protocol: what a connection's first bytes may be (decided in
  * chd_conn_new from the peer, then by the bytes; NONE once decided). */
@@ -83,16 +117,17 @@ typedef enum {
 } chd_proxy_stage_t;
 
 typedef struct chd_conn {
-    chd_job_t job; /* the pool's link (threaded mode), while IN_APP */
+    chd_job_t job; /* the link of the queue of ready requests (the pool's, green's), while IN_APP */
     chd_conn_env_t *env;
     int fd;
     _Atomic chd_conn_state_t state; /* changed by the I/O thread, and by a worker ending a request */
-    ev_io io;       /* threaded mode only */
-    ev_timer timer; /* threaded mode only */
-    void *driver;   /* green mode: the connection's Python object */
+    ev_io io;       /* on the driver's loop (green mode: the gevent hub's) */
+    ev_timer timer;
     cmn_buf_t rbuf; /* bytes read and not yet parsed */
     chd_request_t req;
-    bool close_after;   /* set while serving: close once the response is out */
+    chd_close_reason_t close_reason; /* why it closes; NONE while it may stay open */
+    int fail_status;    /* the status a failure owes the client (0: none), for the
+                           response machinery while a request runs */
     bool continue_sent; /* "100 Continue" already written for this request */
     bool sent_before;   /* something was written on this connection already */
     bool nodelay;       /* TCP_NODELAY is on (set lazily: see chd_conn.c) */
@@ -116,6 +151,11 @@ chd_conn_t *chd_conn_new(chd_conn_env_t *env, int fd, const struct sockaddr *pee
  * env->on_close, which may end a drain). */
 void chd_conn_destroy(chd_conn_t *conn);
 
+/* One non-blocking read into buf (a driver's scratch buffer, not rbuf):
+ * the byte count, 0 at end of file, -EAGAIN when nothing is there, or
+ * another negative errno. Counted as received. */
+ssize_t chd_conn_read_into(chd_conn_t *conn, char *buf, size_t len);
+
 /* One non-blocking read into rbuf. Returns the byte count, 0 at end of
  * file, -EAGAIN when nothing is there, or another negative errno. */
 int chd_conn_read_some(chd_conn_t *conn);
@@ -133,14 +173,46 @@ chd_parse_result_t chd_conn_parse(chd_conn_t *conn);
  * is empty. */
 chd_parse_result_t chd_conn_parse_bytes(chd_conn_t *conn, const char *data, size_t len);
 
-/* Best-effort answer to a malformed or timed-out request (its status in
- * conn->req), then shuts the write side. The caller destroys the conn. */
-void chd_conn_reject(chd_conn_t *conn);
+/* The one failure path: the connection ends because of `why`, owing the
+ * client `status` (0: nothing). Records both (the first reason recorded
+ * stays; a later call changes nothing). Then:
+ *   - between requests (state WAITING: on the I/O thread, or the green
+ *     loop), answers at once when status is non-zero: a short text/plain
+ *     response with "Connection: close" (its body the parser's reason for
+ *     malformed bytes, else the reason's own words), logged at info as
+ *     "peer:port: status words", passed to env->on_answered (the access
+ *     log), counted when 5xx; then shuts the write side. The caller closes
+ *     the connection.
+ *   - while a request runs (on the thread that runs it), writes nothing:
+ *     the response machinery (chd_wsgi.c) answers fail_status if its head
+ *     is not out yet, and the connection closes after the response. */
+void chd_conn_fail(chd_conn_t *conn, int status, chd_close_reason_t why);
+
+/* True once the connection must close (a failure, or a finished response
+ * that said so). */
+static inline bool chd_conn_closing(const chd_conn_t *conn)
+{
+    return conn->close_reason != CHD_CLOSE_NONE;
+}
+
+/* The words a failure's answer and log line give: the parser's reason for
+ * malformed bytes, else the close reason's own ("request not received in
+ * time"), else the reason phrase of fail_status. */
+const char *chd_conn_failure_words(const chd_conn_t *conn);
+
+/* The reason's name, for logs and counters ("header_timeout"). */
+const char *chd_close_reason_name(chd_close_reason_t why);
+
+/* A read off the socket brought end of file (n == 0) or failed (-errno,
+ * not -EAGAIN): fails the connection (client closed or gone; out of
+ * memory answers 500). The caller closes it. */
+void chd_conn_read_failed(chd_conn_t *conn, int n);
 
 /* The wait for a request head ran out (--header-timeout, or the keep-alive
- * time of an idle connection): answers 408 when a head had begun, nothing
- * when the connection was idle or still owed its PROXY header. The caller
- * closes the conn. */
+ * time of an idle connection): fails the connection, answering 408 when a
+ * head had begun, nothing when the connection was idle (IDLE, or DRAINING
+ * while the child drains) or still owed its PROXY header (logged). The
+ * caller closes the conn. */
 void chd_conn_timed_out(chd_conn_t *conn);
 
 /* Seconds on the monotonic clock. */
@@ -148,14 +220,23 @@ double chd_monotonic(void);
 
 /* Brackets one request: begin before running it (on the thread that owns
  * the connection then: the I/O thread in threaded mode); end after the
- * response,
- * returning true when the connection stays open for the next request
- * (the request state is then reset; pipelined bytes stay in rbuf). */
+ * response, acting on the keep-alive decision already made (by
+ * chd_conn_finish_response, or a failure): returns true when the
+ * connection stays open for the next request (the request state is then
+ * reset; pipelined bytes stay in rbuf), false when it must be closed. */
 void chd_conn_begin_request(chd_conn_t *conn);
 bool chd_conn_end_request(chd_conn_t *conn);
 
 /* chd_conn_end_request without setting the state (the caller publishes it). */
 bool chd_conn_end_request_keep_state(chd_conn_t *conn);
+
+/* The running request's response is finished; keep_alive is the response's
+ * own verdict (chd_response_finish: no "Connection: close", the body whole,
+ * all of it sent). Returns the connection's keep-alive decision: that
+ * verdict, unless the connection failed meanwhile (chd_conn_fail). A
+ * "close" is recorded (CHD_CLOSE_FINISHED when nothing failed). On the
+ * thread that runs the request. */
+bool chd_conn_finish_response(chd_conn_t *conn, bool keep_alive);
 
 /* True between requests with nothing of a next one received (never while
  * a PROXY header is awaited: that wait is bounded by --header-timeout). */
@@ -165,25 +246,29 @@ bool chd_conn_is_idle(chd_conn_t *conn);
  * or -errno. The threaded mode's server wait function. */
 int chd_conn_poll_wait(chd_conn_t *conn, short events, int timeout_ms);
 
-/* While a request runs (GIL released in threaded mode): writes all of iov.
- * Returns 0, or -errno (-ETIMEDOUT when the client stops reading for
- * --body-timeout). */
+/* The I/O a running request does (GIL released in threaded mode). Each
+ * returns 0, or -errno after failing the connection (chd_conn_fail) with
+ * what went wrong, so the caller only gives up on the response. */
+
+/* Writes all of iov. -ETIMEDOUT (SEND_TIMEOUT) when the client stops
+ * reading for --body-timeout; other errors: CLIENT_GONE. */
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt);
 
-/* While a request runs: sends count bytes of file fd from *offset with
- * sendfile(), advancing *offset. Returns 0 or -errno. */
+/* Sends count bytes of file fd from *offset with sendfile(), advancing
+ * *offset. -EIO (APP_ERROR) when the file is shorter than announced. */
 int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count);
 
-/* While a request runs: reads and parses more of the body until at least
- * one new body byte is buffered or the message is complete. Writes "100
- * Continue" first when the client asked for it. Returns 0, or -errno:
- * -ECONNRESET when the client closed mid-body, -ETIMEDOUT (the request is
- * then failed with 408), -EPROTO when the body is malformed or too large
- * (req.error_status says which). */
+/* Reads and parses more of the body until at least one new body byte is
+ * buffered or the message is complete. Writes "100 Continue" first when
+ * the client asked for it. -ECONNRESET when the client closed mid-body
+ * (CLIENT_GONE), -ETIMEDOUT (BODY_TIMEOUT, owing 408), -EPROTO when the
+ * body is malformed or too large (MALFORMED/TOO_LARGE, owing the parser's
+ * req.error_status). */
 int chd_conn_read_body(chd_conn_t *conn);
 
-/* While a request runs: reads and discards the unread rest of the body, up
- * to `limit` bytes. Returns 0 when the message is complete, else -errno. */
+/* Reads and discards the unread rest of the body, up to `limit` bytes.
+ * Returns 0 when the message is complete; -EFBIG past the limit
+ * (UNREAD_BODY), or read_body's errors. */
 int chd_conn_discard_body(chd_conn_t *conn, size_t limit);
 
 #endif

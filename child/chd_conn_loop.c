@@ -38,7 +38,8 @@ static double idle_limit(chd_conn_t *conn)
 /* The one timer of a connection: while a request runs it only re-arms;
  * idle, it closes once the keep-alive time (counted from the end of the
  * last request, which a worker may have recorded) is over; with half a
- * head, it answers 408; still owing its PROXY header, it just closes. */
+ * head, it answers 408; still owing its PROXY header, it just closes
+ * (chd_conn_timed_out records which). */
 static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
@@ -54,14 +55,14 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
             set_timer(conn, left);
             return;
         }
-    } else {
-        chd_conn_timed_out(conn); /* 408, or nothing while a PROXY header is owed */
     }
-    close_conn(conn); /* idle keep-alive: a quiet close */
+    chd_conn_timed_out(conn); /* 408 with half a head; idle or owing a PROXY header: quiet */
+    close_conn(conn);
 }
 
-/* After a request: close, or wait for the next one. Returns true when a
- * pipelined next request is already buffered. */
+/* After a request: close, or wait for the next one, as its response's
+ * finish decided. Returns true when a pipelined next request is already
+ * buffered. */
 static bool resume_after_request(chd_conn_t *conn)
 {
     if (!chd_conn_end_request(conn)) {
@@ -91,15 +92,14 @@ static bool dispatch(chd_conn_t *conn)
     return resume_after_request(conn);
 }
 
-/* Acts on what parsing left: answer a bad request, run a ready one (and
- * the pipelined ones after it, in a loop rather than by recursion), or
- * start the head timer when a head has begun. */
+/* Acts on what parsing left: close a failed connection (parsing answered
+ * it), run a ready request (and the pipelined ones after it, in a loop
+ * rather than by recursion), or start the head timer when a head has
+ * begun. */
 static void after_parse(chd_conn_t *conn, chd_parse_result_t rc, bool was_idle)
 {
     for (;;) {
         if (rc == CHD_PARSE_BAD || rc == CHD_PARSE_DROP) {
-            if (rc == CHD_PARSE_BAD)
-                chd_conn_reject(conn);
             close_conn(conn);
             return;
         }
@@ -133,9 +133,11 @@ static void read_via_scratch(chd_conn_t *conn)
     if (n < 0 && errno == EAGAIN)
         return;
     if (n <= 0) {
+        chd_conn_read_failed(conn, n < 0 ? -errno : 0);
         close_conn(conn);
         return;
     }
+    chd_stats_add(&conn->env->stats->bytes_received, (uint64_t)n);
     bool was_idle = conn->req.phase == CHD_REQ_IDLE;
     after_parse(conn, chd_conn_parse_bytes(conn, scratch, (size_t)n), was_idle);
 }
@@ -159,6 +161,7 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
     if (n == -EAGAIN)
         return;
     if (n <= 0) {
+        chd_conn_read_failed(conn, n);
         close_conn(conn);
         return;
     }
@@ -189,9 +192,9 @@ void chd_conn_loop_open(chd_conn_loop_t *cl, int fd, const struct sockaddr *peer
  * end the request (on_job_done). Saves waking the I/O thread per request. */
 static bool finish_in_worker(chd_conn_t *conn)
 {
-    if (conn->close_after || chd_conn_env_closing(conn->env) || cmn_buf_unread(&conn->rbuf) > 0)
+    if (chd_conn_env_closing(conn->env) || cmn_buf_unread(&conn->rbuf) > 0)
         return false;
-    if (!chd_conn_end_request_keep_state(conn))
+    if (!chd_conn_end_request_keep_state(conn)) /* the response's finish said close */
         return false;
     /* From here the I/O thread's armed watcher takes the next request; if
      * it disarmed itself meanwhile, it must be told (the caller will). */
@@ -221,7 +224,9 @@ static bool run_inline(chd_conn_loop_t *cl, chd_conn_t *conn)
     if (!cl->handler.handle_inline || conn->req.phase != CHD_REQ_DONE || chd_pool_busy(&cl->pool))
         return false;
     chd_heartbeat_inline_begin(&cl->heartbeat, conn);
+    chd_stats_gauge(&cl->env->stats->threads_busy, 1);
     cl->handler.handle_inline(conn, cl->inline_tstate);
+    chd_stats_gauge(&cl->env->stats->threads_busy, -1);
     chd_heartbeat_inline_end(&cl->heartbeat);
     chd_control_request_done(cl->control);
     return true;
@@ -233,7 +238,9 @@ static bool on_job_run(chd_job_t *job, void *ctx)
 {
     chd_conn_loop_t *cl = ctx;
     chd_conn_t *conn = (chd_conn_t *)job;
+    chd_stats_gauge(&cl->env->stats->threads_busy, 1);
     cl->handler.handle(conn, cl->handler.ctx);
+    chd_stats_gauge(&cl->env->stats->threads_busy, -1);
     chd_control_request_done(cl->control);
     return !finish_in_worker(conn);
 }

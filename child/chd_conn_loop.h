@@ -4,8 +4,8 @@
  * Each connection is watched with an ev_io and one ev_timer
  * (--header-timeout while a head is arriving, --keepalive while idle);
  * heads are read and parsed on the I/O thread without the GIL; malformed
- * or late requests are answered here. A ready request is dispatched one of
- * two ways:
+ * or late requests fail here (chd_conn_fail answers them) and close. A
+ * ready request is dispatched one of two ways:
  *   - inline, on the I/O thread itself (the --threads 1 fast path, when the
  *     request is complete and no other runs), with the heartbeat thread
  *     answering the controller if it runs long (chd_heartbeat.h); or

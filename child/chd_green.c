@@ -3,6 +3,7 @@
 
 #include "chd_accesslog.h"
 #include "chd_conn.h"
+#include "chd_green_conns.h"
 #include "chd_orphan.h"
 #include "chd_control.h"
 #include "chd_python.h"
@@ -18,13 +19,23 @@
 #include <unistd.h>
 
 /* Green mode's own context: what its connections see, the counters, the
- * control channel and the listening sockets. One per process (the gevent
- * hub runs in the main thread). */
+ * control channel, the listening sockets, the parked connections and what
+ * the worker greenlets need of gevent. One per process (the gevent hub runs
+ * in the main thread). */
 static struct {
-    chd_stats_t stats;
     chd_conn_env_t env;
     chd_control_t control;
     chd_listeners_t listeners;
+    chd_green_conns_t conns;
+    ev_prepare dispatch;      /* on the hub's loop: ready requests to workers */
+    PyObject *hub;            /* gevent's hub greenlet */
+    PyObject *hub_switch;     /* its switch(), how a worker yields */
+    PyObject *getcurrent;     /* greenlet.getcurrent */
+    PyObject *greenlet_type;  /* greenlet.greenlet */
+    PyObject *work_fn;        /* _spawning_green._work, a worker's run */
+    PyObject *workers;        /* a set: every live worker (kept alive while suspended) */
+    PyObject *str_switch;     /* "switch" */
+    PyObject *on_all_closed;  /* set by when_all_closed, called once */
 } green;
 static PyObject *wait_read_fn, *wait_write_fn;
 
@@ -43,119 +54,133 @@ static int green_wait(chd_conn_t *conn, short events, int timeout_ms)
     return rc;
 }
 
-typedef struct {
-    PyObject_HEAD
-    chd_conn_t *conn; /* NULL once closed */
-} green_conn_t;
+/* --- worker greenlets ---------------------------------------------------
+ *
+ * A request runs in a worker greenlet (child of the hub) taken from a small
+ * pool: a worker serves ready connections until none is left, then parks
+ * itself in the pool and switches to the hub. The hub's dispatch (an
+ * ev_prepare, before each wait for events) hands the ready FIFO to a worker
+ * whenever it is not empty, taking another worker each time one blocks in
+ * the app, so a waiting request never holds up the ones behind it. */
 
-static PyObject *closed_error(void)
-{
-    PyErr_SetString(PyExc_ValueError, "connection is closed");
-    return NULL;
-}
+#define GREEN_IDLE_WORKERS 32 /* kept for the next requests; more end */
 
-static PyObject *gc_fileno(green_conn_t *self, PyObject *unused)
-{
-    (void)unused;
-    return self->conn ? PyLong_FromLong(self->conn->fd) : closed_error();
-}
+static PyObject *idle_workers[GREEN_IDLE_WORKERS]; /* owned */
+static int nidle_workers;
 
-/* feed() -> 1 a request is ready, 0 need more bytes, -1 close (a malformed
- * request has been answered, a PROXY header refused, or the client went
- * away). */
-static PyObject *gc_feed(green_conn_t *self, PyObject *unused)
+/* Serves one ready request in the current worker greenlet. GIL. */
+static void serve_ready(chd_conn_t *conn)
 {
-    (void)unused;
-    chd_conn_t *conn = self->conn;
-    if (!conn)
-        return closed_error();
-    chd_parse_result_t rc = chd_conn_parse(conn);
-    if (rc == CHD_PARSE_MORE) {
-        int n = chd_conn_read_some(conn);
-        if (n == -EAGAIN)
-            return PyLong_FromLong(0);
-        if (n <= 0)
-            return PyLong_FromLong(-1);
-        rc = chd_conn_parse(conn);
-    }
-    if (rc == CHD_PARSE_BAD || rc == CHD_PARSE_DROP) {
-        if (rc == CHD_PARSE_BAD)
-            chd_conn_reject(conn);
-        return PyLong_FromLong(-1);
-    }
-    return PyLong_FromLong(rc == CHD_PARSE_READY ? 1 : 0);
-}
-
-/* serve() -> True when the connection stays open for another request. */
-static PyObject *gc_serve(green_conn_t *self, PyObject *unused)
-{
-    (void)unused;
-    if (!self->conn)
-        return closed_error();
-    chd_conn_begin_request(self->conn);
-    chd_wsgi_serve(self->conn);
+    chd_wsgi_serve(conn);
     chd_control_request_done(&green.control);
-    return PyBool_FromLong(chd_conn_end_request(self->conn));
+    chd_green_conns_finish(conn);
 }
 
-/* timeout(): the wait for a request ran out; 408 when a head had begun. */
-static PyObject *gc_timeout(green_conn_t *self, PyObject *unused)
+/* A worker is ending: out of the pool and the set of live ones; drops the
+ * caller's reference. Keeps the exception being raised, if any. */
+static void forget_worker(PyObject *me)
 {
-    (void)unused;
-    if (self->conn)
-        chd_conn_timed_out(self->conn);
-    Py_RETURN_NONE;
+    for (int i = 0; i < nidle_workers; i++)
+        if (idle_workers[i] == me) {
+            idle_workers[i] = idle_workers[--nidle_workers];
+            Py_DECREF(me);
+            break;
+        }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (PySet_Discard(green.workers, me) < 0)
+        PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+    Py_DECREF(me);
 }
 
-static PyObject *gc_close(green_conn_t *self, PyObject *unused)
+/* A worker greenlet's run: serves while requests are ready, then waits in
+ * the pool to be switched to again. Returns (ending the greenlet) when the
+ * pool is full, or with the exception that killed it. */
+static PyObject *mod_work(PyObject *mod, PyObject *unused)
 {
+    (void)mod;
     (void)unused;
-    if (self->conn) {
-        chd_conn_destroy(self->conn);
-        self->conn = NULL;
+    PyObject *me = PyObject_CallNoArgs(green.getcurrent); /* new reference */
+    if (!me)
+        return NULL;
+    for (;;) {
+        chd_conn_t *conn = chd_green_conns_next_ready(&green.conns);
+        if (conn) {
+            serve_ready(conn);
+            continue;
+        }
+        if (nidle_workers == GREEN_IDLE_WORKERS)
+            break;
+        idle_workers[nidle_workers++] = me;
+        Py_INCREF(me);
+        PyObject *rv = PyObject_CallNoArgs(green.hub_switch);
+        if (!rv) { /* killed while idle: leave the pool */
+            forget_worker(me);
+            return NULL;
+        }
+        Py_DECREF(rv);
     }
+    forget_worker(me);
     Py_RETURN_NONE;
 }
 
-static PyObject *gc_idle(green_conn_t *self, void *closure)
+/* An idle worker, or a new one. New reference, or NULL with an exception. */
+static PyObject *take_worker(void)
 {
-    (void)closure;
-    return PyBool_FromLong(self->conn && chd_conn_is_idle(self->conn));
+    if (nidle_workers > 0)
+        return idle_workers[--nidle_workers];
+    PyObject *worker = PyObject_CallFunctionObjArgs(green.greenlet_type, green.work_fn,
+                                                    green.hub, NULL);
+    if (worker && PySet_Add(green.workers, worker) < 0) /* alive while it is suspended */
+        Py_CLEAR(worker);
+    return worker;
 }
 
-static void gc_dealloc(green_conn_t *self)
+/* ev_prepare on the hub's loop: no ready request may wait for the next
+ * events. Called without the GIL (gevent runs its loop without it). */
+static void on_dispatch(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-    if (self->conn)
-        chd_conn_destroy(self->conn);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    (void)loop;
+    (void)w;
+    (void)revents;
+    if (!chd_green_conns_have_ready(&green.conns))
+        return;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    while (chd_green_conns_have_ready(&green.conns)) {
+        PyObject *worker = take_worker();
+        PyObject *rv = worker ? PyObject_CallMethodNoArgs(worker, green.str_switch) : NULL;
+        Py_XDECREF(worker);
+        if (!rv) {
+            chd_python_log_exception("a green worker failed");
+            break; /* the next turn of the loop tries again */
+        }
+        Py_DECREF(rv);
+    }
+    PyGILState_Release(gil);
 }
 
-static PyMethodDef gc_methods[] = {
-    {"fileno", (PyCFunction)gc_fileno, METH_NOARGS, NULL},
-    {"feed", (PyCFunction)gc_feed, METH_NOARGS, NULL},
-    {"serve", (PyCFunction)gc_serve, METH_NOARGS, NULL},
-    {"timeout", (PyCFunction)gc_timeout, METH_NOARGS, NULL},
-    {"close", (PyCFunction)gc_close, METH_NOARGS, NULL},
-    {NULL, NULL, 0, NULL},
-};
+/* chd_conn_env_t.on_close: the end of a drain once the last one closed. */
+static void on_conn_closed(void *owner)
+{
+    (void)owner;
+    if (!green.on_all_closed || !atomic_load(&green.env.draining) ||
+        atomic_load(&green.env.stats->connections) > 0)
+        return;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *fn = green.on_all_closed;
+    green.on_all_closed = NULL;
+    PyObject *rv = PyObject_CallNoArgs(fn);
+    if (!rv)
+        chd_python_log_exception("green mode: ending the drain");
+    Py_XDECREF(rv);
+    Py_DECREF(fn);
+    PyGILState_Release(gil);
+}
 
-static PyGetSetDef gc_getset[] = {
-    {"idle", (getter)gc_idle, NULL, "between requests, nothing of the next received", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
-static PyTypeObject green_conn_type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "_spawning_green.Connection",
-    .tp_basicsize = sizeof(green_conn_t),
-    .tp_dealloc = (destructor)gc_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_methods = gc_methods,
-    .tp_getset = gc_getset,
-};
-
-/* accept(listen_fd) -> Connection, or None when no client is waiting.
- * Raises OSError when out of descriptors. */
+/* accept(listen_fd) -> True when a connection was taken (it is watched in
+ * C from then on), None when no client is waiting. Raises OSError when
+ * out of descriptors. */
 static PyObject *mod_accept(PyObject *mod, PyObject *arg)
 {
     (void)mod;
@@ -170,17 +195,18 @@ static PyObject *mod_accept(PyObject *mod, PyObject *arg)
             return PyErr_SetFromErrno(PyExc_OSError);
         Py_RETURN_NONE; /* EAGAIN, or a client that already left */
     }
-    green_conn_t *self = PyObject_New(green_conn_t, &green_conn_type);
-    if (!self) {
-        close(fd);
-        return NULL;
-    }
-    self->conn = chd_conn_new(&green.env, fd, (struct sockaddr *)&peer);
-    if (!self->conn) {
-        Py_DECREF(self);
-        return PyErr_NoMemory();
-    }
-    return (PyObject *)self;
+    chd_green_conns_open(&green.conns, fd, (struct sockaddr *)&peer);
+    Py_RETURN_TRUE;
+}
+
+/* when_all_closed(fn): once draining, fn() is called when the last
+ * connection has closed (at once if none is open). */
+static PyObject *mod_when_all_closed(PyObject *mod, PyObject *fn)
+{
+    (void)mod;
+    Py_XSETREF(green.on_all_closed, Py_NewRef(fn));
+    on_conn_closed(NULL);
+    Py_RETURN_NONE;
 }
 
 /* control_message() -> "stop", "eof", or None; heartbeats and log
@@ -204,8 +230,10 @@ static PyObject *mod_set_draining(PyObject *mod, PyObject *unused)
 {
     (void)mod;
     (void)unused;
-    if (!atomic_exchange(&green.env.draining, true))
-        cmn_info("draining: %d connection(s) open", atomic_load(&green.stats.connections));
+    if (!atomic_exchange(&green.env.draining, true)) {
+        cmn_info("draining: %d connection(s) open", atomic_load(&green.env.stats->connections));
+        chd_green_conns_drain(&green.conns);
+    }
     Py_RETURN_NONE;
 }
 
@@ -222,6 +250,8 @@ static PyMethodDef mod_methods[] = {
     {"control_message", mod_control_message, METH_NOARGS, NULL},
     {"set_draining", mod_set_draining, METH_NOARGS, NULL},
     {"close_listener", mod_close_listener, METH_NOARGS, NULL},
+    {"when_all_closed", mod_when_all_closed, METH_O, NULL},
+    {"_work", mod_work, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -248,20 +278,67 @@ int chd_green_prepare(char **error_text)
     return -1;
 }
 
-/* Registers _spawning_green and imports gevent's waiters. */
+/* The hub's libev loop, which must be the one of the libev this program
+ * links (Debian's gevent uses the system's libev): connections are watched
+ * on it with plain libev watchers. NULL with an exception otherwise. */
+static struct ev_loop *hub_loop(void)
+{
+    PyObject *pyloop = PyObject_GetAttrString(green.hub, "loop");
+    PyObject *ptr = pyloop ? PyObject_GetAttrString(pyloop, "ptr") : NULL;
+    void *p = ptr ? PyLong_AsVoidPtr(ptr) : NULL;
+    Py_XDECREF(ptr);
+    Py_XDECREF(pyloop);
+    if (PyErr_Occurred())
+        return NULL;
+    struct ev_loop *mine = ev_default_loop(EVFLAG_AUTO);
+    if (!p || p != (void *)mine) {
+        PyErr_SetString(PyExc_RuntimeError, "green mode needs gevent's default libev loop "
+                                            "(the system's libev; not GEVENT_LOOP=libuv)");
+        return NULL;
+    }
+    return mine;
+}
+
+/* gevent's hub, greenlet's switch, and the dispatch watcher. */
+static int setup_workers(PyObject *mod)
+{
+    PyObject *ghub = PyImport_ImportModule("gevent.hub");
+    green.hub = ghub ? PyObject_CallMethod(ghub, "get_hub", NULL) : NULL;
+    Py_XDECREF(ghub);
+    PyObject *glet = PyImport_ImportModule("greenlet");
+    green.getcurrent = glet ? PyObject_GetAttrString(glet, "getcurrent") : NULL;
+    green.greenlet_type = glet ? PyObject_GetAttrString(glet, "greenlet") : NULL;
+    Py_XDECREF(glet);
+    green.hub_switch = green.hub ? PyObject_GetAttrString(green.hub, "switch") : NULL;
+    green.work_fn = PyObject_GetAttrString(mod, "_work");
+    green.workers = PySet_New(NULL);
+    green.str_switch = PyUnicode_InternFromString("switch");
+    if (!green.getcurrent || !green.greenlet_type || !green.hub_switch || !green.work_fn ||
+        !green.workers || !green.str_switch)
+        return -1;
+    struct ev_loop *loop = hub_loop();
+    if (!loop)
+        return -1;
+    chd_green_conns_init(&green.conns, loop, &green.env);
+    ev_prepare_init(&green.dispatch, on_dispatch);
+    ev_prepare_start(loop, &green.dispatch);
+    ev_unref(loop); /* the dispatch alone does not keep the hub's loop running */
+    return 0;
+}
+
+/* Registers _spawning_green, imports gevent's waiters, readies the workers. */
 static int setup_native(void)
 {
-    if (PyType_Ready(&green_conn_type) < 0)
-        return -1;
     PyObject *mod = PyModule_Create(&mod_def);
     PyObject *modules = PySys_GetObject("modules"); /* borrowed */
     int rc = mod && modules ? PyDict_SetItemString(modules, "_spawning_green", mod) : -1;
-    Py_XDECREF(mod);
     PyObject *gsock = rc == 0 ? PyImport_ImportModule("gevent.socket") : NULL;
     wait_read_fn = gsock ? PyObject_GetAttrString(gsock, "wait_read") : NULL;
     wait_write_fn = gsock ? PyObject_GetAttrString(gsock, "wait_write") : NULL;
     Py_XDECREF(gsock);
-    return wait_read_fn && wait_write_fn ? 0 : -1;
+    rc = wait_read_fn && wait_write_fn ? setup_workers(mod) : -1;
+    Py_XDECREF(mod);
+    return rc;
 }
 
 /* Compiles the built-in green.py into a module. New reference or NULL. */
@@ -275,8 +352,11 @@ static PyObject *load_loop_module(void)
 
 int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int control_fd)
 {
-    green.env = (chd_conn_env_t){.cfg = cfg, .stats = &green.stats, .wait = green_wait,
+    green.env = (chd_conn_env_t){.cfg = cfg, .stats = chd_stats_open(cfg->stats_fd),
+                                 .wait = green_wait, .on_close = on_conn_closed,
                                  .on_answered = chd_accesslog_rejected};
+    if (!green.env.stats)
+        return -1;
     atomic_init(&green.env.draining, false);
     chd_control_init(&green.control, control_fd, &green.env);
     green.listeners = *listeners;
@@ -284,9 +364,7 @@ int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int
     PyObject *fds = PyTuple_New(listeners->n);
     for (int i = 0; fds && i < listeners->n; i++)
         PyTuple_SET_ITEM(fds, i, PyLong_FromLong(listeners->fds[i]));
-    PyObject *rv = loop && fds ? PyObject_CallMethod(loop, "serve", "Oidd", fds, control_fd,
-                                                     cfg->header_timeout, cfg->keepalive)
-                               : NULL;
+    PyObject *rv = loop && fds ? PyObject_CallMethod(loop, "serve", "Oi", fds, control_fd) : NULL;
     Py_XDECREF(fds);
     Py_XDECREF(loop);
     if (!rv) {

@@ -3,11 +3,14 @@
  * chd_green_prepare() monkeypatches the interpreter before the app is
  * imported (so the app's sockets, sleeps and locks cooperate), then
  * chd_green_run() runs the server loop of python/spawning/green.py (built
- * into the binary) on the gevent hub: a greenlet per connection, parsing
- * and the WSGI work done by the same C code as threaded mode, through the
- * `_spawning_green` module defined here. Socket waits inside a request
- * yield to the hub (chd_gil.h). Everything runs in one OS thread with the
- * GIL held. */
+ * into the binary) on the gevent hub, through the `_spawning_green` module
+ * defined here. Connections live in C (chd_green_conns.h): parked on the
+ * hub's libev loop with no greenlet while they wait for a request, read and
+ * parsed there without the GIL. A ready request runs in a worker greenlet
+ * from a small reusable pool (the same WSGI code as threaded mode); socket
+ * waits inside a request yield to the hub (chd_gil.h). Everything runs in
+ * one OS thread: Python code with the GIL held, the hub's event wait and
+ * the C watchers' callbacks without it (gevent releases it around ev_run). */
 #ifndef CHD_GREEN_H
 #define CHD_GREEN_H
 

@@ -20,14 +20,15 @@ static int fill(input_t *self)
     if (!conn)
         return 0;
     while (cmn_buf_unread(&conn->req.body) == 0) {
-        if (conn->req.phase != CHD_REQ_BODY)
+        /* After a failure that owes the client an answer (a timeout, a bad
+         * body) nothing more is read: the rest of the input is empty. */
+        if (conn->req.phase != CHD_REQ_BODY || conn->fail_status != 0)
             return 0;
         int rc;
         CHD_IO_BEGIN
         rc = chd_conn_read_body(conn);
         CHD_IO_END;
-        if (rc < 0) {
-            conn->close_after = true;
+        if (rc < 0) { /* the connection has failed (chd_conn_read_body) */
             if (rc == -ECONNRESET)
                 PyErr_SetString(PyExc_OSError, "client disconnected before the end of the body");
             else if (rc == -EPROTO)

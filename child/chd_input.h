@@ -6,7 +6,9 @@
  * on the first read when the client asked for it). It never reads past the
  * end of the body, so the next request on the connection is untouched.
  * Once the request is over the object is detached and reads return b"".
- * All functions need the GIL. */
+ * A read that fails raises OSError (the connection has failed then:
+ * chd_conn_read_body); after a failure that owes the client an answer (a
+ * timeout, a bad body) later reads return b"". All functions need the GIL. */
 #ifndef CHD_INPUT_H
 #define CHD_INPUT_H
 

@@ -12,6 +12,9 @@
  * head costs no more memory than the limit. Malformed input puts the
  * request in CHD_REQ_ERROR with the status to
  * answer (400, 413, 414, 431, 501, 505); the connection must then close.
+ * Only the bytes set that state, and only this module writes it: a
+ * timeout or a lack of memory is the connection's failure (chd_conn_fail),
+ * not the request's.
  *
  * Semantics kept here (RFC 9110/9112), all decided once the head is whole:
  * the request-target's form must suit the method (chd_target), CONNECT and

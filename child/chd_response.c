@@ -209,7 +209,7 @@ static void choose_framing(chd_response_t *r, const chd_request_t *req, int64_t 
 }
 
 void chd_response_finish_head(chd_response_t *r, const chd_request_t *req, int64_t known_length,
-                              bool draining)
+                              bool closing)
 {
     choose_framing(r, req, known_length);
     if (!r->app_server)
@@ -222,7 +222,7 @@ void chd_response_finish_head(chd_response_t *r, const chd_request_t *req, int64
         cmn_buf_append(&r->head, "\r\n", 2);
     }
     bool http11 = req->http_major > 1 || (req->http_major == 1 && req->http_minor >= 1);
-    if (!req->keep_alive || draining)
+    if (!req->keep_alive || closing)
         r->close = true;
     if (r->close)
         cmn_buf_append_str(&r->head, "Connection: close\r\n");
@@ -230,6 +230,18 @@ void chd_response_finish_head(chd_response_t *r, const chd_request_t *req, int64
         cmn_buf_append_str(&r->head, "Connection: keep-alive\r\n");
     cmn_buf_append(&r->head, "\r\n", 2);
     r->head_finished = true;
+}
+
+bool chd_response_cut_short(const chd_response_t *r)
+{
+    return !r->no_body && r->content_length >= 0 && r->body_bytes < (uint64_t)r->content_length;
+}
+
+bool chd_response_finish(chd_response_t *r)
+{
+    if (!r->head_finished || chd_response_cut_short(r))
+        r->close = true;
+    return !r->close;
 }
 
 size_t chd_response_chunk_line(char *buf, size_t n)

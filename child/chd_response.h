@@ -45,9 +45,22 @@ int chd_response_add_header(chd_response_t *r, const char *name, size_t nlen, co
 
 /* Decides the framing and completes the head (ending in CRLF CRLF).
  * known_length is the body length when the server knows it, else -1.
- * draining: the child is stopping, so the connection will close. */
+ * closing: the child keeps no connection open (draining, or --keepalive
+ * 0: chd_conn_env_closing), so the head says "Connection: close". */
 void chd_response_finish_head(chd_response_t *r, const chd_request_t *req, int64_t known_length,
-                              bool draining);
+                              bool closing);
+
+/* True when the body fell short of the Content-Length the head announced
+ * (the client would wait for bytes that never come). */
+bool chd_response_cut_short(const chd_response_t *r);
+
+/* Ends the response once its body is out, and returns its keep-alive
+ * decision: true when the connection may stay open after it; false when
+ * its head said "Connection: close" (the client's wish, HTTP/1.0 without
+ * keep-alive, the app's field, a close-delimited body, or the child was
+ * closing: draining or --keepalive 0), when the head never went out, or
+ * when the body was cut short. The one place this is decided. */
+bool chd_response_finish(chd_response_t *r);
 
 /* Formats the chunk-size line for a chunk of n bytes ("1a\r\n") into buf
  * (at least 20 bytes). Returns its length. */

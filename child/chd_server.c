@@ -96,7 +96,7 @@ void chd_server_drain(chd_server_t *s)
 {
     if (atomic_exchange(&s->env.draining, true))
         return;
-    cmn_info("draining: %d connection(s) open", atomic_load(&s->stats.connections));
+    cmn_info("draining: %d connection(s) open", atomic_load(&s->env.stats->connections));
     stop_accepting(s->loop, s);
     ev_timer_stop(s->loop, &s->accept_pause);
     /* Take over what is already queued before letting go of the sockets:
@@ -161,8 +161,10 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listener
         return -ENOMEM;
     s->cfg = cfg;
     s->listeners = *listeners;
-    s->env = (chd_conn_env_t){.cfg = cfg, .stats = &s->stats, .wait = chd_conn_poll_wait,
-                              .on_answered = chd_accesslog_rejected};
+    s->env = (chd_conn_env_t){.cfg = cfg, .stats = chd_stats_open(cfg->stats_fd),
+                              .wait = chd_conn_poll_wait, .on_answered = chd_accesslog_rejected};
+    if (!s->env.stats)
+        return -ENOMEM;
     atomic_init(&s->env.draining, false);
     chd_control_init(&s->control, control_fd, &s->env);
     for (int i = 0; i < s->listeners.n; i++) {

@@ -31,7 +31,6 @@ typedef struct chd_server {
     chd_control_t control;
     ev_io control_watcher;
     ev_signal sig_term, sig_int, sig_quit;
-    chd_stats_t stats;
     chd_conn_env_t env;    /* what the connections see (their list, draining, ...) */
     chd_conn_loop_t requests; /* the request machinery: dispatch, pool, completion */
 } chd_server_t;

@@ -32,8 +32,8 @@ typedef struct {
 
 static PyTypeObject responder_type;
 
-/* Writes iov with the GIL released. On failure marks the connection to
- * close and sets OSError. Returns 0 or -1. */
+/* Writes iov with the GIL released. On failure (the connection has failed:
+ * chd_conn_send) sets OSError. Returns 0 or -1. */
 static int send_iov(responder_t *r, struct iovec *iov, int n)
 {
     int rc;
@@ -43,7 +43,6 @@ static int send_iov(responder_t *r, struct iovec *iov, int n)
     CHD_IO_END;
     if (rc < 0) {
         r->send_failed = true;
-        conn->close_after = true;
         PyErr_Format(PyExc_OSError, "client connection lost: %s", strerror(-rc));
         return -1;
     }
@@ -69,7 +68,7 @@ static int send_body(responder_t *r, const char *data, size_t len, int64_t known
     if (resp->content_length >= 0 && resp->body_bytes + len > (uint64_t)resp->content_length) {
         len = (size_t)((uint64_t)resp->content_length - resp->body_bytes);
         resp->close = true; /* the app sent more than it announced */
-        r->conn->close_after = true;
+        chd_conn_fail(r->conn, 0, CHD_CLOSE_APP_ERROR);
     }
     if (len > 0 && resp->chunked)
         iov[n++] = (struct iovec){chunk_line, chd_response_chunk_line(chunk_line, len)};
@@ -81,9 +80,11 @@ static int send_body(responder_t *r, const char *data, size_t len, int64_t known
     return n > 0 ? send_iov(r, iov, n) : 0;
 }
 
-/* Ends the response: the head if the body was empty, the last chunk, and
- * the keep-alive decision. */
-static int finish_response(responder_t *r)
+/* Ends the response (the head if the body was empty, the last chunk) and
+ * returns the connection's keep-alive decision: the response's own
+ * (chd_response_finish) when all of it went out, recorded in the
+ * connection (chd_conn_finish_response). A send failure leaves OSError set. */
+static bool finish_response(responder_t *r)
 {
     chd_response_t *resp = &r->resp;
     int rc = 0;
@@ -93,16 +94,13 @@ static int finish_response(responder_t *r)
         struct iovec last = {(void *)"0\r\n\r\n", 5};
         rc = send_iov(r, &last, 1);
     }
-    if (!resp->no_body && resp->content_length >= 0 &&
-        resp->body_bytes < (uint64_t)resp->content_length) {
+    if (chd_response_cut_short(resp)) {
         cmn_warning("response shorter than its Content-Length (%llu of %lld bytes); closing",
                     (unsigned long long)resp->body_bytes, (long long)resp->content_length);
-        resp->close = true;
+        chd_conn_fail(r->conn, 0, CHD_CLOSE_APP_ERROR);
     }
-    if (resp->close)
-        r->conn->close_after = true;
     r->finished = true;
-    return rc;
+    return chd_conn_finish_response(r->conn, rc == 0 && chd_response_finish(resp));
 }
 
 /* A native string (str with latin-1 code points only) as bytes. Sets
@@ -338,8 +336,7 @@ static void send_error_response(responder_t *r, int status)
     r->started = true;
     if (send_body(r, body, (size_t)blen, blen) == 0)
         finish_response(r);
-    else
-        PyErr_Clear();
+    PyErr_Clear(); /* a send failure: the connection has failed already */
     r->finished = true;
 }
 
@@ -353,9 +350,9 @@ static void app_failed(responder_t *r)
         r->finished = true;
         return;
     }
-    /* A body the client got wrong (too large, malformed) is its error, not
-     * the app's: answer with the request's own status. */
-    int status = conn->req.phase == CHD_REQ_ERROR ? conn->req.error_status : 500;
+    /* A body the client got wrong (too large, malformed, too slow) is its
+     * error, not the app's: answer with the status its failure owes. */
+    int status = conn->fail_status ? conn->fail_status : 500;
     char title[512];
     snprintf(title, sizeof title, "Error handling request %s %.*s", chd_request_method(&conn->req),
              (int)(conn->req.url_len > 400 ? 400 : conn->req.url_len), chd_request_url(&conn->req));
@@ -363,10 +360,10 @@ static void app_failed(responder_t *r)
         chd_python_log_exception(title);
     } else {
         PyErr_Clear();
-        cmn_info("%s: %d %s", title, status, conn->req.error_reason);
+        cmn_info("%s: %d %s", title, status, chd_conn_failure_words(conn));
     }
     if (r->resp.head_finished || r->finished) {
-        conn->close_after = true; /* the client sees a cut-short response */
+        chd_conn_fail(conn, 0, CHD_CLOSE_APP_ERROR); /* the client sees a cut-short response */
         r->finished = true;
         return;
     }
@@ -405,8 +402,7 @@ static int try_sendfile(responder_t *r, PyObject *result)
         rc = chd_conn_sendfile(r->conn, fd, &offset, (size_t)length);
         CHD_IO_END;
         if (rc < 0) {
-            r->send_failed = true;
-            r->conn->close_after = true;
+            r->send_failed = true; /* the connection has failed (chd_conn_sendfile) */
             return 1;
         }
         r->resp.body_bytes += (uint64_t)length;
@@ -495,38 +491,39 @@ static void run_app(chd_conn_t *conn, responder_t *r, PyObject *input)
     }
     close_result(result); /* PEP 3333: always, even after an error */
     Py_DECREF(result);
-    if (!r->finished && finish_response(r) < 0)
-        PyErr_Clear();
+    if (!r->finished) {
+        finish_response(r);
+        PyErr_Clear(); /* a send failure: the connection has failed already */
+    }
 }
 
-/* Adds the response to the child's counters (reported in heartbeats) and
- * to the access log. */
+/* Adds the response to the child's counters (chd_stats.h) and to the
+ * access log. */
 static void count_response(chd_stats_t *stats, const responder_t *r)
 {
     chd_accesslog_response(r->conn, &r->resp);
-    if (r->resp.status >= 500)
-        chd_stats_add(&stats->responses_5xx, 1);
+    const chd_request_t *req = &r->conn->req;
     uint64_t head = r->resp.head_finished ? cmn_buf_unread(&r->resp.head) : 0;
-    chd_stats_add(&stats->bytes_sent, head + r->resp.body_bytes);
+    chd_stats_request_end(stats, chd_stats_method_class(req->method, req->method_unknown),
+                          r->resp.status, head + r->resp.body_bytes,
+                          chd_monotonic() - r->conn->request_started);
 }
 
-/* Keeps the connection usable after the response: the unread rest of the
+/* Keeps a connection the response left open usable: the unread rest of the
  * body is read and dropped, unless the client still waits for "100
- * Continue" (then it never sent the body) or it is too large. GIL held. */
+ * Continue" (then it never sent the body) or it is too large (the
+ * connection then fails: UNREAD_BODY). GIL held. */
 static void settle_body(chd_conn_t *conn)
 {
-    if (conn->close_after || conn->req.phase == CHD_REQ_DONE)
+    if (chd_conn_closing(conn) || conn->req.phase == CHD_REQ_DONE)
         return;
     if (conn->req.phase != CHD_REQ_BODY || (conn->req.expect_continue && !conn->continue_sent)) {
-        conn->close_after = true;
+        chd_conn_fail(conn, 0, CHD_CLOSE_UNREAD_BODY);
         return;
     }
-    int rc;
     CHD_IO_BEGIN
-    rc = chd_conn_discard_body(conn, DISCARD_BODY_LIMIT);
+    chd_conn_discard_body(conn, DISCARD_BODY_LIMIT); /* a failure fails the connection */
     CHD_IO_END;
-    if (rc < 0)
-        conn->close_after = true;
 }
 
 static __thread PyThreadState *worker_tstate;
@@ -563,6 +560,7 @@ void chd_wsgi_handle_inline(chd_conn_t *conn, void *tstate)
 
 void chd_wsgi_serve(chd_conn_t *conn)
 {
+    chd_stats_app_called(conn->env->stats, chd_monotonic() - conn->request_started);
     PyObject *input = chd_input_new(conn);
     responder_t *r = input ? responder_new(conn) : NULL;
     if (r) {
@@ -572,7 +570,10 @@ void chd_wsgi_serve(chd_conn_t *conn)
         Py_DECREF(r);
     } else {
         chd_python_log_exception("cannot set up a request");
-        conn->close_after = true;
+        chd_conn_fail(conn, 0, CHD_CLOSE_OUT_OF_MEMORY);
+        chd_stats_request_end(conn->env->stats,
+                              chd_stats_method_class(conn->req.method, conn->req.method_unknown),
+                              0, 0, 0); /* no response: the connection just closes */
     }
     if (input) {
         chd_input_detach(input);

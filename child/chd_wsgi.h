@@ -4,10 +4,12 @@
  * environ, calls the app with start_response, sends the head and body
  * (Content-Length, chunked, sendfile for wsgi.file_wrapper), always calls
  * close() on the returned iterable, answers 500 (and logs the traceback)
- * when the app fails before the head is out, closes the connection when it
- * fails after, and leaves the connection ready for the next request (the
- * unread body discarded) or marked to close. Socket waits follow
- * chd_gil.h. */
+ * when the app fails before the head is out (or the status a failed body
+ * read owes: 400, 408, 413), fails the connection (chd_conn_fail,
+ * APP_ERROR) when it fails after, and finishes the response with its
+ * keep-alive decision (chd_conn_finish_response): the connection is left
+ * ready for the next request (the unread body discarded) or to close.
+ * Socket waits follow chd_gil.h. */
 #ifndef CHD_WSGI_H
 #define CHD_WSGI_H
 

@@ -15,10 +15,10 @@
  *   child -> controller   "ready"   the app is imported and the child is accepting
  *                         "fatal"   start-up failed; "error" holds the reason
  *                                   (a Python traceback when the import failed)
- *                         "pong"    alive; "requests" served, "active" requests,
- *                                   "oldest" seconds and "oldest_request" ("GET /x")
- *                                   of the longest-running one, "connections" open,
- *                                   "responses_5xx" and "bytes_sent" so far
+ *                         "pong"    alive; "active" requests, "oldest" seconds
+ *                                   and "oldest_request" ("GET /x") of the
+ *                                   longest-running one (the counters are on
+ *                                   the child's shared page: cmn_statspage.h)
  *                         "recycle" please replace me ("reason": "max-requests")
  *                         "files"   "files": source files the app imported
  *                                   (--reload=dev watches them)

@@ -2,6 +2,7 @@
 #include "ctl_child.h"
 
 #include "cmn_ctlmsg.h"
+#include "cmn_statspage.h"
 #include "ctl_daemon.h"
 
 #include <errno.h>
@@ -30,9 +31,17 @@ int ctl_child_binary_path(char *buf, size_t len)
     return 0;
 }
 
+/* In the forked process: puts fd on number `target`, inherited by the
+ * exec (dup2 clears close-on-exec). */
+static void place_fd(int fd, int target)
+{
+    if (dup2(fd, target) < 0)
+        _exit(127);
+}
+
 /* Runs in the forked process: becomes spawning_child (as run_as, when
  * given) or dies trying. */
-static void exec_child(const char *binary, int channel, const char *run_as)
+static void exec_child(const char *binary, int channel, int stats_fd, const char *run_as)
 {
     char why[512];
     if (run_as && ctl_drop_privileges(run_as, why, sizeof why) < 0) {
@@ -42,12 +51,14 @@ static void exec_child(const char *binary, int channel, const char *run_as)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL); /* libev may have blocked some */
-    if (channel != CTL_CHILD_CONTROL_FD) {
-        if (dup2(channel, CTL_CHILD_CONTROL_FD) < 0)
-            _exit(127);
-    } else {
-        fcntl(channel, F_SETFD, 0);
-    }
+    /* Out of the way first: either may sit on the other's target. */
+    channel = fcntl(channel, F_DUPFD_CLOEXEC, 10);
+    stats_fd = stats_fd >= 0 ? fcntl(stats_fd, F_DUPFD_CLOEXEC, 10) : -1;
+    if (channel < 0)
+        _exit(127);
+    place_fd(channel, CTL_CHILD_CONTROL_FD);
+    if (stats_fd >= 0)
+        place_fd(stats_fd, CMN_STATSPAGE_CHILD_FD);
     char fdarg[16];
     snprintf(fdarg, sizeof fdarg, "%d", CTL_CHILD_CONTROL_FD);
     char *const argv[] = {(char *)"spawning_child", (char *)"--control-fd", fdarg, NULL};
@@ -57,7 +68,7 @@ static void exec_child(const char *binary, int channel, const char *run_as)
 }
 
 static pid_t spawn(const char *binary, json_t *config, const int *listen_fds, int nfds,
-                   const char *run_as, int *control_fd, char *err, size_t errlen)
+                   int stats_fd, const char *run_as, int *control_fd, char *err, size_t errlen)
 {
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
@@ -75,7 +86,7 @@ static pid_t spawn(const char *binary, json_t *config, const int *listen_fds, in
     }
     if (pid == 0) {
         close(pair[0]);
-        exec_child(binary, pair[1], run_as);
+        exec_child(binary, pair[1], stats_fd, run_as);
     }
     close(pair[1]);
     /* The socket buffer holds the message until the child reads it. */
@@ -92,13 +103,13 @@ static pid_t spawn(const char *binary, json_t *config, const int *listen_fds, in
 }
 
 pid_t ctl_child_spawn(const char *binary, json_t *config, const int *listen_fds, int nfds,
-                      int *control_fd, char *err, size_t errlen)
+                      int stats_fd, int *control_fd, char *err, size_t errlen)
 {
-    return spawn(binary, config, listen_fds, nfds, NULL, control_fd, err, errlen);
+    return spawn(binary, config, listen_fds, nfds, stats_fd, NULL, control_fd, err, errlen);
 }
 
 pid_t ctl_child_spawn_as(const char *binary, json_t *config, const char *run_as,
                          int *control_fd, char *err, size_t errlen)
 {
-    return spawn(binary, config, NULL, 0, run_as, control_fd, err, errlen);
+    return spawn(binary, config, NULL, 0, -1, run_as, control_fd, err, errlen);
 }

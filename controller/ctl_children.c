@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 ctl_child_t *ctl_children_new(void *owner, pid_t pid, int control_fd, int generation,
@@ -29,17 +30,14 @@ void ctl_children_free(ctl_child_t *c)
     if (c->control_fd >= 0)
         close(c->control_fd);
     free(c->fatal_error);
+    cmn_statspage_release(c->stats);
     free(c);
 }
 
 void ctl_children_record_pong(ctl_child_t *c, json_t *msg, ev_tstamp now)
 {
     c->last_pong = now;
-    c->requests = (uint64_t)json_integer_value(json_object_get(msg, "requests"));
-    c->responses_5xx = (uint64_t)json_integer_value(json_object_get(msg, "responses_5xx"));
-    c->bytes_sent = (uint64_t)json_integer_value(json_object_get(msg, "bytes_sent"));
     c->active = (int)json_integer_value(json_object_get(msg, "active"));
-    c->connections = (int)json_integer_value(json_object_get(msg, "connections"));
     c->oldest = json_number_value(json_object_get(msg, "oldest"));
     const char *line = json_string_value(json_object_get(msg, "oldest_request"));
     snprintf(c->oldest_request, sizeof c->oldest_request, "%s", line ? line : "");
@@ -67,6 +65,26 @@ long long ctl_children_rss(pid_t pid)
     if (n != 2)
         return -EIO;
     return resident * sysconf(_SC_PAGESIZE);
+}
+
+double ctl_children_cpu_seconds(pid_t pid)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* "PID (COMM) S ..." where COMM may hold spaces and parentheses: the
+     * fields after the last ')' are 3..; utime and stime are 14 and 15. */
+    const char *p = strrchr(text, ')');
+    unsigned long long utime, stime;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                     &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 const char *ctl_children_state_name(ctl_child_state_t state)

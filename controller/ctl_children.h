@@ -8,6 +8,7 @@
 #ifndef CTL_CHILDREN_H
 #define CTL_CHILDREN_H
 
+#include "cmn_statspage.h"
 #include "ctl_history.h"
 
 #include <ev.h>
@@ -36,9 +37,10 @@ typedef struct ctl_child {
     struct ctl_child *replaces; /* drain that child once this one is ready */
     bool being_replaced;        /* a successor is starting */
     char *fatal_error;          /* what it said before dying at start-up */
+    cmn_statspage_t *stats; /* its live counters (cmn_statspage.h), or NULL */
+    bool heartbeat_killed;  /* the controller killed it for missing heartbeats */
     /* From the last "pong": */
-    uint64_t requests, responses_5xx, bytes_sent;
-    int active, connections;
+    int active;
     double oldest;              /* seconds the oldest running request has run */
     char oldest_request[128];
     bool timeout_reported;
@@ -50,7 +52,8 @@ typedef struct ctl_child {
 ctl_child_t *ctl_children_new(void *owner, pid_t pid, int control_fd, int generation,
                               ev_tstamp now);
 
-/* Frees a record (closes its control fd; the caller stopped the watcher). */
+/* Frees a record (closes its control fd, unmaps its counter page; the
+ * caller stopped the watcher). */
 void ctl_children_free(ctl_child_t *c);
 
 /* Records a heartbeat answer ("pong", see cmn_ctlmsg.h) received at now. */
@@ -61,6 +64,10 @@ void ctl_children_send(ctl_child_t *c, const char *type);
 
 /* Resident memory of a process in bytes, or a negative errno. */
 long long ctl_children_rss(pid_t pid);
+
+/* CPU seconds (user + system) a process used, from /proc/PID/stat, or a
+ * negative number when it cannot be read. */
+double ctl_children_cpu_seconds(pid_t pid);
 
 const char *ctl_children_state_name(ctl_child_state_t state);
 

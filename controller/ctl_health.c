@@ -57,7 +57,7 @@ static void judge_limits(const ctl_config_t *cfg, ctl_child_t *c, ev_tstamp now,
 
 /* --max-memory: while the children's summed RSS is over the limit, replace
  * the largest. */
-static void judge_memory(const ctl_config_t *cfg, ctl_child_t *children,
+static void judge_memory(const ctl_config_t *cfg, ctl_child_t *children, ctl_health_rss_fn rss_of,
                          ctl_health_apply_fn apply, void *ctx)
 {
     long long limit = cfg->max_memory;
@@ -66,7 +66,7 @@ static void judge_memory(const ctl_config_t *cfg, ctl_child_t *children,
     long long total = 0, largest_rss = -1;
     ctl_child_t *largest = NULL;
     for (ctl_child_t *c = children; c; c = c->next) {
-        long long rss = ctl_children_rss(c->pid);
+        long long rss = rss_of(c->pid);
         if (rss < 0)
             continue;
         total += rss;
@@ -84,11 +84,11 @@ static void judge_memory(const ctl_config_t *cfg, ctl_child_t *children,
 }
 
 void ctl_health_check(const ctl_config_t *cfg, ctl_child_t *children, ev_tstamp now,
-                      ctl_health_apply_fn apply, void *ctx)
+                      ctl_health_rss_fn rss, ctl_health_apply_fn apply, void *ctx)
 {
     for (ctl_child_t *c = children; c; c = c->next) {
         judge_deadlines(cfg, c, now, apply, ctx);
         judge_limits(cfg, c, now, apply, ctx);
     }
-    judge_memory(cfg, children, apply, ctx);
+    judge_memory(cfg, children, rss, apply, ctx);
 }

@@ -39,9 +39,14 @@ typedef struct {
 /* Called once per decision, in order. */
 typedef void (*ctl_health_apply_fn)(void *ctx, const ctl_health_decision_t *decision);
 
-/* Judges every child at time `now` and hands each decision to `apply`
- * (which may change the list: new children go in front of it). */
+/* A process's resident memory in bytes, or negative when unknown: the
+ * supervisor passes ctl_children_rss; a test its own figures. */
+typedef long long (*ctl_health_rss_fn)(pid_t pid);
+
+/* Judges every child at time `now`, from its record and its memory (`rss`),
+ * and hands each decision to `apply` (which may change the list: new
+ * children go in front of it). */
 void ctl_health_check(const ctl_config_t *cfg, ctl_child_t *children, ev_tstamp now,
-                      ctl_health_apply_fn apply, void *ctx);
+                      ctl_health_rss_fn rss, ctl_health_apply_fn apply, void *ctx);
 
 #endif

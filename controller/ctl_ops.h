@@ -7,6 +7,8 @@
 #ifndef CTL_OPS_H
 #define CTL_OPS_H
 
+#include "cmn_buf.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 
@@ -14,6 +16,11 @@ typedef struct {
     void *ctx; /* passed to every operation */
     /* The status document (README, "Status document"): a new reference. */
     json_t *(*status)(void *ctx);
+    /* Appends /metrics' text (ctl_metrics.h) to out. */
+    void (*metrics)(void *ctx, cmn_buf_t *out);
+    /* /readyz's detail: {"ready", "stopping", "generation", "children_ready",
+     * "children_desired"} (a new reference). */
+    json_t *(*readiness)(void *ctx);
     /* True while a child of the serving generation is ready and no stop or
      * drain of the whole server has begun (what /healthz answers). */
     bool (*healthy)(void *ctx);

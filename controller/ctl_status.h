@@ -12,6 +12,7 @@
 #include "ctl_children.h"
 #include "ctl_history.h"
 #include "ctl_listeners.h"
+#include "ctl_metrics.h"
 #include "ctl_options.h"
 
 #include <jansson.h>
@@ -30,7 +31,8 @@ typedef struct {
     int desired;                        /* children wanted */
     int killed_children;                /* died or were killed without being asked */
     uint64_t total_requests;            /* gone children included */
-    uint64_t retired_5xx, retired_bytes; /* the gone children's share */
+    const cmn_stats_snapshot_t *retired; /* the gone children's counters */
+    const ctl_events_t *events;         /* reloads and restarts by cause */
     double requests_per_second;         /* over the last minute */
     const ctl_history_t *history;       /* the rate's trend; NULL: none */
     int reloads;
@@ -40,6 +42,11 @@ typedef struct {
 
 /* Builds the document (new reference). */
 json_t *ctl_status_document(const ctl_status_facts_t *facts);
+
+/* /readyz's detail: "ready" (what /healthz answers), "stopping",
+ * "generation", "pending_generation", "children_ready" (of the serving
+ * generation), "children_desired" (a new reference). */
+json_t *ctl_status_readiness(const ctl_status_facts_t *facts);
 
 /* True when at least one child of the serving generation is ready and no
  * stop has begun (what /healthz answers). */

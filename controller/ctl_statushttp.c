@@ -2,6 +2,7 @@
 #include "ctl_statushttp.h"
 
 #include "ctl_listen.h"
+#include "ctl_metrics.h"
 #include "ctl_miniserver.h"
 #include "ctl_status_html.h"
 
@@ -17,16 +18,42 @@ struct ctl_statushttp {
     ctl_miniserver_t *server;
 };
 
-static void respond(cmn_buf_t *reply, int status, const char *reason, const char *type,
-                    const char *body, bool head_only)
+static void respond_bytes(cmn_buf_t *reply, int status, const char *reason, const char *type,
+                          const char *body, size_t len, bool head_only)
 {
-    size_t len = strlen(body);
     cmn_buf_appendf(reply,
                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                     "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
                     status, reason, type, len);
     if (!head_only)
         cmn_buf_append(reply, body, len);
+}
+
+static void respond(cmn_buf_t *reply, int status, const char *reason, const char *type,
+                    const char *body, bool head_only)
+{
+    respond_bytes(reply, status, reason, type, body, strlen(body), head_only);
+}
+
+static void respond_metrics(const ctl_ops_t *ops, cmn_buf_t *reply, bool head)
+{
+    cmn_buf_t text = CMN_BUF_INIT;
+    ops->metrics(ops->ctx, &text);
+    respond_bytes(reply, 200, "OK", CTL_METRICS_CONTENT_TYPE, cmn_buf_head(&text),
+                  cmn_buf_unread(&text), head);
+    cmn_buf_free(&text);
+}
+
+/* /readyz: the /healthz verdict as its status, the detail as JSON. */
+static void respond_readiness(const ctl_ops_t *ops, cmn_buf_t *reply, bool head)
+{
+    json_t *detail = ops->readiness(ops->ctx);
+    bool ok = json_is_true(json_object_get(detail, "ready"));
+    char *body = json_dumps(detail, JSON_SORT_KEYS);
+    respond(reply, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", "application/json",
+            body ? body : "{}", head);
+    free(body);
+    json_decref(detail);
 }
 
 /* Serves one request; the connection closes after the reply. */
@@ -50,6 +77,10 @@ static bool handle(void *arg, int peer_fd, const char *request, size_t len, cmn_
         bool ok = ops->healthy(ops->ctx);
         respond(reply, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", "text/plain",
                 ok ? "ok\n" : ops->stopping(ops->ctx) ? "stopping\n" : "no ready child\n", head);
+    } else if (strcmp(target, "/readyz") == 0) {
+        respond_readiness(ops, reply, head);
+    } else if (strcmp(target, "/metrics") == 0) {
+        respond_metrics(ops, reply, head);
     } else if (strcmp(target, "/status.json") == 0 || strcmp(target, "/status") == 0) {
         json_t *doc = ops->status(ops->ctx);
         bool json = strcmp(target, "/status.json") == 0;

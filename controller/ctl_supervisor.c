@@ -16,6 +16,7 @@
 #include "ctl_daemon.h"
 #include "ctl_children.h"
 #include "ctl_health.h"
+#include "ctl_metrics.h"
 #include "ctl_ops.h"
 #include "ctl_status.h"
 #include "ctl_watch.h"
@@ -66,7 +67,9 @@ typedef struct ctl_supervisor {
     char *last_reload_error;
     int listen_port;
     /* Counters of children that are gone, so totals survive them. */
-    uint64_t retired_requests, retired_5xx, retired_bytes;
+    cmn_stats_snapshot_t retired;
+    ctl_events_t events;             /* reloads, restarts (ctl_metrics.h) */
+    ctl_reload_cause_t reload_cause; /* of the reload under way */
     int killed_children; /* died or were killed without being asked to stop */
     ctl_history_t history; /* the request rate, for the status page and the document */
     ctl_tlskeys_t tls_keys;   /* session ticket keys, when a listener serves TLS */
@@ -176,21 +179,32 @@ static ctl_child_t *spawn(ctl_supervisor_t *sup, int generation, int slot)
     int nfds = child_listeners(sup, slot, listen_fds);
     if (nfds < 0)
         return NULL;
+    int stats_fd;
+    cmn_statspage_t *page = cmn_statspage_create(&stats_fd);
+    if (!page) {
+        cmn_error("cannot start a child: its counter page: %s", strerror(errno));
+        return NULL;
+    }
     json_t *conf = config_for_child(sup);
-    pid_t pid = conf ? ctl_child_spawn(sup->child_binary, conf, listen_fds, nfds, &control_fd, err,
-                                       sizeof err)
+    json_object_set_new(conf, "stats_fd", json_integer(CMN_STATSPAGE_CHILD_FD));
+    pid_t pid = conf ? ctl_child_spawn(sup->child_binary, conf, listen_fds, nfds, stats_fd,
+                                       &control_fd, err, sizeof err)
                      : -ENOMEM;
     json_decref(conf);
+    close(stats_fd); /* the mapping stays */
     if (pid < 0) {
         cmn_error("cannot start a child: %s", pid == -ENOMEM ? "out of memory" : err);
+        cmn_statspage_release(page);
         return NULL;
     }
     ctl_child_t *c = ctl_children_new(sup, pid, control_fd, generation, ev_now(sup->loop));
     if (!c) {
         kill(pid, SIGKILL);
         close(control_fd);
+        cmn_statspage_release(page);
         return NULL;
     }
+    c->stats = page;
     c->slot = slot;
     /* --max-age is staggered: each child gets up to 10% more, so children
      * started together are not all replaced together. */
@@ -240,6 +254,7 @@ static void begin_reload(ctl_supervisor_t *sup, const char *reason)
         return;
     }
     sup->reloads++;
+    sup->reload_cause = ctl_metrics_reload_cause(reason);
     snprintf(sup->last_reload_reason, sizeof sup->last_reload_reason, "%s", reason);
     sup->pending_generation = sup->generation + 1;
     cmn_info("reloading (%s): starting generation %d", reason, sup->pending_generation);
@@ -259,6 +274,7 @@ static void finish_reload_if_ready(ctl_supervisor_t *sup)
     int old = sup->generation;
     sup->generation = sup->pending_generation;
     sup->pending_generation = 0;
+    sup->events.reloads_ok[sup->reload_cause]++;
     set_reload_error(sup, NULL);
     for (ctl_child_t *c = sup->children; c; c = c->next)
         if (c->generation <= old)
@@ -276,6 +292,7 @@ static void abandon_reload(ctl_supervisor_t *sup, ctl_child_t *failed)
     cmn_log_block(CMN_LOG_ERROR, "reload failed; the running generation keeps serving:", why,
                   strlen(why));
     set_reload_error(sup, why);
+    sup->events.reloads_failed[sup->reload_cause]++;
     for (ctl_child_t *c = sup->children; c; c = c->next)
         if (c->generation == sup->pending_generation && c != failed)
             drain(sup, c, "its generation failed to start");
@@ -349,6 +366,7 @@ static void handle_message(ctl_supervisor_t *sup, ctl_child_t *c, json_t *msg)
         /* One replacement at a time: if another is under way, the health
          * tick asks again. */
         c->wants_recycle = !replace_child(sup, c, "--max-requests");
+        sup->events.restarts[CTL_RESTART_MAX_REQUESTS] += !c->wants_recycle;
     } else if (strcmp(type, CMN_MSG_FILES) == 0) {
         add_watched_files(sup, msg);
     } else if (strcmp(type, CMN_MSG_FATAL) == 0) {
@@ -465,6 +483,7 @@ static void after_unexpected_exit(ctl_supervisor_t *sup, ctl_child_t *c, bool wa
     for (ctl_child_t *o = sup->children; o; o = o->next)
         if (o->being_replaced && c->replaces == o)
             o->being_replaced = false; /* its successor failed: keep it */
+    sup->events.restarts[c->heartbeat_killed ? CTL_RESTART_HEARTBEAT : CTL_RESTART_CRASH]++;
     if (!was_ready) {
         sup->failed_starts++;
         double delay = restart_delay(sup->failed_starts);
@@ -491,9 +510,12 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
     log_exit(c, w->rstatus);
     bool was_ready = c->state == CTL_CHILD_READY;
     bool asked = c->state == CTL_CHILD_DRAINING;
-    sup->retired_requests += c->requests;
-    sup->retired_5xx += c->responses_5xx;
-    sup->retired_bytes += c->bytes_sent;
+    if (c->stats) { /* the page outlives the child: its last numbers are exact */
+        cmn_stats_snapshot_t last;
+        cmn_statspage_read(c->stats, &last);
+        last.connections = last.in_flight = last.threads_busy = 0; /* gauges end with it */
+        cmn_stats_snapshot_add(&sup->retired, &last);
+    }
     if (!asked && !sup->stopping)
         sup->killed_children++;
     unlink_child(sup, c);
@@ -509,9 +531,10 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
 /* Requests served by all children, the gone ones included. */
 static uint64_t total_requests(const ctl_supervisor_t *sup)
 {
-    uint64_t total = sup->retired_requests;
+    uint64_t total = sup->retired.requests_done;
     for (const ctl_child_t *c = sup->children; c; c = c->next)
-        total += c->requests;
+        if (c->stats)
+            total += atomic_load_explicit(&c->stats->requests_done, memory_order_relaxed);
     return total;
 }
 
@@ -641,6 +664,19 @@ static void on_source_change(void *arg, const char *path)
 
 /* --- the once-a-second tick: heartbeats, health, the request rate ------- */
 
+/* The restart cause /metrics counts for a replacement ctl_health decided. */
+static ctl_restart_cause_t restart_cause(ctl_health_cause_t cause)
+{
+    switch (cause) {
+    case CTL_CAUSE_TIMEOUT: return CTL_RESTART_TIMEOUT;
+    case CTL_CAUSE_MAX_REQUESTS: return CTL_RESTART_MAX_REQUESTS;
+    case CTL_CAUSE_MAX_AGE: return CTL_RESTART_MAX_AGE;
+    case CTL_CAUSE_MAX_MEMORY: return CTL_RESTART_MAX_MEMORY;
+    case CTL_CAUSE_HEARTBEAT: return CTL_RESTART_HEARTBEAT;
+    default: return CTL_RESTART_CRASH;
+    }
+}
+
 /* Carries out one of ctl_health's decisions (ctl_health_apply_fn). */
 static void apply_health(void *ctx, const ctl_health_decision_t *d)
 {
@@ -650,10 +686,13 @@ static void apply_health(void *ctx, const ctl_health_decision_t *d)
     case CTL_HEALTH_KILL:
         cmn_log(d->cause == CTL_CAUSE_HEARTBEAT ? CMN_LOG_ERROR : CMN_LOG_WARNING, "%s",
                 d->message);
+        c->heartbeat_killed = d->cause == CTL_CAUSE_HEARTBEAT;
         kill(c->pid, SIGKILL);
         break;
     case CTL_HEALTH_REPLACE: {
         bool started = replace_child(sup, c, d->reason);
+        if (started)
+            sup->events.restarts[restart_cause(d->cause)]++;
         if (d->cause == CTL_CAUSE_TIMEOUT && started) {
             cmn_error("%s", d->message);
             c->timeout_reported = true; /* once: the request is still running */
@@ -688,7 +727,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     for (ctl_child_t *c = sup->children; c; c = c->next)
         if (c->state == CTL_CHILD_READY)
             ctl_children_send(c, CMN_MSG_PING);
-    ctl_health_check(sup->cfg, sup->children, now, apply_health, sup);
+    ctl_health_check(sup->cfg, sup->children, now, ctl_children_rss, apply_health, sup);
     sample_history(sup, now);
 }
 
@@ -701,8 +740,8 @@ static ctl_status_facts_t gather_facts(const ctl_supervisor_t *sup)
         .started_at = sup->started_at, .listen_port = sup->listen_port,
         .generation = sup->generation, .pending_generation = sup->pending_generation,
         .desired = sup->desired, .killed_children = sup->killed_children,
-        .total_requests = total_requests(sup), .retired_5xx = sup->retired_5xx,
-        .retired_bytes = sup->retired_bytes, .requests_per_second = ctl_history_rate(&sup->history),
+        .total_requests = total_requests(sup), .retired = &sup->retired, .events = &sup->events,
+        .requests_per_second = ctl_history_rate(&sup->history),
         .history = &sup->history,
         .reloads = sup->reloads, .last_reload_reason = sup->last_reload_reason,
         .last_reload_error = sup->last_reload_error,
@@ -713,6 +752,23 @@ static json_t *op_status(void *ctx)
 {
     ctl_status_facts_t facts = gather_facts(ctx);
     return ctl_status_document(&facts);
+}
+
+static void op_metrics(void *ctx, cmn_buf_t *out)
+{
+    const ctl_supervisor_t *sup = ctx;
+    ctl_metrics_t m;
+    if (ctl_metrics_collect(sup->children, &sup->retired, &sup->events, sup->cfg->threads,
+                            sup->desired, ev_time(), &m) < 0)
+        return;
+    ctl_metrics_render(&m, out);
+    ctl_metrics_free(&m);
+}
+
+static json_t *op_readiness(void *ctx)
+{
+    ctl_status_facts_t facts = gather_facts(ctx);
+    return ctl_status_readiness(&facts);
 }
 
 static bool op_healthy(void *ctx)
@@ -745,7 +801,8 @@ static void op_reopen_logs(void *ctx) { ctl_supervisor_reopen_logs(ctx); }
 
 static ctl_ops_t operations(ctl_supervisor_t *sup)
 {
-    return (ctl_ops_t){.ctx = sup, .status = op_status, .healthy = op_healthy, .stopping = op_stopping,
+    return (ctl_ops_t){.ctx = sup, .status = op_status, .metrics = op_metrics,
+                       .readiness = op_readiness, .healthy = op_healthy, .stopping = op_stopping,
                        .reload = op_reload, .processes = op_processes, .scale = op_scale,
                        .stop = op_stop, .reopen_logs = op_reopen_logs};
 }

@@ -213,6 +213,28 @@ assert_no_sanitizer_report() {
   return 0
 }
 
+# assert_close_reasons: against a server started (by this test) with
+# --log-level debug --header-timeout 1 --keepalive 1 --body-timeout 1 on
+# tests.apps.http_app:app, makes a connection end for each of several
+# reasons, stops the server, and checks that its log names every reason
+# (chd_close_reason_name) and still has the 400's usual line.
+assert_close_reasons() {
+  local reason
+  raw 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n' >/dev/null || true
+  raw 'GET / HTTP/1.1\r\n' >/dev/null || true
+  raw 'POST /echo-body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\nhel' \
+    >/dev/null || true
+  raw 'GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >/dev/null
+  raw --idle 3 'GET /hello HTTP/1.1\r\nHost: x\r\n\r\n' >/dev/null
+  stop_server
+  for reason in malformed header_timeout body_timeout finished idle client_closed; do
+    grep -q ": connection closed ($reason)\$" "$SERVER_LOG" ||
+      { fail "no connection closed with reason $reason"; return 1; }
+  done
+  grep -q "127.0.0.1:[0-9]*: 400 invalid character in header\$" "$SERVER_LOG" ||
+    { fail "the 400's log line changed"; return 1; }
+}
+
 # kill_all_tagged: kill every process started by this file (all tags), used
 # by teardown_file as a last resort.
 kill_all_tagged() {

@@ -235,3 +235,9 @@ PYEOF
   echo "$output"
   [ "$output" = "True True" ]
 }
+
+@test "--log-level debug: each closed connection says why" {
+  start_server --processes 1 --threads 2 --log-level debug --header-timeout 1 --keepalive 1 \
+    --body-timeout 1 tests.apps.http_app:app
+  assert_close_reasons
+}

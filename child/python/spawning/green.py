@@ -1,46 +1,39 @@
 """Green mode (--threads=0): the child's server loop on the gevent hub.
 
 Embedded in spawning_child at build time and run after gevent has
-monkeypatched the interpreter and the app is imported. One greenlet accepts,
-one greenlet per connection reads and parses requests (in C, through the
-`_spawning_green` module) and runs the app; a blocked socket inside a
-request yields to the hub, so thousands of long-poll requests wait at once
-in one OS thread. A greenlet per connection listens on the control channel;
-SIGTERM or the controller's "stop" drains: stop accepting, close idle
-connections, let running requests finish.
+monkeypatched the interpreter and the app is imported. One greenlet per
+listening socket accepts; from then on a connection lives in C
+(`_spawning_green`, chd_green_conns.c): watched on the hub's loop without
+a greenlet while it waits for a request, read and parsed in C, and handed
+to a worker greenlet from a small pool only while a request runs. A
+blocked socket inside a request yields to the hub, so thousands of
+long-poll requests wait at once in one OS thread. A greenlet listens on
+the control channel; SIGTERM or the controller's "stop" drains: stop
+accepting, close idle connections, let running requests finish.
 """
 import os
 import signal
-import socket
-import time
 
 import gevent
-from gevent.pool import Group
+from gevent.event import Event
 from gevent.socket import wait_read
 
 import _spawning_green as native
 
 
-DRAIN_GRACE = 1.0  # seconds idle connections may still send a request (CHD_DRAIN_GRACE)
-
-
-def serve(listen_fds, control_fd, header_timeout, keepalive):
-    connections = Group()
-    idle = set()  # greenlets waiting for a next request, killed on drain
+def serve(listen_fds, control_fd):
     draining = []
 
     def drain():
         if draining:
             return
         draining.append(True)
+        # Requests that arrive during the grace are answered with
+        # "Connection: close"; connections still idle after it are closed.
         native.set_draining()
         for acceptor in acceptors:
             acceptor.kill(block=False)
         take_queued()
-        # Closing an idle keep-alive connection races with a request the
-        # client may be sending; requests that arrive during the grace are
-        # answered with "Connection: close", the still idle are closed after.
-        gevent.spawn_later(DRAIN_GRACE, close_idle)
 
     def take_queued():
         """Takes over what is queued on the sockets: it would be reset when a
@@ -48,64 +41,21 @@ def serve(listen_fds, control_fd, header_timeout, keepalive):
         for listen_fd in listen_fds:
             while True:
                 try:
-                    conn = native.accept(listen_fd)
+                    if native.accept(listen_fd) is None:
+                        break
                 except OSError:
                     break
-                if conn is None:
-                    break
-                connections.spawn(handle, conn)
-
-    def close_idle():
-        for g in list(idle):
-            g.kill(block=False)
-
-    def wait_for_request(conn, me):
-        """Returns True when a request is ready, False to close."""
-        deadline = None
-        while True:
-            state = conn.feed()
-            if state != 0:
-                return state > 0
-            if conn.idle:
-                idle.add(me)
-                timeout = DRAIN_GRACE if draining else keepalive
-            else:
-                idle.discard(me)
-                if deadline is None:
-                    deadline = time.monotonic() + header_timeout
-                timeout = deadline - time.monotonic()
-            try:
-                if timeout <= 0:
-                    raise socket.timeout()
-                wait_read(conn.fileno(), timeout=timeout)
-            except socket.timeout:
-                conn.timeout()  # 408 unless the connection was idle
-                return False
-
-    def handle(conn):
-        me = gevent.getcurrent()
-        try:
-            while True:
-                ready = wait_for_request(conn, me)
-                idle.discard(me)
-                if not ready or not conn.serve():
-                    return
-        finally:
-            idle.discard(me)
-            conn.close()
 
     def accept_loop(listen_fd):
         while True:
             wait_read(listen_fd)
             while True:
                 try:
-                    conn = native.accept(listen_fd)
+                    if native.accept(listen_fd) is None:
+                        break
                 except OSError:  # out of descriptors: let connections finish
                     gevent.sleep(0.1)
                     break
-                if conn is None:
-                    break
-                connections.spawn(handle, conn)
 
     def control_loop():
         while True:
@@ -122,5 +72,7 @@ def serve(listen_fds, control_fd, header_timeout, keepalive):
     gevent.joinall(acceptors)
     take_queued()  # again: what arrived while the hub ran other greenlets
     native.close_listener()
-    connections.join()
+    all_closed = Event()
+    native.when_all_closed(all_closed.set)
+    all_closed.wait()
     control.kill()
