@@ -7,7 +7,12 @@
  * returns false the job was finished on the worker and the I/O thread is
  * not bothered. A job belongs to the pool from submit until then. The pool knows nothing of HTTP or Python:
  * `thread_start`/`thread_stop` hooks let the caller set up per-thread state
- * (a Python thread state, say). */
+ * (a Python thread state, say).
+ *
+ * At most nthreads jobs run at once, counting one run outside the pool: the
+ * I/O thread may claim a slot (chd_pool_claim_outside) to run requests
+ * itself, and while it holds it one worker fewer takes jobs, so
+ * `--threads N` still means N requests at most in the app. */
 #ifndef CHD_POOL_H
 #define CHD_POOL_H
 
@@ -32,14 +37,18 @@ typedef struct {
     chd_pool_hooks_t hooks;
     struct ev_loop *loop;
     pthread_t *threads;
-    int nthreads;
+    int nthreads;        /* started so far */
+    int limit;           /* jobs that may run at once, the outside one included */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     chd_job_t *todo_head, *todo_tail;
     chd_job_t *done_head, *done_tail;
     ev_async done_async;
     bool stopping;
-    atomic_int busy; /* jobs submitted and not yet run to the end */
+    bool outside;        /* a slot is claimed outside the pool (the lock guards writes) */
+    int running;         /* jobs the workers are running (under the lock) */
+    atomic_int queued;   /* jobs submitted and not yet taken by a worker */
+    atomic_int busy;     /* jobs submitted and not yet run to the end */
 } chd_pool_t;
 
 /* Starts nthreads workers. Call on the I/O thread. Returns 0 or -errno. */
@@ -51,6 +60,14 @@ void chd_pool_submit(chd_pool_t *pool, chd_job_t *job);
 
 /* Jobs submitted and not yet passed to `done` (I/O thread). */
 static inline int chd_pool_busy(chd_pool_t *pool) { return atomic_load(&pool->busy); }
+
+/* Claims the slot for running jobs outside the pool (the I/O thread, one
+ * caller only). True when it holds it: already, or now because no job is
+ * queued and fewer than nthreads run. I/O thread. */
+bool chd_pool_claim_outside(chd_pool_t *pool);
+
+/* Gives the slot back (when held); a queued job may then start. */
+void chd_pool_release_outside(chd_pool_t *pool);
 
 /* Lets the workers finish their current jobs, then joins them. Jobs still
  * queued are not run. Call on the I/O thread after the loop has ended. */
