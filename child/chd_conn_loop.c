@@ -444,4 +444,7 @@ void chd_conn_loop_stop(chd_conn_loop_t *cl)
     chd_pool_stop(&cl->pool);
 }
 
-int chd_conn_loop_busy(chd_conn_loop_t *cl) { return chd_pool_busy(&cl->pool); }
+int chd_conn_loop_busy(chd_conn_loop_t *cl)
+{
+    return chd_pool_busy(&cl->pool) + atomic_load(&cl->inline_active) + (cl->inline_head != NULL);
+}

@@ -95,7 +95,8 @@ void chd_conn_loop_end(chd_conn_loop_t *cl);
 /* After chd_conn_loop_run returned: joins the standby and the workers. */
 void chd_conn_loop_stop(chd_conn_loop_t *cl);
 
-/* Requests handed to the pool and not yet completed. */
+/* Requests started and not yet completed (pooled or on the main thread);
+ * exact when zero. */
 int chd_conn_loop_busy(chd_conn_loop_t *cl);
 
 /* Starts serving an accepted socket. */

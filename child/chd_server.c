@@ -89,6 +89,8 @@ void chd_server_drain(chd_server_t *s)
         if (s->listeners.fds[i] >= 0)
             accept_some(s->loop, s, s->listeners.fds[i], 4096);
     chd_listeners_close(&s->listeners);
+    if (chd_conn_loop_busy(&s->requests) > 0)
+        cmn_info("listening sockets closed while a request runs");
     for (chd_conn_t *conn = s->env.conns; conn; conn = conn->next)
         chd_conn_loop_drain(conn);
     maybe_finish_drain(s);
