@@ -3,9 +3,9 @@
  * This is the transport-neutral core: buffers, the request being parsed,
  * the peer, and the I/O a request needs (reading the rest of its body,
  * writing its response). Two drivers use it:
- *   - chd_conn_loop.c, threaded mode: the libev I/O thread reads and parses
- *     heads (no thread, no GIL spent on a slow client), a worker thread runs
- *     the request; ownership moves only through the pool's locked queues.
+ *   - chd_conn_loop.c, threaded mode: the libev loop reads and parses heads
+ *     (no thread, no GIL spent on a slow client); the main thread (after
+ *     the loop iteration) or a worker runs the request.
  *   - chd_green.c, green mode: a greenlet per connection does both.
  * A connection sees the process that serves it only through a narrow
  * environment (chd_conn_env_t: the settings, the counters, how to wait for

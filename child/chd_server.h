@@ -7,7 +7,8 @@
  * controller going away it stops accepting, answers with "Connection:
  * close", closes connections still idle after CHD_DRAIN_GRACE, finishes
  * in-flight requests and returns from chd_server_run(). SIGINT and SIGQUIT
- * end the process at once. Runs on the I/O thread, never holds the GIL. */
+ * end the process at once. Runs on whichever thread holds the loop
+ * (chd_conn_loop.h), never holds the GIL. */
 #ifndef CHD_SERVER_H
 #define CHD_SERVER_H
 
