@@ -170,6 +170,11 @@ int chd_conn_poll_wait(chd_conn_t *conn, short events, int timeout_ms);
  * --body-timeout). */
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt);
 
+/* While a request runs: one write of what fits in the socket now, never
+ * waiting; *iov and *iovcnt are advanced past what went out (*iovcnt 0:
+ * all of it). Returns 0 or -errno. */
+int chd_conn_send_now(chd_conn_t *conn, struct iovec **iov, int *iovcnt);
+
 /* While a request runs: sends count bytes of file fd from *offset with
  * sendfile(), advancing *offset. Returns 0 or -errno. */
 int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count);

@@ -133,7 +133,8 @@ bool chd_pool_claim_outside(chd_pool_t *pool)
 
 void chd_pool_release_outside(chd_pool_t *pool)
 {
-    if (!pool->outside)
+    /* Kept while nothing waits for it: taking it again is then free. */
+    if (!pool->outside || atomic_load(&pool->queued) == 0)
         return;
     pthread_mutex_lock(&pool->lock);
     pool->outside = false;

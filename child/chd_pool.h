@@ -66,7 +66,9 @@ static inline int chd_pool_busy(chd_pool_t *pool) { return atomic_load(&pool->bu
  * queued and fewer than nthreads run. I/O thread. */
 bool chd_pool_claim_outside(chd_pool_t *pool);
 
-/* Gives the slot back (when held); a queued job may then start. */
+/* Gives the slot back when held and a job is queued, which then starts;
+ * with nothing queued the slot stays claimed (claiming it again is free;
+ * a job submitted later is queued behind it until the next call). */
 void chd_pool_release_outside(chd_pool_t *pool);
 
 /* Lets the workers finish their current jobs, then joins them. Jobs still

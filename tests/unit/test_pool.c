@@ -104,7 +104,26 @@ TEST(queued_jobs_go_before_the_outside_claim)
     atomic_store(&b.release, true);
     CHECK(wait_for(&finished, 2));
     CHECK(chd_pool_claim_outside(&pool)); /* nothing queued, nothing running */
-    chd_pool_release_outside(&pool);
+    chd_pool_stop(&pool);
+    ev_loop_destroy(loop);
+}
+
+TEST(the_slot_is_kept_until_a_job_waits_for_it)
+{
+    reset_counts();
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    chd_pool_t pool;
+    CHECK_EQ_INT(chd_pool_start(&pool, 1, loop, &hooks), 0);
+    CHECK(chd_pool_claim_outside(&pool));
+    chd_pool_release_outside(&pool); /* nothing queued: kept */
+    test_job_t a = {0};
+    chd_pool_submit(&pool, &a.job);
+    settle();
+    CHECK_EQ_INT(atomic_load(&started), 0);
+    chd_pool_release_outside(&pool); /* now a job waits: given back */
+    CHECK(wait_for(&started, 1));
+    atomic_store(&a.release, true);
+    CHECK(wait_for(&finished, 1));
     chd_pool_stop(&pool);
     ev_loop_destroy(loop);
 }
@@ -139,6 +158,7 @@ int main(int argc, char **argv)
     unit_init(argc, argv);
     RUN(outside_slot_holds_back_the_only_worker);
     RUN(queued_jobs_go_before_the_outside_claim);
+    RUN(the_slot_is_kept_until_a_job_waits_for_it);
     RUN(no_more_than_nthreads_at_once_with_the_outside_slot);
     return unit_finish();
 }
