@@ -69,7 +69,13 @@ static bool resume_after_request(chd_conn_t *conn)
         return false;
     }
     ev_io_start(loop_of(conn)->loop, &conn->io);
-    set_timer(conn, idle_limit(conn));
+    /* The timer is moved only when it would fire too late: when it fires,
+     * on_timeout counts the idle time from last_done, as after a request
+     * a worker ended. */
+    struct ev_loop *loop = loop_of(conn)->loop;
+    double limit = idle_limit(conn);
+    if (!ev_is_active(&conn->timer) || ev_timer_remaining(loop, &conn->timer) > limit)
+        set_timer(conn, limit);
     return cmn_buf_unread(&conn->rbuf) > 0;
 }
 
@@ -83,9 +89,10 @@ static void inline_push(chd_conn_loop_t *cl, chd_conn_t *conn);
  * on_readable disarms it then. */
 static void dispatch(chd_conn_t *conn)
 {
-    /* The timer keeps running (it re-arms while the request runs), so a
-     * worker can end the request without the loop. */
-    set_timer(conn, idle_limit(conn));
+    /* The timer keeps running as it is: while the request runs it only
+     * re-arms, and once the request is over it counts the idle time from
+     * its end (on_timeout), so a worker can end the request without the
+     * loop and no request pays for moving it. */
     chd_conn_begin_request(conn);
     chd_conn_loop_t *cl = loop_of(conn);
     if (may_run_inline(cl, conn))
