@@ -123,11 +123,11 @@ static void process_input(chd_conn_t *conn)
     after_parse(conn, chd_conn_parse(conn), was_idle);
 }
 
-/* Reads into one buffer shared by all connections of the I/O thread, so an
+/* Reads into one buffer shared by all connections of the loop, so an
  * idle connection owns no read buffer; only unparsed leftovers are copied. */
 static void read_via_scratch(chd_conn_t *conn)
 {
-    static char scratch[64 * 1024]; /* the I/O thread's only */
+    static char scratch[64 * 1024]; /* the loop's: one thread at a time (loop_lock) */
     ssize_t n;
     do
         n = read(conn->fd, scratch, sizeof scratch);
@@ -185,22 +185,21 @@ void chd_conn_loop_open(chd_conn_loop_t *cl, int fd, const struct sockaddr *peer
 }
 
 /* Worker thread, right after the request: when the connection simply stays
- * open (no close, nothing pipelined, not draining, the I/O thread still
- * watching the socket) it is handed back to the I/O thread's watcher
- * directly and true is returned; otherwise false and the I/O thread must
- * end the request (on_job_done). Saves waking the I/O thread per request. */
+ * open (no close, nothing pipelined, not draining, the loop still
+ * watching the socket) it is handed back to the loop's watcher directly
+ * and true is returned; otherwise false and the loop's thread must end the
+ * request (on_job_done). Saves waking the loop per request. */
 static bool finish_in_worker(chd_conn_t *conn)
 {
     if (conn->close_after || chd_conn_env_closing(conn->env) || cmn_buf_unread(&conn->rbuf) > 0)
         return false;
     if (!chd_conn_end_request_keep_state(conn))
         return false;
-    /* From here the I/O thread's armed watcher takes the next request; if
-     * it disarmed itself meanwhile, it must be told (the caller will). */
+    /* From here the loop's armed watcher takes the next request; if it
+     * disarmed itself meanwhile, it must be told (the caller will). */
     chd_conn_state_t running = CHD_CONN_IN_APP;
     return atomic_compare_exchange_strong(&conn->state, &running, CHD_CONN_WAITING);
 }
-
 
 void chd_conn_loop_drain(chd_conn_t *conn)
 {
