@@ -38,7 +38,7 @@ typedef struct chd_server {
 } chd_server_t;
 
 /* Sets up the loop, the watchers and the request machinery (worker pool,
- * heartbeat thread); the server takes over the listening sockets. Returns
+ * standby thread); the server takes over the listening sockets. Returns
  * 0 or -errno. */
 int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listeners_t *listeners,
                     int control_fd, const chd_handler_t *handler);
