@@ -260,6 +260,7 @@ static struct {
     atomic_bool enabled;
     pthread_mutex_t lock;
     pthread_cond_t wake; /* the buffer got its first line, or stop */
+    bool flusher_idle;   /* the flusher waits for a first line (not for its deadline) */
     cmn_accessfmt_t fmt; /* read without the lock: fixed while enabled */
     bool uses_host;      /* the format has %(h)s: worth reading X-Forwarded-For */
     int pid;
@@ -311,8 +312,8 @@ static void append(const char *line, size_t n)
         if (n > sizeof the_log.buf) {
             write_all(line, n); /* a long line gets a write of its own */
         } else {
-            if (the_log.len == 0)
-                pthread_cond_signal(&the_log.wake);
+            if (the_log.len == 0 && the_log.flusher_idle)
+                pthread_cond_signal(&the_log.wake); /* else its deadline is coming anyway */
             memcpy(the_log.buf + the_log.len, line, n);
             the_log.len += n;
         }
@@ -328,7 +329,9 @@ static void *flusher_main(void *arg)
     pthread_mutex_lock(&the_log.lock);
     while (!the_log.stopping) {
         if (the_log.len == 0) {
+            the_log.flusher_idle = true;
             pthread_cond_wait(&the_log.wake, &the_log.lock);
+            the_log.flusher_idle = false;
             continue;
         }
         struct timespec deadline;

@@ -461,6 +461,37 @@ static int send_failed(chd_conn_t *conn, int rc)
     return rc;
 }
 
+/* Skips n written bytes of *iov (advancing it and *iovcnt). */
+static void iov_skip(struct iovec **iov, int *iovcnt, size_t n)
+{
+    while (*iovcnt > 0 && n >= (*iov)->iov_len) {
+        n -= (*iov)->iov_len;
+        (*iov)++;
+        (*iovcnt)--;
+    }
+    if (*iovcnt > 0) {
+        (*iov)->iov_base = (char *)(*iov)->iov_base + n;
+        (*iov)->iov_len -= n;
+    }
+}
+
+int chd_conn_send_now(chd_conn_t *conn, struct iovec **iov, int *iovcnt)
+{
+    for (;;) {
+        struct msghdr mh = {.msg_iov = *iov, .msg_iovlen = (size_t)*iovcnt};
+        before_write(conn);
+        ssize_t n = sendmsg(conn->fd, &mh, MSG_NOSIGNAL);
+        if (n >= 0) {
+            iov_skip(iov, iovcnt, (size_t)n);
+            return 0;
+        }
+        if (errno == EAGAIN)
+            return 0;
+        if (errno != EINTR)
+            return send_failed(conn, -errno);
+    }
+}
+
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 {
     while (iovcnt > 0) {
@@ -477,16 +508,7 @@ int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
                 return send_failed(conn, rc);
             continue;
         }
-        /* Skip what was written. */
-        while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
-            n -= (ssize_t)iov->iov_len;
-            iov++;
-            iovcnt--;
-        }
-        if (iovcnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + n;
-            iov->iov_len -= (size_t)n;
-        }
+        iov_skip(&iov, &iovcnt, (size_t)n);
     }
     return 0;
 }

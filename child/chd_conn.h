@@ -3,9 +3,9 @@
  * This is the transport-neutral core: buffers, the request being parsed,
  * the peer, and the I/O a request needs (reading the rest of its body,
  * writing its response). Two drivers use it:
- *   - chd_conn_loop.c, threaded mode: the libev I/O thread reads and parses
- *     heads (no thread, no GIL spent on a slow client), a worker thread runs
- *     the request; ownership moves only through the pool's locked queues.
+ *   - chd_conn_loop.c, threaded mode: the libev loop reads and parses heads
+ *     (no thread, no GIL spent on a slow client); the main thread (after
+ *     the loop iteration) or a worker runs the request.
  *   - chd_green_conns.c, green mode: the gevent hub's loop reads and parses
  *     heads in C; a worker greenlet (chd_green.c) runs the request.
  * A connection sees the process that serves it only through a narrow
@@ -253,6 +253,11 @@ int chd_conn_poll_wait(chd_conn_t *conn, short events, int timeout_ms);
 /* Writes all of iov. -ETIMEDOUT (SEND_TIMEOUT) when the client stops
  * reading for --body-timeout; other errors: CLIENT_GONE. */
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt);
+
+/* One write of what fits in the socket now, never waiting; *iov and
+ * *iovcnt are advanced past what went out (*iovcnt 0: all of it). Errors:
+ * CLIENT_GONE. */
+int chd_conn_send_now(chd_conn_t *conn, struct iovec **iov, int *iovcnt);
 
 /* Sends count bytes of file fd from *offset with sendfile(), advancing
  * *offset. -EIO (APP_ERROR) when the file is shorter than announced. */

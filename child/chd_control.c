@@ -54,9 +54,7 @@ static void reopen_logs(chd_control_t *ctl)
         cmn_error("cannot reopen the log files: %s", strerror(-rc));
 }
 
-/* Reads and handles every queued message; `running` set means the
- * heartbeat thread reads on behalf of a busy I/O thread. */
-static chd_control_event_t read_messages(chd_control_t *ctl, const chd_conn_t *running)
+chd_control_event_t chd_control_read(chd_control_t *ctl)
 {
     for (;;) {
         int err;
@@ -71,10 +69,7 @@ static chd_control_event_t read_messages(chd_control_t *ctl, const chd_conn_t *r
         const char *type = cmn_ctlmsg_type(msg);
         bool stop = strcmp(type, CMN_MSG_STOP) == 0;
         if (strcmp(type, CMN_MSG_PING) == 0) {
-            if (running)
-                send_pong(ctl, 1, running);
-            else
-                send_pong_from_list(ctl);
+            send_pong_from_list(ctl);
         } else if (strcmp(type, CMN_MSG_REOPEN) == 0) {
             reopen_logs(ctl);
         }
@@ -82,13 +77,6 @@ static chd_control_event_t read_messages(chd_control_t *ctl, const chd_conn_t *r
         if (stop)
             return CHD_CONTROL_STOP;
     }
-}
-
-chd_control_event_t chd_control_read(chd_control_t *ctl) { return read_messages(ctl, NULL); }
-
-chd_control_event_t chd_control_read_during_inline(chd_control_t *ctl, const chd_conn_t *running)
-{
-    return read_messages(ctl, running);
 }
 
 void chd_control_request_done(chd_control_t *ctl)

@@ -87,7 +87,7 @@ void chd_forwarded_read(const chd_request_t *req, chd_forwarded_t *out)
     const chd_header_t *fwd = chd_request_find_header(req, "Forwarded");
     if (fwd) {
         read_forwarded(chd_header_value(req, fwd), fwd->value_len, out);
-        if (!cmn_is_ip_address(out->addr))
+        if (out->addr[0] && !cmn_is_ip_address(out->addr))
             out->addr[0] = '\0';
         return;
     }
@@ -98,7 +98,7 @@ void chd_forwarded_read(const chd_request_t *req, chd_forwarded_t *out)
         last_element(chd_header_value(req, xff), xff->value_len, &el, &elen);
         copy_trimmed(el, elen, out->addr, sizeof out->addr);
     }
-    if (!cmn_is_ip_address(out->addr))
+    if (out->addr[0] && !cmn_is_ip_address(out->addr))
         out->addr[0] = '\0'; /* "unknown", an obfuscated name: nothing usable */
     const chd_header_t *xfp = chd_request_find_header(req, "X-Forwarded-Proto");
     if (xfp) {

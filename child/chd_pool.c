@@ -27,6 +27,12 @@ static void queue_push(chd_job_t **head, chd_job_t **tail, chd_job_t *job)
     *tail = job;
 }
 
+/* A job is queued and a slot is free (under the lock). */
+static bool may_take(const chd_pool_t *pool)
+{
+    return pool->todo_head && pool->running + (pool->outside ? 1 : 0) < pool->limit;
+}
+
 static void *worker_main(void *arg)
 {
     chd_pool_t *pool = arg;
@@ -34,15 +40,18 @@ static void *worker_main(void *arg)
         pool->hooks.thread_start(pool->hooks.ctx);
     pthread_mutex_lock(&pool->lock);
     for (;;) {
-        while (!pool->todo_head && !pool->stopping)
+        while (!pool->stopping && !may_take(pool))
             pthread_cond_wait(&pool->wake, &pool->lock);
         if (pool->stopping)
             break;
         chd_job_t *job = queue_pop(&pool->todo_head, &pool->todo_tail);
+        atomic_fetch_sub(&pool->queued, 1);
+        pool->running++;
         pthread_mutex_unlock(&pool->lock);
         bool needs_done = pool->hooks.run(job, pool->hooks.ctx);
         atomic_fetch_sub(&pool->busy, 1);
         pthread_mutex_lock(&pool->lock);
+        pool->running--;
         if (needs_done) {
             queue_push(&pool->done_head, &pool->done_tail, job);
             ev_async_send(pool->loop, &pool->done_async);
@@ -77,6 +86,10 @@ int chd_pool_start(chd_pool_t *pool, int nthreads, struct ev_loop *loop,
     pool->loop = loop;
     pool->todo_head = pool->todo_tail = pool->done_head = pool->done_tail = NULL;
     pool->stopping = false;
+    pool->outside = false;
+    pool->running = 0;
+    pool->limit = nthreads;
+    atomic_init(&pool->queued, 0);
     atomic_init(&pool->busy, 0);
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
@@ -97,9 +110,36 @@ int chd_pool_start(chd_pool_t *pool, int nthreads, struct ev_loop *loop,
 void chd_pool_submit(chd_pool_t *pool, chd_job_t *job)
 {
     atomic_fetch_add(&pool->busy, 1);
+    atomic_fetch_add(&pool->queued, 1);
     pthread_mutex_lock(&pool->lock);
     queue_push(&pool->todo_head, &pool->todo_tail, job);
-    pthread_cond_signal(&pool->wake);
+    if (may_take(pool))
+        pthread_cond_signal(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+bool chd_pool_claim_outside(chd_pool_t *pool)
+{
+    if (atomic_load_explicit(&pool->queued, memory_order_relaxed) > 0)
+        return false; /* queued jobs go first */
+    if (pool->outside)
+        return true;
+    pthread_mutex_lock(&pool->lock);
+    if (!pool->todo_head && pool->running < pool->limit)
+        pool->outside = true;
+    pthread_mutex_unlock(&pool->lock);
+    return pool->outside;
+}
+
+void chd_pool_release_outside(chd_pool_t *pool)
+{
+    /* Kept while nothing waits for it: taking it again is then free. */
+    if (!pool->outside || atomic_load(&pool->queued) == 0)
+        return;
+    pthread_mutex_lock(&pool->lock);
+    pool->outside = false;
+    if (may_take(pool))
+        pthread_cond_signal(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
 }
 

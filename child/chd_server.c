@@ -22,29 +22,11 @@
 static void maybe_finish_drain(chd_server_t *s)
 {
     if (atomic_load(&s->env.draining) && !s->env.conns && chd_conn_loop_busy(&s->requests) == 0)
-        ev_break(s->loop, EVBREAK_ALL);
+        chd_conn_loop_end(&s->requests);
 }
 
 /* chd_conn_loop_t.on_quiet: a request ended or a connection closed. */
 static void on_quiet(void *owner) { maybe_finish_drain(owner); }
-
-/* chd_conn_loop_t.on_stop: "stop" arrived while a request ran inline. */
-static void on_stop(void *owner)
-{
-    chd_server_t *s = owner;
-    chd_orphan_adopt(&s->requests); /* connections taken off the sockets meanwhile */
-    chd_server_drain(s);
-}
-
-/* chd_conn_loop_t.on_orphaned (heartbeat thread): the controller went away
- * during an inline request; the port must not wait for that request. */
-static void on_orphaned(void *owner)
-{
-    chd_server_t *s = owner;
-    chd_orphan_begin(s->cfg);
-    chd_orphan_release_listeners(&s->listeners);
-}
-
 
 static void start_accepting(struct ev_loop *loop, chd_server_t *s)
 {
@@ -107,6 +89,8 @@ void chd_server_drain(chd_server_t *s)
         if (s->listeners.fds[i] >= 0)
             accept_some(s->loop, s, s->listeners.fds[i], 4096);
     chd_listeners_close(&s->listeners);
+    if (chd_conn_loop_busy(&s->requests) > 0)
+        cmn_info("listening sockets closed while a request runs");
     for (chd_conn_t *conn = s->env.conns; conn; conn = conn->next)
         chd_conn_loop_drain(conn);
     maybe_finish_drain(s);
@@ -176,17 +160,15 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listener
     ev_io_init(&s->control_watcher, on_control, control_fd, EV_READ);
     s->control_watcher.data = s;
     start_signals(s);
-    s->requests.on_stop = on_stop;
     s->requests.on_quiet = on_quiet;
-    s->requests.on_orphaned = on_orphaned;
     s->requests.owner = s;
-    return chd_conn_loop_init(&s->requests, s->loop, &s->env, &s->control, control_fd, handler);
+    return chd_conn_loop_init(&s->requests, s->loop, &s->env, &s->control, handler);
 }
 
 void chd_server_run(chd_server_t *s)
 {
     start_accepting(s->loop, s);
     ev_io_start(s->loop, &s->control_watcher);
-    ev_run(s->loop, 0);
+    chd_conn_loop_run(&s->requests);
     chd_conn_loop_stop(&s->requests);
 }

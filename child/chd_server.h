@@ -7,7 +7,8 @@
  * controller going away it stops accepting, answers with "Connection:
  * close", closes connections still idle after CHD_DRAIN_GRACE, finishes
  * in-flight requests and returns from chd_server_run(). SIGINT and SIGQUIT
- * end the process at once. Runs on the I/O thread, never holds the GIL. */
+ * end the process at once. Runs on whichever thread holds the loop
+ * (chd_conn_loop.h), never holds the GIL. */
 #ifndef CHD_SERVER_H
 #define CHD_SERVER_H
 
@@ -36,7 +37,7 @@ typedef struct chd_server {
 } chd_server_t;
 
 /* Sets up the loop, the watchers and the request machinery (worker pool,
- * heartbeat thread); the server takes over the listening sockets. Returns
+ * standby thread); the server takes over the listening sockets. Returns
  * 0 or -errno. */
 int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listeners_t *listeners,
                     int control_fd, const chd_handler_t *handler);

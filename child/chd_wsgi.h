@@ -27,8 +27,9 @@ int chd_wsgi_init(PyObject *app, const chd_config_t *cfg);
 /* Worker thread, GIL not held: serves the current request of conn. */
 void chd_wsgi_handle(chd_conn_t *conn, void *ctx);
 
-/* The same on the I/O thread (the --threads 1 fast path): takes the GIL
- * with the given thread state (the I/O thread's) and lets go after. */
+/* The same on the main thread (a request it runs itself, chd_conn_loop.h):
+ * takes the GIL with the given thread state (the main thread's) and lets
+ * go after. */
 void chd_wsgi_handle_inline(chd_conn_t *conn, void *tstate);
 
 /* The same with the GIL held (green mode calls it from a greenlet). */

@@ -163,17 +163,15 @@ static int run_green(const chd_config_t *cfg, const chd_listeners_t *listeners, 
     return chd_green_run(cfg, listeners, control_fd) == 0 ? 0 : 1;
 }
 
-/* Threaded mode: the I/O thread (this one) lets go of the GIL for good;
- * the worker pool takes it per request. */
+/* Threaded mode: this thread runs the event loop without the GIL and takes
+ * it (with its own thread state) for the requests it runs itself; the
+ * worker pool takes it per request (chd_conn_loop.h). */
 static int run_threaded(chd_config_t *cfg, const chd_listeners_t *listeners, int control_fd)
 {
     PyThreadState *main_tstate = PyEval_SaveThread();
     chd_server_t server;
-    /* With one thread, requests run one at a time anyway: run them on the
-     * I/O thread itself when safe (chd_server_run_inline) and save two
-     * thread switches per request. */
     chd_handler_t handler = {.handle = chd_wsgi_handle,
-                             .handle_inline = cfg->threads == 1 ? chd_wsgi_handle_inline : NULL,
+                             .handle_inline = chd_wsgi_handle_inline,
                              .thread_start = chd_wsgi_thread_start,
                              .thread_stop = chd_wsgi_thread_stop};
     int rc = chd_server_init(&server, cfg, listeners, control_fd, &handler);

@@ -162,6 +162,43 @@ PY
   [ $(( (end - start) / 1000000 )) -ge 1350 ]
 }
 
+@test "--threads 2: a quick request is answered at once while a slow one runs on the main thread" {
+  start_server --processes 1 --threads 2 tests.apps.slow:app
+  get '/?s=0' >/dev/null # warm: the next request runs on the main thread
+  local started="$BATS_TEST_TMPDIR/started"
+  get "/?s=3&started=$started" -o "$BATS_TEST_TMPDIR/slow" &
+  local slow=$!
+  for i in $(seq 50); do [ -s "$started" ] && break; sleep 0.05; done
+  [ -s "$started" ]
+  local start end
+  start=$(date +%s%N)
+  run get '/?s=0'
+  end=$(date +%s%N)
+  [ "$output" = "slept 0" ]
+  echo "elapsed ms: $(( (end - start) / 1000000 ))"
+  [ $(( (end - start) / 1000000 )) -lt 1000 ]
+  wait "$slow"
+  [ "$(cat "$BATS_TEST_TMPDIR/slow")" = "slept 3" ]
+}
+
+@test "--threads 2: never more than 2 requests in the app at once" {
+  start_server --processes 1 --threads 2 tests.apps.slow:app
+  local start end
+  start=$(date +%s%N)
+  local pids=()
+  for i in 1 2 3; do
+    get '/?s=0.7' -o "$BATS_TEST_TMPDIR/out$i" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  end=$(date +%s%N)
+  for i in 1 2 3; do
+    [ "$(cat "$BATS_TEST_TMPDIR/out$i")" = "slept 0.7" ]
+  done
+  echo "elapsed ms: $(( (end - start) / 1000000 ))"
+  [ $(( (end - start) / 1000000 )) -ge 1350 ]
+}
+
 @test "idle and half-sent connections do not block the thread pool" {
   start_server --processes 1 --threads 2 tests.apps.hello:app
   # 10 idle connections and 10 half-sent requests stay open (more than

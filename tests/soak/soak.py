@@ -650,7 +650,7 @@ def ctlkill_one(threads):
     ts = [threading.Thread(target=slow_request, daemon=True) for _ in range(2)]
     for t in ts:
         t.start()
-    time.sleep(0.6)  # in flight (past the --threads 1 heartbeat takeover)
+    time.sleep(0.6)  # in flight (past the standby's takeover of the loop)
     os.kill(srv.pid, signal.SIGKILL)
     t0 = time.monotonic()
     srv.proc.wait(5)
