@@ -53,7 +53,8 @@ start_tls() {
     --keyfile "$CERTS/a.key" --certfile "$CERTS/b.pem" --keyfile "$CERTS/b.key" "$@" || return 1
   local i
   for ((i = 0; i < 100; i++)); do
-    curl -s -o /dev/null --cacert "$CERTS/ca.pem" "https://127.0.0.1:$SERVER_PORT/" && return 0
+    curl -s -o /dev/null --cacert "$CERTS/ca.pem" ${TLS_PROBE_ARGS:-} \
+      "https://127.0.0.1:$SERVER_PORT/" && return 0
     proc_alive "$SERVER_PID" || break
     sleep 0.1
   done
@@ -74,9 +75,9 @@ tls_get() {
   expect_eq "d['wsgi.url_scheme']" https
   expect_eq "d['HTTPS']" on
   expect_eq "d['SSL_PROTOCOL']" TLSv1.3
-  expect_eq "d['SSL_CIPHER'].startswith('TLS_')" True
+  expect_eq "str(d['SSL_CIPHER'].startswith('TLS_'))" True
   expect_eq "d['SERVER_PORT']" "$SERVER_PORT"
-  expect_eq "'SSL_CLIENT_S_DN' in d" False
+  expect_eq "str('SSL_CLIENT_S_DN' in d)" False
   assert_log_clean
 }
 
@@ -93,8 +94,8 @@ tls_get() {
   [[ "$output" == *"TLSv1.2"* ]]
   run bash -c "openssl s_client -connect 127.0.0.1:$SERVER_PORT -tls1_1 -cipher DEFAULT@SECLEVEL=0 \
     </dev/null 2>&1"
-  [[ "$output" != *"Verify return code: 0 (ok)"* ]]
-  [[ "$output" == *"alert"* || "$output" == *"no protocols available"* || "$output" == *"wrong version"* ]]
+  [[ "$output" == *"Cipher is (NONE)"* ]]
+  [[ "$output" == *"alert protocol version"* ]]
   run bash -c "openssl s_client -connect 127.0.0.1:$SERVER_PORT -alpn h2 </dev/null 2>&1"
   [[ "$output" == *"alert no application protocol"* || "$output" == *"no application protocol"* ]]
   run tls_get /
@@ -121,13 +122,13 @@ tls_get() {
 }
 
 @test "mutual TLS: --verify-client refuses a client without a certificate; the subject reaches the app" {
-  start_tls --processes 1 --ca-certs "$CERTS/ca.pem" --verify-client tests.apps.tls_app:app \
-    || true # start_tls's probe has no client certificate: it cannot get an answer
+  TLS_PROBE_ARGS="--cert $CERTS/client.pem --key $CERTS/client.key" \
+    start_tls --processes 1 --ca-certs "$CERTS/ca.pem" --verify-client tests.apps.tls_app:app
   run tls_get /
   [ "$status" -ne 0 ]
   run tls_get /env --cert "$CERTS/client.pem" --key "$CERTS/client.key"
   [ "$status" -eq 0 ]
-  expect_eq "d['SSL_CLIENT_S_DN']" "O=clients,CN=alice"
+  expect_eq "d['SSL_CLIENT_S_DN']" "CN=alice,O=clients"
   expect_eq "d['SSL_CLIENT_VERIFY']" SUCCESS
 }
 
@@ -155,15 +156,16 @@ except ConnectionResetError:
     print('closed', True)
 "
   [[ "$output" == "closed True" ]]
-  # A client that connects and says nothing is let go after --header-timeout.
+  # A handshake begun and not finished is let go after --header-timeout.
   run "$PY" -c "
 import socket, time
 s = socket.create_connection(('127.0.0.1', $SERVER_PORT), timeout=10)
+s.sendall(bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]))
 t = time.monotonic()
 s.recv(1)
 print('closed after %.1f' % (time.monotonic() - t))
 "
-  [[ "$output" == "closed after 1."* || "$output" == "closed after 2."* ]]
+  [[ "$output" == "closed after 0.9"* || "$output" == "closed after 1."* ]]
   run tls_get /
   [ "$output" = "Hello, TLS!" ]
   proc_alive "$SERVER_PID"
@@ -251,4 +253,18 @@ print('closed after %.1f' % (time.monotonic() - t))
   [ "$output" = "Hello, TLS!" ]
   run curl -s "http://127.0.0.1:$tls/"
   [[ "$output" != "Hello, TLS!" ]]
+}
+
+@test "https in green mode and with --threads 4: the same answers, keep-alive, a file" {
+  for threads in 0 4; do
+    start_tls --processes 1 --threads "$threads" tests.apps.tls_app:app
+    run tls_get /
+    [ "$output" = "Hello, TLS!" ]
+    run "$PY" "$TLSCLIENT" "$SERVER_PORT" "$CERTS/ca.pem" keepalive 20
+    [[ "$output" == "ok 20 TLSv1.3 http/1.1" ]]
+    head -c 1000000 /dev/urandom >"$BATS_TEST_TMPDIR/blob"
+    tls_get "/file?path=$BATS_TEST_TMPDIR/blob" -o "$BATS_TEST_TMPDIR/got"
+    cmp "$BATS_TEST_TMPDIR/blob" "$BATS_TEST_TMPDIR/got"
+    stop_server
+  done
 }

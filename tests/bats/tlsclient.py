@@ -19,6 +19,7 @@ import time
 def context(cafile, version=None):
     ctx = ssl.create_default_context(cafile=cafile)
     ctx.check_hostname = False
+    ctx.set_alpn_protocols(["http/1.1"])
     if version:
         ctx.minimum_version = ctx.maximum_version = version
     return ctx
