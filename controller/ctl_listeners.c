@@ -118,6 +118,16 @@ static int open_addresses(ctl_listeners_t *ls, const ctl_config_t *cfg, char *er
     return 0;
 }
 
+/* The listener's URL (an inherited socket's real address, say) says https. */
+static void says_https(ctl_listener_t *l)
+{
+    size_t len = strlen(l->url);
+    if (strncmp(l->url, "http://", 7) == 0 && len + 1 < sizeof l->url) {
+        memmove(l->url + 5, l->url + 4, len - 4 + 1); /* "http" + "s" + "://..." */
+        l->url[4] = 's';
+    }
+}
+
 /* Which listeners serve TLS: those written https://; when none is, with
  * --certfile every listener but those written http:// and UNIX sockets
  * (a proxy on the same host speaks plain HTTP to those). */
@@ -128,11 +138,13 @@ static int choose_tls(ctl_listeners_t *ls, const ctl_config_t *cfg, char *err, s
     for (int i = 0; i < ls->n; i++)
         any_https |= ls->items[i].bind.tls;
     for (int i = 0; i < ls->n; i++) {
-        ctl_bind_t *b = &ls->items[i].bind;
-        if (cfg->ncertfile > 0 && !any_https && !b->scheme_given && b->kind != CTL_BIND_UNIX)
-            b->tls = true;
-        ntls += b->tls;
-        ctl_bind_describe(b, ls->items[i].url, sizeof ls->items[i].url);
+        ctl_listener_t *l = &ls->items[i];
+        if (cfg->ncertfile > 0 && !any_https && !l->bind.scheme_given &&
+            l->bind.kind != CTL_BIND_UNIX) {
+            l->bind.tls = true;
+            says_https(l);
+        }
+        ntls += l->bind.tls;
     }
     if (cfg->proxy_protocol && ntls > 0) {
         snprintf(err, errlen, "--proxy-protocol: not supported on TLS addresses (yet)");
