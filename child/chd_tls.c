@@ -176,6 +176,7 @@ static SSL_CTX *new_ssl_ctx(chd_tls_ctx_t *ctx, const chd_tls_settings_t *s, int
                                  SSL_OP_ENABLE_KTLS | SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ssl, SSL_SESS_CACHE_OFF); /* tickets only: shared by children */
+    SSL_CTX_set_num_tickets(ssl, 1); /* TLS 1.3: one resumes as well as two, at half the cost */
     if (SSL_CTX_set_cipher_list(ssl, s->ciphers ? s->ciphers : DEFAULT_CIPHERS) != 1) {
         take_openssl_error(err, errlen, "cipher list");
         goto fail;
