@@ -98,7 +98,7 @@ $(BUILD)/spawning $(BUILD)/spawn: $(BUILD)/spawning_controller
 	ln -sf spawning_controller $@
 
 $(BUILD)/spawning_child: $(CHILD_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lev -ljansson -lhttp_parser $(PY_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lev -ljansson -lhttp_parser -lssl -lcrypto $(PY_LIBS)
 
 $(BUILD)/spawnctl: $(ADMIN_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson
@@ -109,7 +109,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(COMMON_OBJ) $(fil
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) \
 	  $(filter-out %/main.o,$(if $(findstring /test_ctl_,$@),$(CONTROLLER_OBJ),$(if $(findstring /test_adm_,$@),$(ADMIN_OBJ),$(CHILD_OBJ)))) \
-	  $(LDFLAGS_ALL) -lev -ljansson -lhttp_parser $(PY_LIBS) -lm
+	  $(LDFLAGS_ALL) -lev -ljansson -lhttp_parser -lssl -lcrypto $(PY_LIBS) -lm
 
 # The differential test includes the reference parser from tests/fuzz.
 $(BUILD)/tests/test_ref_parser: $(wildcard tests/fuzz/ref_*.c tests/fuzz/ref_*.h)

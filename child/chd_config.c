@@ -107,6 +107,62 @@ static int get_factory_settings(json_t *msg, chd_config_t *cfg, char *err, size_
     return get_string(msg, "virtualenv", true, &cfg->virtualenv, err, errlen);
 }
 
+static int bad_tls(const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "config: 'tls': %s", what);
+    return -EINVAL;
+}
+
+/* "certfiles" and "keyfiles" (a null key: inside its certificate file). */
+static int get_tls_files(json_t *tls, chd_config_t *cfg, char *err, size_t errlen)
+{
+    json_t *certs = json_object_get(tls, "certfiles"), *keys = json_object_get(tls, "keyfiles");
+    size_t n = json_array_size(certs);
+    if (n < 1 || n > CHD_TLS_MAX_CERTS || json_array_size(keys) != n)
+        return bad_tls("certfiles and keyfiles must be lists of the same length", err, errlen);
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = json_array_get(certs, i), *k = json_array_get(keys, i);
+        if (!json_is_string(c) || !(json_is_string(k) || json_is_null(k)))
+            return bad_tls("file names must be strings", err, errlen);
+        cfg->tls.certfile[i] = strdup(json_string_value(c));
+        cfg->tls.keyfile[i] = k && json_is_string(k) ? strdup(json_string_value(k)) : NULL;
+        cfg->tls.ncerts++;
+    }
+    return 0;
+}
+
+/* "tls", "listener_tls", "ticket_keys" (controller/ctl_childconf.h). */
+static int get_tls(json_t *msg, chd_config_t *cfg, char *err, size_t errlen)
+{
+    json_t *tls = json_object_get(msg, "tls"), *which = json_object_get(msg, "listener_tls");
+    if (!tls || json_is_null(tls))
+        return 0;
+    if (!json_is_object(tls) || !json_is_array(which) ||
+        json_array_size(which) > CHD_MAX_LISTENERS)
+        return bad_tls("must be an object, with listener_tls a list", err, errlen);
+    int rc = get_tls_files(tls, cfg, err, errlen);
+    if (rc == 0) rc = get_string(tls, "ca_certs", true, &cfg->tls.ca_certs, err, errlen);
+    if (rc == 0) rc = get_string(tls, "ciphers", true, &cfg->tls.ciphers, err, errlen);
+    if (rc == 0) rc = get_string(msg, "ticket_keys", false, &cfg->tls.ticket_keys, err, errlen);
+    cfg->tls.verify_client = json_is_true(json_object_get(tls, "verify_client"));
+    for (size_t i = 0; i < json_array_size(which); i++) {
+        cfg->tls.on_listener[i] = json_is_true(json_array_get(which, i));
+        cfg->tls.enabled |= cfg->tls.on_listener[i];
+    }
+    return rc;
+}
+
+chd_tls_settings_t chd_config_tls_settings(const chd_config_t *cfg)
+{
+    chd_tls_settings_t s = {.ncerts = cfg->tls.ncerts, .ca_certs = cfg->tls.ca_certs,
+                            .verify_client = cfg->tls.verify_client, .ciphers = cfg->tls.ciphers};
+    for (int i = 0; i < cfg->tls.ncerts; i++) {
+        s.certfile[i] = cfg->tls.certfile[i];
+        s.keyfile[i] = cfg->tls.keyfile[i];
+    }
+    return s;
+}
+
 int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -144,6 +200,7 @@ int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errle
     cfg->stats_fd = -1;
     if (rc == 0 && json_object_get(msg, "stats_fd"))
         rc = get_int(msg, "stats_fd", &cfg->stats_fd, err, errlen);
+    if (rc == 0) rc = get_tls(msg, cfg, err, errlen);
     if (rc == 0 && cfg->threads < 0) {
         snprintf(err, errlen, "config: threads must be 0 (green) or more");
         rc = -EINVAL;
@@ -168,5 +225,12 @@ void chd_config_free(chd_config_t *cfg)
         free(cfg->middleware[i]);
     for (int i = 0; i < cfg->npythonpath; i++)
         free(cfg->pythonpath[i]);
+    for (int i = 0; i < cfg->tls.ncerts; i++) {
+        free(cfg->tls.certfile[i]);
+        free(cfg->tls.keyfile[i]);
+    }
+    free(cfg->tls.ca_certs);
+    free(cfg->tls.ciphers);
+    free(cfg->tls.ticket_keys);
     memset(cfg, 0, sizeof *cfg);
 }

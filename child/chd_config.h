@@ -3,7 +3,9 @@
 #ifndef CHD_CONFIG_H
 #define CHD_CONFIG_H
 
+#include "chd_listeners.h"
 #include "chd_request.h"
+#include "chd_tls.h"
 #include "cmn_iplist.h"
 
 #include <jansson.h>
@@ -40,7 +42,21 @@ typedef struct {
     char *access_log;        /* -l/--access-log-file, or NULL: stdout */
     char *access_log_format; /* --access-log-format, or NULL: the default */
     int stats_fd;            /* the counter page (cmn_statspage.h), or -1: none */
+    struct {
+        bool enabled;            /* some listener serves TLS */
+        char *certfile[CHD_TLS_MAX_CERTS];
+        char *keyfile[CHD_TLS_MAX_CERTS]; /* NULL: the key is in its certfile */
+        int ncerts;
+        char *ca_certs;          /* or NULL */
+        bool verify_client;
+        char *ciphers;           /* or NULL: chd_tls's default */
+        bool on_listener[CHD_MAX_LISTENERS]; /* per listening socket, in their order */
+        char *ticket_keys;       /* hex, newest first (controller/ctl_tlskeys.h) */
+    } tls;
 } chd_config_t;
+
+/* The TLS settings as chd_tls_ctx_new takes them (pointing into cfg). */
+chd_tls_settings_t chd_config_tls_settings(const chd_config_t *cfg);
 
 /* Fills cfg from a config message. Returns 0, or -EINVAL when a member is
  * missing or has the wrong type (err names it). */

@@ -1,6 +1,8 @@
 /* chd_conn: see chd_conn.h. */
 #include "chd_conn.h"
 
+#include "chd_conn_tls.h"
+
 #include "chd_proxyproto.h"
 #include "chd_response.h"
 #include "cmn_log.h"
@@ -85,6 +87,7 @@ void chd_conn_destroy(chd_conn_t *conn)
 {
     cmn_debug("%s:%d: connection closed (%s)", conn->peer_addr, conn->peer_port,
               chd_close_reason_name(conn->close_reason));
+    chd_conn_tls_end(conn);
     close(conn->fd);
     cmn_buf_free(&conn->rbuf);
     chd_request_free(&conn->req);
@@ -98,11 +101,17 @@ void chd_conn_destroy(chd_conn_t *conn)
 ssize_t chd_conn_read_into(chd_conn_t *conn, char *buf, size_t len)
 {
     ssize_t n;
-    do
-        n = read(conn->fd, buf, len);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
+    if (conn->tls) {
+        n = chd_conn_tls_read(conn, buf, len);
+        if (n < 0)
+            return n;
+    } else {
+        do
+            n = read(conn->fd, buf, len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return -errno;
+    }
     chd_stats_add(&conn->env->stats->bytes_received, (uint64_t)n);
     return n;
 }
@@ -263,6 +272,8 @@ static const char *const close_reason_names[CHD_CLOSE_REASONS] = {
     [CHD_CLOSE_UNREAD_BODY] = "unread_body",
     [CHD_CLOSE_OUT_OF_MEMORY] = "out_of_memory",
     [CHD_CLOSE_APP_ERROR] = "app_error",
+    [CHD_CLOSE_TLS_FAILED] = "tls_failed",
+    [CHD_CLOSE_NOT_TLS] = "not_tls",
 };
 
 const char *chd_close_reason_name(chd_close_reason_t why)
@@ -283,9 +294,32 @@ const char *chd_conn_failure_words(const chd_conn_t *conn)
         return "request body not received in time";
     case CHD_CLOSE_OUT_OF_MEMORY:
         return "out of memory";
+    case CHD_CLOSE_NOT_TLS:
+        return "plain HTTP was sent to an HTTPS address";
     default:
         return chd_reason_phrase(status);
     }
+}
+
+/* One write of what the socket (or TLS) takes now: the bytes written, or
+ * -errno (-EAGAIN: wait for conn_wants(conn, POLLOUT)). */
+static ssize_t write_some(chd_conn_t *conn, struct iovec *iov, int iovcnt)
+{
+    if (conn->tls)
+        return chd_conn_tls_writev(conn, iov, iovcnt);
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
+    ssize_t n;
+    do
+        n = sendmsg(conn->fd, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
+}
+
+/* What to wait for after -EAGAIN: on a TLS connection, what TLS asked for
+ * (a write may need a read, a read a write); otherwise `plain`. */
+static short conn_wants(const chd_conn_t *conn, short plain)
+{
+    return conn->tls ? conn->tls_wants : plain;
 }
 
 /* Best-effort answer between requests: the status with a one-line body,
@@ -300,7 +334,8 @@ static void answer_failure(chd_conn_t *conn, int status)
                      "Connection: close\r\n\r\n%s\n",
                      status, phrase, strlen(why) + 1, why);
     if (n > 0 && (size_t)n < sizeof out) {
-        ssize_t w = send(conn->fd, out, (size_t)n, MSG_NOSIGNAL); /* fits the send buffer */
+        struct iovec iov = {out, (size_t)n};
+        ssize_t w = write_some(conn, &iov, 1); /* fits the send buffer */
         (void)w;
         size_t body = strlen(why) + 1;
         if (conn->env->on_answered)
@@ -308,6 +343,7 @@ static void answer_failure(chd_conn_t *conn, int status)
     }
     cmn_info("%s:%d: %d %s", conn->peer_addr, conn->peer_port, status, why);
     chd_stats_response(conn->env->stats, status, n > 0 ? (uint64_t)n : 0);
+    chd_conn_tls_end(conn); /* close_notify before the write side shuts */
     shutdown(conn->fd, SHUT_WR);
 }
 
@@ -341,6 +377,10 @@ void chd_conn_read_failed(chd_conn_t *conn, int n)
 
 void chd_conn_timed_out(chd_conn_t *conn)
 {
+    if (conn->tls && !conn->tls_ready) {
+        chd_conn_fail(conn, 0, CHD_CLOSE_HEADER_TIMEOUT); /* no TLS yet to answer in */
+        return;
+    }
     if (conn->proxy_stage == CHD_PROXY_STAGE_REQUIRED)
         cmn_info("%s:%d: no complete PROXY header within --header-timeout: closed",
                  conn->peer_addr, conn->peer_port);
@@ -410,6 +450,8 @@ bool chd_conn_finish_response(chd_conn_t *conn, bool keep_alive)
 
 bool chd_conn_is_idle(chd_conn_t *conn)
 {
+    if (conn->tls && !conn->tls_ready)
+        return false; /* a handshake under way: bounded by --header-timeout */
     return atomic_load(&conn->state) == CHD_CONN_WAITING && conn->req.phase == CHD_REQ_IDLE &&
            cmn_buf_unread(&conn->rbuf) == 0 && conn->proxy_stage == CHD_PROXY_STAGE_NONE;
 }
@@ -477,33 +519,24 @@ static void iov_skip(struct iovec **iov, int *iovcnt, size_t n)
 
 int chd_conn_send_now(chd_conn_t *conn, struct iovec **iov, int *iovcnt)
 {
-    for (;;) {
-        struct msghdr mh = {.msg_iov = *iov, .msg_iovlen = (size_t)*iovcnt};
-        before_write(conn);
-        ssize_t n = sendmsg(conn->fd, &mh, MSG_NOSIGNAL);
-        if (n >= 0) {
-            iov_skip(iov, iovcnt, (size_t)n);
-            return 0;
-        }
-        if (errno == EAGAIN)
-            return 0;
-        if (errno != EINTR)
-            return send_failed(conn, -errno);
-    }
+    before_write(conn);
+    ssize_t n = write_some(conn, *iov, *iovcnt);
+    if (n >= 0)
+        iov_skip(iov, iovcnt, (size_t)n);
+    else if (n != -EAGAIN)
+        return send_failed(conn, (int)n);
+    return 0;
 }
 
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 {
     while (iovcnt > 0) {
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
         before_write(conn);
-        ssize_t n = sendmsg(conn->fd, &mh, MSG_NOSIGNAL);
+        ssize_t n = write_some(conn, iov, iovcnt);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN)
-                return send_failed(conn, -errno);
-            int rc = wait_for(conn, POLLOUT);
+            if (n != -EAGAIN)
+                return send_failed(conn, (int)n);
+            int rc = wait_for(conn, conn_wants(conn, POLLOUT));
             if (rc < 0)
                 return send_failed(conn, rc);
             continue;
@@ -517,13 +550,16 @@ int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
 {
     while (count > 0) {
         before_write(conn);
-        ssize_t n = sendfile(conn->fd, fd, offset, count);
+        ssize_t n = conn->tls ? chd_conn_tls_sendfile(conn, fd, offset, count)
+                              : sendfile(conn->fd, fd, offset, count);
+        if (n < 0 && !conn->tls)
+            n = -errno;
         if (n < 0) {
-            if (errno == EINTR)
+            if (n == -EINTR)
                 continue;
-            if (errno != EAGAIN)
-                return send_failed(conn, -errno);
-            int rc = wait_for(conn, POLLOUT);
+            if (n != -EAGAIN)
+                return send_failed(conn, (int)n);
+            int rc = wait_for(conn, conn_wants(conn, POLLOUT));
             if (rc < 0)
                 return send_failed(conn, rc);
             continue;
@@ -565,7 +601,7 @@ static int read_and_parse(chd_conn_t *conn)
     if (cmn_buf_unread(&conn->rbuf) == 0) {
         int n;
         while ((n = chd_conn_read_some(conn)) == -EAGAIN) {
-            int rc = wait_for(conn, POLLIN);
+            int rc = wait_for(conn, conn_wants(conn, POLLIN));
             if (rc < 0)
                 return body_failed(conn, rc);
         }

@@ -28,6 +28,7 @@
 #include "chd_pool.h"
 #include "chd_request.h"
 #include "chd_stats.h"
+#include "chd_tls.h"
 #include "cmn_buf.h"
 
 #include <ev.h>
@@ -105,6 +106,9 @@ typedef enum {
     CHD_CLOSE_UNREAD_BODY,    /* the body the app left unread could not be drained */
     CHD_CLOSE_OUT_OF_MEMORY,
     CHD_CLOSE_APP_ERROR,      /* the app failed after its head was out, or broke its own framing */
+    CHD_CLOSE_TLS_FAILED,     /* the TLS handshake failed (garbage, no common protocol, a
+                                 refused client certificate) or a TLS record was bad */
+    CHD_CLOSE_NOT_TLS,        /* plain HTTP on a TLS address: answered 400 in plain text */
     CHD_CLOSE_REASONS         /* how many there are */
 } chd_close_reason_t;
 
@@ -126,6 +130,10 @@ typedef struct chd_conn {
     cmn_buf_t rbuf; /* bytes read and not yet parsed */
     chd_request_t req;
     chd_close_reason_t close_reason; /* why it closes; NONE while it may stay open */
+    chd_tls_conn_t *tls; /* on a TLS address (chd_conn_tls.h); NULL: plain */
+    bool tls_sniffed;    /* its first byte was looked at (a handshake, not plain HTTP) */
+    bool tls_ready;      /* its handshake is over */
+    short tls_wants;     /* what its last call that could not finish waits for (POLLIN/POLLOUT) */
     int fail_status;    /* the status a failure owes the client (0: none), for the
                            response machinery while a request runs */
     bool continue_sent; /* "100 Continue" already written for this request */

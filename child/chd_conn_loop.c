@@ -1,6 +1,8 @@
 /* chd_conn_loop: see chd_conn_loop.h. */
 #include "chd_conn_loop.h"
 
+#include "chd_conn_tls.h"
+
 
 #include <errno.h>
 #include <time.h>
@@ -165,11 +167,17 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
     process_input(conn);
 }
 
-void chd_conn_loop_open(chd_conn_loop_t *cl, int fd, const struct sockaddr *peer)
+void chd_conn_loop_open(chd_conn_loop_t *cl, int fd, const struct sockaddr *peer,
+                        chd_tls_ctx_t *tls)
 {
     chd_conn_t *conn = chd_conn_new(cl->env, fd, peer);
     if (!conn)
         return;
+    if (tls && chd_conn_tls_start(conn, tls) < 0) {
+        chd_conn_fail(conn, 0, CHD_CLOSE_OUT_OF_MEMORY);
+        chd_conn_destroy(conn);
+        return;
+    }
     ev_io_init(&conn->io, on_readable, fd, EV_READ);
     conn->io.data = conn;
     ev_timer_init(&conn->timer, on_timeout, 0, 0);

@@ -99,8 +99,10 @@ void chd_conn_loop_stop(chd_conn_loop_t *cl);
  * exact when zero. */
 int chd_conn_loop_busy(chd_conn_loop_t *cl);
 
-/* Starts serving an accepted socket. */
-void chd_conn_loop_open(chd_conn_loop_t *cl, int fd, const struct sockaddr *peer);
+/* Starts serving an accepted socket; with tls (its listener's context),
+ * through TLS. */
+void chd_conn_loop_open(chd_conn_loop_t *cl, int fd, const struct sockaddr *peer,
+                        chd_tls_ctx_t *tls);
 
 /* The child drains: an idle connection may still bring one request within
  * CHD_DRAIN_GRACE (answered with "Connection: close"), then it is closed.

@@ -54,6 +54,19 @@ static void reopen_logs(chd_control_t *ctl)
         cmn_error("cannot reopen the log files: %s", strerror(-rc));
 }
 
+/* "tls_keys": the controller rotated the session ticket keys. */
+static void take_ticket_keys(chd_control_t *ctl, json_t *msg)
+{
+    const char *hex = json_string_value(json_object_get(msg, "keys"));
+    uint8_t keys[CHD_TLS_MAX_TICKET_KEYS * CHD_TLS_TICKET_KEY_BYTES];
+    int n = hex ? chd_tls_parse_ticket_keys(hex, keys) : -1;
+    if (!ctl->tls)
+        return;
+    if (n < 0 || chd_tls_ctx_set_ticket_keys(ctl->tls, keys, n) < 0)
+        cmn_warning("TLS: unusable ticket keys from the controller; the old ones stay");
+    explicit_bzero(keys, sizeof keys);
+}
+
 chd_control_event_t chd_control_read(chd_control_t *ctl)
 {
     for (;;) {
@@ -70,6 +83,8 @@ chd_control_event_t chd_control_read(chd_control_t *ctl)
         bool stop = strcmp(type, CMN_MSG_STOP) == 0;
         if (strcmp(type, CMN_MSG_PING) == 0) {
             send_pong_from_list(ctl);
+        } else if (strcmp(type, CMN_MSG_TLS_KEYS) == 0) {
+            take_ticket_keys(ctl, msg);
         } else if (strcmp(type, CMN_MSG_REOPEN) == 0) {
             reopen_logs(ctl);
         }

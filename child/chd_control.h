@@ -2,7 +2,8 @@
  *
  * Answers the controller's heartbeat with the child's vital signs (requests
  * served, requests running and the oldest of them, connections open),
- * reopens the log files when asked, counts finished requests and asks to
+ * reopens the log files when asked, takes the rotated TLS session ticket
+ * keys, counts finished requests and asks to
  * be recycled once --max-requests is reached. Reading runs on the thread
  * that owns the connection list (the one holding the event loop in
  * threaded mode, the main thread in green mode); chd_control_request_done
@@ -21,6 +22,7 @@ typedef struct {
     int fd;                    /* the control channel (non-blocking) */
     chd_conn_env_t *env;       /* settings, counters, the connection list */
     atomic_bool recycle_asked; /* "recycle" sent after --max-requests */
+    chd_tls_ctx_t *tls;        /* takes the rotated ticket keys ("tls_keys"); NULL: no TLS */
 } chd_control_t;
 
 /* Sets up the channel's end (fd stays the caller's). */

@@ -325,6 +325,38 @@ static PyObject *current_stderr(void)
     return errors ? errors : Py_None;
 }
 
+/* Sets key (an interned name made on first use) to the string value. */
+static int set_str(PyObject *d, PyObject **key, const char *name, const char *value)
+{
+    if (!*key && !(*key = intern(name)))
+        return -1;
+    return set_new(d, *key, latin1(value, strlen(value)));
+}
+
+/* A TLS connection's facts, under the names Apache's mod_ssl and nginx
+ * give them (what apps already look for). */
+static int add_tls(PyObject *d, const chd_conn_t *conn)
+{
+    static PyObject *https, *protocol, *cipher, *sni, *client_dn, *client_verify;
+    chd_tls_conn_t *tls = conn->tls;
+    char subject[512];
+    bool has_cert = chd_tls_client_subject(tls, subject, sizeof subject);
+    int rc = PyDict_SetItem(d, env.wsgi_url_scheme, env.https_value);
+    if (rc == 0)
+        rc = set_str(d, &https, "HTTPS", "on");
+    if (rc == 0)
+        rc = set_str(d, &protocol, "SSL_PROTOCOL", chd_tls_version(tls));
+    if (rc == 0)
+        rc = set_str(d, &cipher, "SSL_CIPHER", chd_tls_cipher(tls));
+    if (rc == 0 && *chd_tls_server_name(tls))
+        rc = set_str(d, &sni, "SSL_TLS_SNI", chd_tls_server_name(tls));
+    if (rc == 0 && has_cert)
+        rc = set_str(d, &client_dn, "SSL_CLIENT_S_DN", subject);
+    if (rc == 0) /* a certificate that did not verify failed the handshake */
+        rc = set_str(d, &client_verify, "SSL_CLIENT_VERIFY", has_cert ? "SUCCESS" : "NONE");
+    return rc;
+}
+
 PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
 {
     const chd_request_t *req = &conn->req;
@@ -354,6 +386,8 @@ PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
         rc = PyDict_SetItem(d, env.wsgi_errors, current_stderr());
     if (rc == 0 && strcmp(fwd.scheme, "https") == 0)
         rc = PyDict_SetItem(d, env.wsgi_url_scheme, env.https_value);
+    if (rc == 0 && conn->tls)
+        rc = add_tls(d, conn);
     for (int i = 0; rc == 0 && i < req->nheaders; i++) {
         const chd_header_t *h = &req->headers[i];
         rc = add_header(d, chd_header_name(req, h), h->name_len, chd_header_value(req, h),

@@ -195,7 +195,8 @@ static PyObject *mod_accept(PyObject *mod, PyObject *arg)
             return PyErr_SetFromErrno(PyExc_OSError);
         Py_RETURN_NONE; /* EAGAIN, or a client that already left */
     }
-    chd_green_conns_open(&green.conns, fd, (struct sockaddr *)&peer);
+    chd_green_conns_open(&green.conns, fd, (struct sockaddr *)&peer,
+                         chd_listeners_tls_of(&green.listeners, listen_fd));
     Py_RETURN_TRUE;
 }
 
@@ -359,6 +360,7 @@ int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int
         return -1;
     atomic_init(&green.env.draining, false);
     chd_control_init(&green.control, control_fd, &green.env);
+    green.control.tls = listeners->tls_ctx;
     green.listeners = *listeners;
     PyObject *loop = setup_native() == 0 ? load_loop_module() : NULL;
     PyObject *fds = PyTuple_New(listeners->n);

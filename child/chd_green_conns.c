@@ -1,6 +1,8 @@
 /* chd_green_conns: see chd_green_conns.h. */
 #include "chd_green_conns.h"
 
+#include "chd_conn_tls.h"
+
 #include "chd_conn_loop.h" /* CHD_DRAIN_GRACE: the same in both modes */
 
 #include <errno.h>
@@ -143,11 +145,17 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     close_conn(conn);
 }
 
-void chd_green_conns_open(chd_green_conns_t *gc, int fd, const struct sockaddr *peer)
+void chd_green_conns_open(chd_green_conns_t *gc, int fd, const struct sockaddr *peer,
+                          chd_tls_ctx_t *tls)
 {
     chd_conn_t *conn = chd_conn_new(gc->env, fd, peer);
     if (!conn)
         return;
+    if (tls && chd_conn_tls_start(conn, tls) < 0) {
+        chd_conn_fail(conn, 0, CHD_CLOSE_OUT_OF_MEMORY);
+        chd_conn_destroy(conn);
+        return;
+    }
     ev_io_init(&conn->io, on_readable, fd, EV_READ);
     conn->io.data = conn;
     ev_timer_init(&conn->timer, on_timeout, 0, 0);

@@ -35,8 +35,10 @@ typedef struct {
 void chd_green_conns_init(chd_green_conns_t *gc, struct ev_loop *loop, chd_conn_env_t *env);
 
 /* Takes an accepted non-blocking socket: watches it and reads what is
- * already there (the listening socket defers accepts until data came). */
-void chd_green_conns_open(chd_green_conns_t *gc, int fd, const struct sockaddr *peer);
+ * already there (the listening socket defers accepts until data came);
+ * with tls (its listener's context), through TLS. */
+void chd_green_conns_open(chd_green_conns_t *gc, int fd, const struct sockaddr *peer,
+                          chd_tls_ctx_t *tls);
 
 /* The next connection whose request is ready (begun: IN_APP), or NULL. */
 chd_conn_t *chd_green_conns_next_ready(chd_green_conns_t *gc);

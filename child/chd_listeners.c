@@ -11,3 +11,11 @@ void chd_listeners_close(chd_listeners_t *ls)
         ls->fds[i] = -1;
     }
 }
+
+chd_tls_ctx_t *chd_listeners_tls_of(const chd_listeners_t *ls, int fd)
+{
+    for (int i = 0; i < ls->n; i++)
+        if (ls->fds[i] == fd)
+            return ls->tls[i];
+    return NULL;
+}

@@ -64,7 +64,8 @@ static void accept_some(struct ev_loop *loop, chd_server_t *s, int listen_fd, in
             }
             return; /* EAGAIN, or a connection that went away: fine */
         }
-        chd_conn_loop_open(&s->requests, fd, (struct sockaddr *)&peer);
+        chd_conn_loop_open(&s->requests, fd, (struct sockaddr *)&peer,
+                           chd_listeners_tls_of(&s->listeners, listen_fd));
     }
 }
 
@@ -151,6 +152,7 @@ int chd_server_init(chd_server_t *s, const chd_config_t *cfg, const chd_listener
         return -ENOMEM;
     atomic_init(&s->env.draining, false);
     chd_control_init(&s->control, control_fd, &s->env);
+    s->control.tls = s->listeners.tls_ctx;
     for (int i = 0; i < s->listeners.n; i++) {
         ev_io_init(&s->accept_watchers[i], on_acceptable, s->listeners.fds[i], EV_READ);
         s->accept_watchers[i].data = s;

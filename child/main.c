@@ -71,6 +71,33 @@ static int receive_config(int control_fd, chd_config_t *cfg, chd_listeners_t *li
     return rc;
 }
 
+/* TLS: one context for the listeners the controller marked, its ticket keys
+ * from the config. Before the app is loaded, so a broken certificate fails
+ * the start (and a reload keeps the old generation) the way a broken app
+ * does. Returns 0, or -1 after reporting why. */
+static int start_tls(const chd_config_t *cfg, chd_listeners_t *ls, int control_fd)
+{
+    if (!cfg->tls.enabled)
+        return 0;
+    char why[512];
+    chd_tls_settings_t settings = chd_config_tls_settings(cfg);
+    ls->tls_ctx = chd_tls_ctx_new(&settings, why, sizeof why);
+    if (!ls->tls_ctx) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "TLS: %s", why);
+        send_fatal(control_fd, msg);
+        return -1;
+    }
+    uint8_t keys[CHD_TLS_MAX_TICKET_KEYS * CHD_TLS_TICKET_KEY_BYTES];
+    int n = chd_tls_parse_ticket_keys(cfg->tls.ticket_keys, keys);
+    if (n < 0 || chd_tls_ctx_set_ticket_keys(ls->tls_ctx, keys, n) < 0)
+        cmn_warning("TLS: the controller's ticket keys are unusable; no session tickets");
+    explicit_bzero(keys, sizeof keys);
+    for (int i = 0; i < ls->n; i++)
+        ls->tls[i] = cfg->tls.on_listener[i] ? ls->tls_ctx : NULL;
+    return 0;
+}
+
 /* Changes directory and starts the interpreter. Returns 0, or -1 after
  * reporting the failure to the controller. Holds the GIL on success. */
 static int start_interpreter(const chd_config_t *cfg, int control_fd)
@@ -234,6 +261,11 @@ int main(int argc, char **argv)
         chd_config_free(&cfg);
         return EXIT_APP_FAILED;
     }
+    if (start_tls(&cfg, &listeners, control_fd) < 0) {
+        chd_accesslog_stop();
+        chd_config_free(&cfg);
+        return EXIT_APP_FAILED;
+    }
     PyObject *watch = NULL;
     PyObject *app = start_python(&cfg, control_fd, &watch);
     if (!app) {
@@ -250,6 +282,7 @@ int main(int argc, char **argv)
     chd_accesslog_stop();
     Py_DECREF(app);
     chd_python_finalize();
+    chd_tls_ctx_free(listeners.tls_ctx);
     chd_config_free(&cfg);
     return rc;
 }

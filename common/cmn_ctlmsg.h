@@ -42,6 +42,9 @@
 #define CMN_MSG_RECYCLE "recycle"
 #define CMN_MSG_FILES "files"
 #define CMN_MSG_OPTIONS "options"
+/* controller -> child: {"keys": HEX}, the TLS session ticket keys after a
+ * rotation (controller/ctl_tlskeys.h) */
+#define CMN_MSG_TLS_KEYS "tls_keys"
 
 /* Largest packet either side sends; longer "error" texts are cut to fit. */
 #define CMN_CTLMSG_MAX (64 * 1024)

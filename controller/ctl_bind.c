@@ -8,7 +8,8 @@
 
 static int bad(const char *spec, char *err, size_t errlen)
 {
-    snprintf(err, errlen, "'%s' is not HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N", spec);
+    snprintf(err, errlen,
+             "'%s' is not HOST:PORT, [IPV6]:PORT, https://HOST:PORT, unix:PATH or fd://N", spec);
     return -EINVAL;
 }
 
@@ -83,7 +84,15 @@ int ctl_bind_parse(const char *spec, ctl_bind_t *out, char *err, size_t errlen)
         out->kind = CTL_BIND_FD;
         return 0;
     }
-    return parse_tcp(spec, out, err, errlen);
+    const char *address = spec;
+    if (strncmp(spec, "https://", 8) == 0 || strncmp(spec, "http://", 7) == 0) {
+        out->tls = spec[4] == 's';
+        out->scheme_given = true;
+        address = spec + (out->tls ? 8 : 7);
+    }
+    if (parse_tcp(address, out, err, errlen) < 0)
+        return bad(spec, err, errlen);
+    return 0;
 }
 
 void ctl_bind_describe(const ctl_bind_t *b, char *buf, size_t len)
@@ -91,9 +100,9 @@ void ctl_bind_describe(const ctl_bind_t *b, char *buf, size_t len)
     switch (b->kind) {
     case CTL_BIND_TCP:
         if (strchr(b->host, ':'))
-            snprintf(buf, len, "http://[%s]:%d", b->host, b->port);
+            snprintf(buf, len, "%s://[%s]:%d", b->tls ? "https" : "http", b->host, b->port);
         else
-            snprintf(buf, len, "http://%s:%d", b->host, b->port);
+            snprintf(buf, len, "%s://%s:%d", b->tls ? "https" : "http", b->host, b->port);
         break;
     case CTL_BIND_UNIX:
         snprintf(buf, len, "unix:%s", b->path);

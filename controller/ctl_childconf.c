@@ -96,3 +96,27 @@ json_t *ctl_childconf_build(const ctl_config_t *cfg, const char *server_name, in
     add_python_settings(cfg, server_port, m);
     return m;
 }
+
+static json_t *tls_settings(const ctl_config_t *cfg)
+{
+    if (cfg->ncertfile == 0)
+        return json_null();
+    json_t *keyfiles = json_array();
+    for (int i = 0; i < cfg->ncertfile; i++)
+        json_array_append_new(keyfiles, string_or_null(cfg->nkeyfile ? cfg->keyfile[i] : NULL));
+    return json_pack("{s:o, s:o, s:o, s:b, s:o}", "certfiles",
+                     string_array(cfg->certfile, cfg->ncertfile), "keyfiles", keyfiles,
+                     "ca_certs", string_or_null(cfg->ca_certs), "verify_client",
+                     cfg->verify_client, "ciphers", string_or_null(cfg->ciphers));
+}
+
+void ctl_childconf_add_tls(json_t *conf, const ctl_config_t *cfg, const ctl_listeners_t *ls,
+                           const ctl_tlskeys_t *keys)
+{
+    json_t *which = json_array();
+    for (int i = 0; i < ls->n; i++)
+        json_array_append_new(which, json_boolean(ls->items[i].bind.tls));
+    json_object_set_new(conf, "tls", tls_settings(cfg));
+    json_object_set_new(conf, "listener_tls", which);
+    json_object_set_new(conf, "ticket_keys", ctl_tlskeys_json(keys));
+}

@@ -7,7 +7,9 @@
 #ifndef CTL_CHILDCONF_H
 #define CTL_CHILDCONF_H
 
+#include "ctl_listeners.h"
 #include "ctl_options.h"
+#include "ctl_tlskeys.h"
 
 #include <jansson.h>
 
@@ -20,5 +22,12 @@
  * "processes", "threads", "num_processes", "threadpool_workers", "reload",
  * "watch", ... (see README, Factories). */
 json_t *ctl_childconf_build(const ctl_config_t *cfg, const char *server_name, int server_port);
+
+/* Adds TLS to a config message: "tls" (null, or certfiles, keyfiles, with
+ * null for a key inside its certificate file, ca_certs, verify_client,
+ * ciphers), "listener_tls" (one boolean per listener, in the order their
+ * descriptors ride) and "ticket_keys" (ctl_tlskeys_json). */
+void ctl_childconf_add_tls(json_t *conf, const ctl_config_t *cfg, const ctl_listeners_t *ls,
+                           const ctl_tlskeys_t *keys);
 
 #endif

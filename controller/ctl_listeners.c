@@ -118,12 +118,53 @@ static int open_addresses(ctl_listeners_t *ls, const ctl_config_t *cfg, char *er
     return 0;
 }
 
+/* The listener's URL (an inherited socket's real address, say) says https. */
+static void says_https(ctl_listener_t *l)
+{
+    size_t len = strlen(l->url);
+    if (strncmp(l->url, "http://", 7) == 0 && len + 1 < sizeof l->url) {
+        memmove(l->url + 5, l->url + 4, len - 4 + 1); /* "http" + "s" + "://..." */
+        l->url[4] = 's';
+    }
+}
+
+/* Which listeners serve TLS: those written https://; when none is, with
+ * --certfile every listener but those written http:// and UNIX sockets
+ * (a proxy on the same host speaks plain HTTP to those). */
+static int choose_tls(ctl_listeners_t *ls, const ctl_config_t *cfg, char *err, size_t errlen)
+{
+    bool any_https = false;
+    int ntls = 0;
+    for (int i = 0; i < ls->n; i++)
+        any_https |= ls->items[i].bind.tls;
+    for (int i = 0; i < ls->n; i++) {
+        ctl_listener_t *l = &ls->items[i];
+        if (cfg->ncertfile > 0 && !any_https && !l->bind.scheme_given &&
+            l->bind.kind != CTL_BIND_UNIX) {
+            l->bind.tls = true;
+            says_https(l);
+        }
+        ntls += l->bind.tls;
+    }
+    if (cfg->proxy_protocol && ntls > 0) {
+        snprintf(err, errlen, "--proxy-protocol: not supported on TLS addresses (yet)");
+        return -EINVAL;
+    }
+    if (cfg->ncertfile > 0 && ntls == 0) {
+        snprintf(err, errlen, "--certfile: no address serves TLS (use -b https://HOST:PORT)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int ctl_listeners_open(ctl_listeners_t *ls, const ctl_config_t *cfg, char *err, size_t errlen)
 {
     memset(ls, 0, sizeof *ls);
     int activated = ctl_listen_systemd_count();
     int rc = activated > 0 ? open_systemd(ls, activated, err, errlen)
                            : open_addresses(ls, cfg, err, errlen);
+    if (rc == 0)
+        rc = choose_tls(ls, cfg, err, errlen);
     if (rc < 0)
         ctl_listeners_close(ls);
     return rc;

@@ -202,6 +202,25 @@ static const option_spec_t options[] = {
     {.name = "reuse-port", .kind = KIND_FLAG, .field = FIELD(reuse_port),
      .help = "give each child its own SO_REUSEPORT socket per TCP address (the kernel spreads "
              "connections evenly)"},
+    {.name = "certfile", .metavar = "FILE", .kind = KIND_LIST, .field = FIELD(certfile),
+     .count_field = FIELD(ncertfile), .hi = CTL_MAX_CERTS,
+     .help = "TLS certificate (PEM, with its chain) for https:// addresses, or for every TCP "
+             "address when none says https://; repeatable: the client's SNI name picks one, "
+             "the first is the default"},
+    {.name = "keyfile", .metavar = "FILE", .kind = KIND_LIST, .field = FIELD(keyfile),
+     .count_field = FIELD(nkeyfile), .hi = CTL_MAX_CERTS,
+     .help = "the private key of each --certfile, in the same order (none: the keys are inside "
+             "the certificate files)"},
+    {.name = "ca-certs", .metavar = "FILE", .kind = KIND_STRING, .field = FIELD(ca_certs),
+     .nonempty = true,
+     .help = "CA certificates (PEM) that client certificates are checked against; clients "
+             "may then present one (mutual TLS)"},
+    {.name = "verify-client", .kind = KIND_FLAG, .field = FIELD(verify_client),
+     .help = "with --ca-certs: a client certificate is required, not just checked"},
+    {.name = "ciphers", .metavar = "LIST", .kind = KIND_STRING, .field = FIELD(ciphers),
+     .nonempty = true,
+     .help = "OpenSSL cipher list for TLS 1.2 (default: ECDHE with AES-GCM or ChaCha20 only; "
+             "TLS 1.3 suites are always on)"},
     {.name = "log-level", .metavar = "LEVEL", .kind = KIND_SPECIAL, .apply = apply_log_level,
      .help = "debug, info, warning, error or critical (default info)"},
     {.name = "help", .kind = KIND_SPECIAL, .apply = apply_help, .help = "show this help and exit"},
@@ -723,6 +742,61 @@ static ctl_options_result_t parse_command_line(int argc, char **argv, ctl_config
     return take_positional(argc, argv, cfg, err, errlen);
 }
 
+/* Every TLS file must be readable now: a typo is a usage error at start,
+ * not a child failing later. */
+static int check_tls_files(const ctl_config_t *cfg, char *err, size_t errlen)
+{
+    const char *files[2 * CTL_MAX_CERTS + 1];
+    const char *names[2 * CTL_MAX_CERTS + 1];
+    int n = 0;
+    for (int i = 0; i < cfg->ncertfile; i++, n++) {
+        files[n] = cfg->certfile[i];
+        names[n] = "--certfile";
+    }
+    for (int i = 0; i < cfg->nkeyfile; i++, n++) {
+        files[n] = cfg->keyfile[i];
+        names[n] = "--keyfile";
+    }
+    if (cfg->ca_certs) {
+        files[n] = cfg->ca_certs;
+        names[n++] = "--ca-certs";
+    }
+    for (int i = 0; i < n; i++) {
+        if (access(files[i], R_OK) < 0) {
+            snprintf(err, errlen, "%s: %s: %s", names[i], files[i], strerror(errno));
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* True when some -b address says https://. */
+static bool any_https_bind(const ctl_config_t *cfg)
+{
+    for (int i = 0; i < cfg->nbind; i++)
+        if (strncmp(cfg->bind[i], "https://", 8) == 0)
+            return true;
+    return false;
+}
+
+static int check_tls(const ctl_config_t *cfg, char *err, size_t errlen)
+{
+    if (any_https_bind(cfg) && cfg->ncertfile == 0)
+        snprintf(err, errlen, "--certfile: required by the https:// addresses");
+    else if (cfg->nkeyfile && cfg->nkeyfile != cfg->ncertfile)
+        snprintf(err, errlen, "--keyfile: give one per --certfile (%d), or none when the keys are "
+                              "inside the certificate files", cfg->ncertfile);
+    else if (cfg->ca_certs && cfg->ncertfile == 0)
+        snprintf(err, errlen, "--ca-certs: client certificates need TLS (--certfile)");
+    else if (cfg->verify_client && !cfg->ca_certs)
+        snprintf(err, errlen, "--verify-client: needs --ca-certs to check the certificates with");
+    else if (cfg->ciphers && cfg->ncertfile == 0)
+        snprintf(err, errlen, "--ciphers: needs TLS (--certfile)");
+    else
+        return check_tls_files(cfg, err, errlen);
+    return -EINVAL;
+}
+
 /* Checks across options, once every source has been applied. */
 static ctl_options_result_t check_config(const ctl_config_t *cfg, char *err, size_t errlen)
 {
@@ -730,6 +804,8 @@ static ctl_options_result_t check_config(const ctl_config_t *cfg, char *err, siz
         snprintf(err, errlen, "APP: missing; usage: spawning [OPTIONS] APP [MIDDLEWARE ...]");
         return CTL_OPTIONS_USAGE;
     }
+    if (check_tls(cfg, err, errlen) < 0)
+        return CTL_OPTIONS_USAGE;
     if (cfg->status_port && cfg->status_port == cfg->port &&
         (!cfg->status_host || strcmp(cfg->status_host, cfg->host) == 0)) {
         snprintf(err, errlen, "--status-port: %d is the serving port", cfg->port);

@@ -16,6 +16,7 @@
 #define CTL_MAX_LIST 64 /* most --pythonpath entries / middlewares */
 #define CTL_MAX_BINDS 16 /* most listening sockets (-b, systemd): fds ride in one message */
 #define CTL_MAX_OPTIONS 96 /* room in the "set explicitly" table */
+#define CTL_MAX_CERTS 16 /* --certfile entries (CHD_TLS_MAX_CERTS) */
 
 typedef struct {
     const char *host;          /* -i/--host */
@@ -68,6 +69,15 @@ typedef struct {
     const char *virtualenv;    /* --virtualenv DIR, or NULL */
     bool coverage;             /* -c/--coverage */
     bool sysinfo;              /* --sysinfo */
+    /* TLS: on https:// addresses, or on every TCP address when none says
+     * https:// and --certfile is given (ctl_listeners.c decides per address). */
+    const char *certfile[CTL_MAX_CERTS]; /* --certfile, the first is the default */
+    int ncertfile;
+    const char *keyfile[CTL_MAX_CERTS];  /* --keyfile, one per certfile, or none */
+    int nkeyfile;
+    const char *ca_certs;      /* --ca-certs: client certificates are checked */
+    bool verify_client;        /* --verify-client: and required */
+    const char *ciphers;       /* --ciphers: TLS 1.2 cipher list, NULL: the default */
     /* Owned by the parser (ctl_options_free): the config file's text, which
      * the file's values point into; and which options the command line or
      * the config file set (so a factory's defaults do not override them). */

@@ -72,12 +72,15 @@ typedef struct ctl_supervisor {
     ctl_reload_cause_t reload_cause; /* of the reload under way */
     int killed_children; /* died or were killed without being asked to stop */
     ctl_history_t history; /* the request rate, for the status page and the document */
+    ctl_tlskeys_t tls_keys;   /* session ticket keys, when a listener serves TLS */
+    ev_timer tls_keys_timer;  /* their rotation */
     ctl_admin_t *admin;
     ctl_statushttp_t *status_http;
 } ctl_supervisor_t;
 
 static void top_up(ctl_supervisor_t *sup);
 static void graceful_stop(ctl_supervisor_t *sup, const char *why);
+static int start_tls_keys(ctl_supervisor_t *sup);
 
 static int count_live(const ctl_supervisor_t *sup)
 {
@@ -838,7 +841,7 @@ static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, ctl_listeners_t 
      * proxy in front speaks for port 80 unless its Host says otherwise. */
     sup->child_config = ctl_childconf_build(cfg, ctl_listeners_server_name(listeners),
                                             sup->listen_port ? sup->listen_port : 80);
-    if (!sup->child_config)
+    if (!sup->child_config || start_tls_keys(sup) < 0)
         return -1;
     srand48((long)getpid() ^ (long)ev_time());
     start_signals(sup);
@@ -851,6 +854,52 @@ static int init(ctl_supervisor_t *sup, const ctl_config_t *cfg, ctl_listeners_t 
     sup->restart_timer.data = sup;
     ev_timer_init(&sup->shutdown_timer, on_shutdown_delay_over, 0, 0);
     sup->shutdown_timer.data = sup;
+    return 0;
+}
+
+/* --- TLS session ticket keys (ctl_tlskeys.h) ------------------------------ */
+
+static bool serves_tls(const ctl_listeners_t *ls)
+{
+    for (int i = 0; i < ls->n; i++)
+        if (ls->items[i].bind.tls)
+            return true;
+    return false;
+}
+
+/* A new key, in the config of children to come and sent to the live ones. */
+static void on_tls_keys_rotate(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    ctl_supervisor_t *sup = w->data;
+    if (ctl_tlskeys_rotate(&sup->tls_keys) < 0) {
+        cmn_warning("cannot rotate the TLS ticket keys: no randomness; the old ones stay");
+        return;
+    }
+    ctl_childconf_add_tls(sup->child_config, sup->cfg, sup->listeners, &sup->tls_keys);
+    json_t *msg = json_pack("{s:s, s:o}", "type", CMN_MSG_TLS_KEYS, "keys",
+                            ctl_tlskeys_json(&sup->tls_keys));
+    for (ctl_child_t *c = sup->children; c; c = c->next)
+        if (c->control_fd >= 0)
+            cmn_ctlmsg_send(c->control_fd, msg, NULL, 0);
+    json_decref(msg);
+}
+
+static int start_tls_keys(ctl_supervisor_t *sup)
+{
+    if (serves_tls(sup->listeners) && ctl_tlskeys_rotate(&sup->tls_keys) < 0) {
+        cmn_error("cannot make TLS ticket keys: no randomness");
+        return -1;
+    }
+    ctl_childconf_add_tls(sup->child_config, sup->cfg, sup->listeners, &sup->tls_keys);
+    if (serves_tls(sup->listeners)) {
+        ev_timer_init(&sup->tls_keys_timer, on_tls_keys_rotate, CTL_TLSKEYS_ROTATE,
+                      CTL_TLSKEYS_ROTATE);
+        sup->tls_keys_timer.data = sup;
+        ev_timer_start(sup->loop, &sup->tls_keys_timer);
+        ev_unref(sup->loop); /* the rotation alone never keeps the loop alive */
+    }
     return 0;
 }
 

@@ -2,7 +2,7 @@
 # Installs Debian packages when missing: the ones the build and the tests
 # need, plus any named on the command line (`make bench` adds its peers).
 set -e
-PACKAGES="build-essential libpython3-dev python3-dev libev-dev libjansson-dev libhttp-parser-dev
+PACKAGES="build-essential libpython3-dev python3-dev libev-dev libjansson-dev libhttp-parser-dev libssl-dev openssl
 clang libclang-rt-14-dev bats curl python3-flask python3-django python3-gevent python3-paste
 python3-pastedeploy python3-pyramid python3-coverage python3-prometheus-client python3-venv procps iproute2 util-linux logrotate
 nginx-light haproxy wrk systemd chromium tmux $*"

@@ -74,11 +74,19 @@ EOF
   grep -E '^# [a-z-]+ = ' "$conf" | sed 's/^# //' |
     grep -vE '^(app|daemonize|chuid|pidfile|stdout|stderr|bind|chdir|pythonpath|watch|admin-socket|access-log-file|virtualenv|factory) ' \
     >"$live"
+  # The TLS lines name files: made here, for real (every TCP address then
+  # speaks TLS: the file names no https:// address).
+  local tls="$BATS_TEST_TMPDIR"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "$tls/key.pem" \
+    -out "$tls/cert.pem" >/dev/null 2>&1
+  sed -i -e "s|^certfile = .*|certfile = $tls/cert.pem|" -e "s|^keyfile = .*|keyfile = $tls/key.pem|" \
+    -e "s|^ca-certs = .*|ca-certs = $tls/cert.pem|" "$live"
   local port
   port=$(free_port)
   SERVER_PORT="$port"
   launch_server --config "$live" --port "$port" --status-port "$(free_port)" \
     --admin-socket none tests.apps.hello:app
   wait_http "$port"
-  [ "$(get /)" = "Hello, World!" ]
+  [ "$(curl -s --max-time 10 --cacert "$tls/cert.pem" "https://127.0.0.1:$port/")" = "Hello, World!" ]
 }

@@ -27,6 +27,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -58,6 +59,10 @@ SCENARIOS = {
     "idle10k":  dict(desc="hello while 10,000 idle keep-alive connections are held, 1 process",
                      path="/", idle=10000),
     "hello2p":  dict(desc="hello world, keep-alive, 2 processes", path="/"),
+    "tls":      dict(desc="hello world over TLS, keep-alive, 1 process", path="/", tls=True),
+    "tlsnew":   dict(desc="hello world over TLS, a new connection (full handshake) per request,"
+                     " 1 process: the handshake rate", path="/", tls=True,
+                     headers=["Connection: close"]),
 }
 
 ALL_P1 = ["hello", "close", "resp64k", "upload1m", "idle1k", "idle10k"]
@@ -66,11 +71,12 @@ BLOCKING_NOTE = ("one connection per worker thread: N idle keep-alive connection
                  "would need N workers (or the server closes after each response)")
 
 
-def srv(name, kind, procs, threads, scenarios, ref=None, note=None, access_log=False):
+def srv(name, kind, procs, threads, scenarios, ref=None, note=None, access_log=False, tls=False):
     """A server configuration. ref: the Spawning config its ratios use.
-    access_log: Spawning writes its access log to a file (-l)."""
+    access_log: Spawning writes its access log to a file (-l). tls: it
+    serves HTTPS (the tls* scenarios) with a certificate made for the run."""
     return dict(name=name, kind=kind, procs=procs, threads=threads,
-                scenarios=scenarios, ref=ref, note=note, access_log=access_log)
+                scenarios=scenarios, ref=ref, note=note, access_log=access_log, tls=tls)
 
 
 SERVERS = [
@@ -90,6 +96,9 @@ SERVERS = [
     srv("spawning-p2-t4", "spawning", 2, 4, ["hello2p"]),
     srv("uwsgi-p2-t1", "uwsgi", 2, 1, ["hello2p"], "spawning-p2-t1"),
     srv("gunicorn-gevent-p2", "gunicorn-gevent", 2, 0, ["hello2p"], "spawning-p2-t4"),
+    srv("spawning-tls-t1", "spawning", 1, 1, ["tls", "tlsnew"], tls=True),
+    srv("nginx-tls-1w", "nginx", 1, 0, ["tls", "tlsnew"], "spawning-tls-t1",
+        "nginx terminating TLS with 1 worker, `return 200`", tls=True),
     srv("nginx-1w", "nginx", 1, 0, ["hello"], "spawning-t1",
         "nginx `return 200` with 1 worker: the practical C ceiling for one process"),
     srv("nginx-2w", "nginx", 2, 0, ["hello2p"], "spawning-p2-t1",
@@ -252,11 +261,22 @@ http {
     keepalive_requests 1000000000;
     client_body_temp_path %(prefix)s/body;
     server {
-        listen 127.0.0.1:%(port)d;
+        listen 127.0.0.1:%(port)d%(ssl)s;
         location / { default_type text/plain; return 200 "Hello, World!\\n"; }
     }
 }
 """
+
+
+def make_certificate(tmpdir):
+    """A self-signed ECDSA P-256 certificate for 127.0.0.1 (made once a run)."""
+    cert, key = os.path.join(tmpdir, "bench.pem"), os.path.join(tmpdir, "bench.key")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
 
 
 def server_command(cfg, port, tmpdir):
@@ -265,6 +285,9 @@ def server_command(cfg, port, tmpdir):
     if kind == "spawning":
         argv = [os.path.join(BUILD, "spawning"), "--host", "127.0.0.1", "--port", str(port),
                 "--processes", str(procs), "--threads", str(threads), APP]
+        if cfg.get("tls"):
+            cert, key = make_certificate(tmpdir)
+            argv[1:1] = ["--certfile", cert, "--keyfile", key]
         if cfg.get("access_log"):
             path = os.path.join(tmpdir, "access.log")
             if os.path.exists(path):
@@ -291,14 +314,23 @@ def server_command(cfg, port, tmpdir):
         conf = os.path.join(tmpdir, "nginx.conf")
         with open(conf, "w") as f:
             nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            ssl = ""
+            if cfg.get("tls"):
+                cert, key = make_certificate(tmpdir)
+                ssl = (" ssl; ssl_certificate %s; ssl_certificate_key %s; "
+                       "ssl_protocols TLSv1.2 TLSv1.3" % (cert, key))
             f.write(NGINX_CONF % dict(procs=procs, nofile=nofile, prefix=tmpdir,
-                                      keepalive=IDLE_KEEPALIVE, port=port))
+                                      keepalive=IDLE_KEEPALIVE, port=port, ssl=ssl))
         return ["/usr/sbin/nginx", "-p", tmpdir, "-c", conf, "-e", "stderr"]
     raise ValueError(kind)
 
 
-def http_get(port, path="/", timeout=1.0):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def http_get(port, path="/", timeout=1.0, tls=False):
+    if tls:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                           context=ssl._create_unverified_context())
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", path)
         resp = conn.getresponse()
@@ -351,7 +383,7 @@ def server_ready(server):
             if len(re.findall(r"\[INFO\] child \d+ ready", f.read())) < cfg["procs"]:
                 return False
     try:
-        return http_get(server["port"]) == 200
+        return http_get(server["port"], tls=cfg.get("tls")) == 200
     except OSError:
         return False
 
@@ -452,7 +484,7 @@ def run_wrk(port, scenario, duration, pids=()):
         argv += ["-H", h]
     if sc.get("script"):
         argv += ["-s", os.path.join(HERE, sc["script"])]
-    argv.append("http://127.0.0.1:%d%s" % (port, sc["path"]))
+    argv.append("%s://127.0.0.1:%d%s" % ("https" if sc.get("tls") else "http", port, sc["path"]))
     busy0, srv0, kids0, t0 = cpu_busy_seconds(), tree_cpu_seconds(pids), os.times(), time.monotonic()
     res = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30)
     busy1, srv1, kids1, t1 = cpu_busy_seconds(), tree_cpu_seconds(pids), os.times(), time.monotonic()
@@ -578,7 +610,7 @@ def run_round(rnd, configs, args, results, problems, tmpdir):
             continue
         try:
             if args.warmup > 0:
-                run_wrk(server["port"], "hello", args.warmup)
+                run_wrk(server["port"], "tls" if cfg.get("tls") else "hello", args.warmup)
             for scen in cfg["scenarios"]:
                 out = run_scenario(server, scen, args.duration)
                 out["round"] = rnd
@@ -661,6 +693,10 @@ TARGETS = [
      "hello", "spawning-t4", "spawning-t1", 0.95, None),
     ("hello keep-alive: Spawning green (--threads 0) vs --threads 1",
      "hello", "spawning-green", "spawning-t1", 0.70, None),
+    ("hello over TLS, keep-alive: Spawning --threads 1 vs nginx 1 worker",
+     "tls", "spawning-tls-t1", "nginx-tls-1w", 0.8, None),
+    ("TLS handshakes (a new connection per request): Spawning vs nginx 1 worker (info)",
+     "tlsnew", "spawning-tls-t1", "nginx-tls-1w", None, None),
     ("hello keep-alive: Spawning --threads 1 with an access log file vs without",
      "hello", "spawning-t1-accesslog", "spawning-t1", 0.80, None),
 ]

@@ -27,7 +27,7 @@ static int open_with(const char *first)
         abort();
     struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(4000)};
     inet_pton(AF_INET, "192.0.2.9", &peer.sin_addr);
-    chd_green_conns_open(&gc, sv[0], (struct sockaddr *)&peer);
+    chd_green_conns_open(&gc, sv[0], (struct sockaddr *)&peer, NULL);
     return sv[1];
 }
 

@@ -1,0 +1,130 @@
+/* chd_conn_tls: see chd_conn_tls.h. */
+#include "chd_conn_tls.h"
+
+#include "cmn_log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+int chd_conn_tls_start(chd_conn_t *conn, chd_tls_ctx_t *ctx)
+{
+    conn->tls = chd_tls_conn_new(ctx, conn->fd);
+    return conn->tls ? 0 : -ENOMEM;
+}
+
+/* Maps chd_tls's results to a system call's. */
+static ssize_t as_syscall(chd_conn_t *conn, ssize_t rc)
+{
+    if (rc >= 0)
+        return rc;
+    if (rc == CHD_TLS_WANT_READ || rc == CHD_TLS_WANT_WRITE) {
+        conn->tls_wants = rc == CHD_TLS_WANT_READ ? POLLIN : POLLOUT;
+        return -EAGAIN;
+    }
+    return -EPROTO;
+}
+
+/* The first bytes are not a TLS handshake: plain HTTP (a letter first, as a
+ * method is) gets a 400 it can read; anything else just a close. */
+static ssize_t not_tls(chd_conn_t *conn, unsigned char first)
+{
+    chd_tls_conn_free(conn->tls);
+    conn->tls = NULL; /* the answer goes out in plain text */
+    if ((first >= 'A' && first <= 'Z') || (first >= 'a' && first <= 'z'))
+        chd_conn_fail(conn, 400, CHD_CLOSE_NOT_TLS);
+    else
+        chd_conn_fail(conn, 0, CHD_CLOSE_TLS_FAILED);
+    return -EPROTO;
+}
+
+/* Before any TLS, once: looks at the first byte without taking it. Returns
+ * 1 to go on with the handshake, 0 at end of file (a client that connected
+ * and left: nothing to log), or a negative result for the read. */
+static ssize_t sniff(chd_conn_t *conn)
+{
+    unsigned char first;
+    ssize_t n;
+    do
+        n = recv(conn->fd, &first, 1, MSG_PEEK);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        conn->tls_wants = POLLIN;
+        return -errno;
+    }
+    if (n == 0)
+        return 0;
+    conn->tls_sniffed = true;
+    return chd_tls_looks_like_tls(&first, 1) ? 1 : not_tls(conn, first);
+}
+
+/* Advances the handshake: 0 once it is over (or at end of file before it
+ * began), else a negative result for the read. */
+static ssize_t handshake(chd_conn_t *conn)
+{
+    if (!conn->tls_sniffed) {
+        ssize_t rc = sniff(conn);
+        if (rc <= 0)
+            return rc;
+    }
+    ssize_t rc = chd_tls_handshake(conn->tls);
+    if (rc == 0) {
+        conn->tls_ready = true;
+        return 0;
+    }
+    if (rc == CHD_TLS_FAILED) {
+        cmn_info("%s:%d: TLS handshake failed: %s", conn->peer_addr, conn->peer_port,
+                 chd_tls_error(conn->tls));
+        chd_conn_fail(conn, 0, CHD_CLOSE_TLS_FAILED);
+    }
+    return as_syscall(conn, rc);
+}
+
+ssize_t chd_conn_tls_read(chd_conn_t *conn, char *buf, size_t len)
+{
+    if (!conn->tls_ready) {
+        ssize_t rc = handshake(conn);
+        if (rc < 0 || !conn->tls_ready)
+            return rc; /* 0: the client left before its first byte */
+    }
+    size_t got = 0;
+    /* One record at a time comes out of OpenSSL: take what is already
+     * decrypted too, so nothing waits inside it for a readiness event that
+     * the socket will not give. */
+    do {
+        ssize_t n = chd_tls_read(conn->tls, buf + got, len - got);
+        if (n <= 0) {
+            if (got > 0)
+                return (ssize_t)got;
+            if (n == CHD_TLS_FAILED)
+                chd_conn_fail(conn, 0, CHD_CLOSE_TLS_FAILED);
+            return as_syscall(conn, n);
+        }
+        got += (size_t)n;
+    } while (got < len && chd_tls_pending(conn->tls));
+    return (ssize_t)got;
+}
+
+ssize_t chd_conn_tls_writev(chd_conn_t *conn, const struct iovec *iov, int iovcnt)
+{
+    ssize_t n = chd_tls_writev(conn->tls, iov, iovcnt);
+    return n == CHD_TLS_FAILED ? -EPIPE : as_syscall(conn, n);
+}
+
+ssize_t chd_conn_tls_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
+{
+    ssize_t n = chd_tls_sendfile(conn->tls, fd, offset, count);
+    if (n == -ENODATA)
+        return 0; /* the file is shorter than said: as sendfile's 0 */
+    return n == CHD_TLS_FAILED ? -EPIPE : as_syscall(conn, n);
+}
+
+void chd_conn_tls_end(chd_conn_t *conn)
+{
+    if (!conn->tls)
+        return;
+    if (conn->tls_ready)
+        chd_tls_close_notify(conn->tls);
+    chd_tls_conn_free(conn->tls);
+    conn->tls = NULL;
+}

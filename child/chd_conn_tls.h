@@ -1,0 +1,40 @@
+/* chd_conn_tls: a connection's bytes through TLS (chd_tls.h).
+ *
+ * The connection's I/O (chd_conn.c) calls these instead of the socket's
+ * system calls when conn->tls is set, with the same results: a byte count,
+ * 0 at end of file, -EAGAIN when the socket must be waited for (then
+ * conn->tls_wants says for what: a TLS write can need a read and the other
+ * way round), or another -errno. So the drivers need not know TLS is there.
+ *
+ * The handshake happens on the first reads, on the loop like a request
+ * head, bounded by --header-timeout (chd_conn_is_idle is false until it is
+ * over). Before it, the first bytes are looked at without taking them: a
+ * client speaking plain HTTP to the TLS address gets a 400 in plain text
+ * (NOT_TLS, as nginx does), anything else that is not TLS a close
+ * (TLS_FAILED); a failed handshake is logged at info with OpenSSL's reason.
+ * Both fail the connection and return -EPROTO. */
+#ifndef CHD_CONN_TLS_H
+#define CHD_CONN_TLS_H
+
+#include "chd_conn.h"
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* Makes a new connection a TLS one (right after chd_conn_new). Returns 0, or
+ * -ENOMEM (the caller destroys the connection). */
+int chd_conn_tls_start(chd_conn_t *conn, chd_tls_ctx_t *ctx);
+
+/* Reads decrypted bytes into buf, advancing the handshake first. */
+ssize_t chd_conn_tls_read(chd_conn_t *conn, char *buf, size_t len);
+
+/* Writes some of iov; the bytes taken. */
+ssize_t chd_conn_tls_writev(chd_conn_t *conn, const struct iovec *iov, int iovcnt);
+
+/* Sends some of a file (kernel TLS sendfile, or a copy). */
+ssize_t chd_conn_tls_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count);
+
+/* close_notify (best effort) and the TLS state freed; before close(fd). */
+void chd_conn_tls_end(chd_conn_t *conn);
+
+#endif
