@@ -269,6 +269,7 @@ void chd_conn_begin_request(chd_conn_t *conn)
     conn->request_line[mlen + 1 + ulen] = '\0';
     conn->close_after = false;
     conn->continue_sent = false;
+    atomic_store_explicit(&conn->answer, CHD_ANSWER_OPEN, memory_order_relaxed);
 }
 
 bool chd_conn_end_request(chd_conn_t *conn)
@@ -282,8 +283,8 @@ bool chd_conn_end_request_keep_state(chd_conn_t *conn)
     /* The response said whether the connection stays open; when it said so,
      * the client may already be sending its next request, so even a
      * draining child keeps its word (that request gets "Connection: close"). */
-    if (conn->close_after)
-        return false;
+    if (conn->close_after || atomic_load(&conn->answer) == CHD_ANSWER_TIMED_OUT)
+        return false; /* ... or --timeout answered it: the socket is shut */
     /* An idle keep-alive connection should cost little more than its
      * struct: give the request's buffers back (malloc reuses them at once
      * for the next request anyway). */
@@ -341,6 +342,8 @@ static void before_write(chd_conn_t *conn)
 
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 {
+    if (!chd_conn_claim_answer(conn))
+        return -ECONNABORTED; /* --timeout answered it meanwhile */
     while (iovcnt > 0) {
         struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
         before_write(conn);
@@ -371,6 +374,8 @@ int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 
 int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
 {
+    if (!chd_conn_claim_answer(conn))
+        return -ECONNABORTED;
     while (count > 0) {
         before_write(conn);
         ssize_t n = sendfile(conn->fd, fd, offset, count);

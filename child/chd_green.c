@@ -6,6 +6,7 @@
 #include "chd_orphan.h"
 #include "chd_control.h"
 #include "chd_python.h"
+#include "chd_watchdog.h"
 #include "chd_wsgi.h"
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
@@ -107,6 +108,27 @@ static PyObject *gc_timeout(green_conn_t *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* overdue() -> True when the running request is past --timeout and not
+ * handled yet. */
+static PyObject *gc_overdue(green_conn_t *self, PyObject *unused)
+{
+    (void)unused;
+    return PyBool_FromLong(self->conn && chd_watchdog_is_overdue(self->conn, chd_monotonic()));
+}
+
+/* time_out(stack): --timeout for a request whose greenlet waits on the hub
+ * (chd_watchdog_overran); stack: its traceback lines. */
+static PyObject *gc_time_out(green_conn_t *self, PyObject *stack)
+{
+    const char *text = PyUnicode_AsUTF8(stack);
+    if (!text)
+        return NULL;
+    if (self->conn)
+        chd_watchdog_overran(self->conn, chd_monotonic() - self->conn->request_started,
+                             "in its greenlet (waiting on the hub)", text);
+    Py_RETURN_NONE;
+}
+
 static PyObject *gc_close(green_conn_t *self, PyObject *unused)
 {
     (void)unused;
@@ -135,6 +157,8 @@ static PyMethodDef gc_methods[] = {
     {"feed", (PyCFunction)gc_feed, METH_NOARGS, NULL},
     {"serve", (PyCFunction)gc_serve, METH_NOARGS, NULL},
     {"timeout", (PyCFunction)gc_timeout, METH_NOARGS, NULL},
+    {"overdue", (PyCFunction)gc_overdue, METH_NOARGS, NULL},
+    {"time_out", (PyCFunction)gc_time_out, METH_O, NULL},
     {"close", (PyCFunction)gc_close, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
@@ -217,7 +241,41 @@ static PyObject *mod_close_listener(PyObject *mod, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* --timeout: the requests running now, {greenlet: Connection} (green.py's);
+ * switch_trace keeps the hub thread's watchdog slot on the greenlet that
+ * runs, so a greenlet that blocks the hub is named (chd_watchdog.h). */
+static PyObject *running_requests;
+
+static PyObject *mod_watch(PyObject *mod, PyObject *running)
+{
+    (void)mod;
+    Py_XSETREF(running_requests, running == Py_None ? NULL : Py_NewRef(running));
+    Py_RETURN_NONE;
+}
+
+/* switch_trace(event, (origin, target)): greenlet.settrace's callback, at
+ * every switch. */
+static PyObject *mod_switch_trace(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)mod;
+    PyObject *target = nargs == 2 && PyTuple_Check(args[1]) && PyTuple_GET_SIZE(args[1]) == 2
+                           ? PyTuple_GET_ITEM(args[1], 1)
+                           : NULL;
+    PyObject *conn = target && running_requests
+                         ? PyDict_GetItemWithError(running_requests, target) /* borrowed */
+                         : NULL;
+    if (conn && Py_IS_TYPE(conn, &green_conn_type) && ((green_conn_t *)conn)->conn)
+        chd_watchdog_begin(((green_conn_t *)conn)->conn);
+    else
+        chd_watchdog_end();
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef mod_methods[] = {
+    {"watch", mod_watch, METH_O, NULL},
+    {"switch_trace", (PyCFunction)(void (*)(void))mod_switch_trace, METH_FASTCALL, NULL},
     {"accept", mod_accept, METH_O, NULL},
     {"control_message", mod_control_message, METH_NOARGS, NULL},
     {"set_draining", mod_set_draining, METH_NOARGS, NULL},
@@ -284,8 +342,9 @@ int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int
     PyObject *fds = PyTuple_New(listeners->n);
     for (int i = 0; fds && i < listeners->n; i++)
         PyTuple_SET_ITEM(fds, i, PyLong_FromLong(listeners->fds[i]));
-    PyObject *rv = loop && fds ? PyObject_CallMethod(loop, "serve", "Oidd", fds, control_fd,
-                                                     cfg->header_timeout, cfg->keepalive)
+    PyObject *rv = loop && fds ? PyObject_CallMethod(loop, "serve", "Oiddd", fds, control_fd,
+                                                     cfg->header_timeout, cfg->keepalive,
+                                                     cfg->timeout)
                                : NULL;
     Py_XDECREF(fds);
     Py_XDECREF(loop);

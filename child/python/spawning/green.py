@@ -13,8 +13,10 @@ import os
 import signal
 import socket
 import time
+import traceback
 
 import gevent
+import greenlet
 from gevent.pool import Group
 from gevent.socket import wait_read
 
@@ -24,8 +26,9 @@ import _spawning_green as native
 DRAIN_GRACE = 1.0  # seconds idle connections may still send a request (CHD_DRAIN_GRACE)
 
 
-def serve(listen_fds, control_fd, header_timeout, keepalive):
+def serve(listen_fds, control_fd, header_timeout, keepalive, timeout):
     connections = Group()
+    running = {}  # greenlet: Connection, while it runs a request (--timeout)
     idle = set()  # greenlets waiting for a next request, killed on drain
     draining = []
 
@@ -88,11 +91,29 @@ def serve(listen_fds, control_fd, header_timeout, keepalive):
             while True:
                 ready = wait_for_request(conn, me)
                 idle.discard(me)
-                if not ready or not conn.serve():
+                if not ready or not serve_one(conn, me):
                     return
         finally:
             idle.discard(me)
             conn.close()
+
+    def serve_one(conn, me):
+        running[me] = conn
+        try:
+            return conn.serve()
+        finally:
+            del running[me]
+
+    def watch_overdue():
+        """--timeout for requests waiting on the hub (a patched sleep or
+        socket); one that blocks the hub is the C watchdog's."""
+        while True:
+            gevent.sleep(min(0.25, timeout / 4))
+            for g, conn in list(running.items()):
+                if g.gr_frame is not None and conn.overdue():
+                    conn.time_out("".join(
+                        '  File "%s", line %s, in %s\n' % (f.filename, f.lineno, f.name)
+                        for f in traceback.extract_stack(g.gr_frame)))
 
     def accept_loop(listen_fd):
         while True:
@@ -119,8 +140,16 @@ def serve(listen_fds, control_fd, header_timeout, keepalive):
     gevent.signal_handler(signal.SIGQUIT, os._exit, 0)
     acceptors = [gevent.spawn(accept_loop, fd) for fd in listen_fds]
     control = gevent.spawn(control_loop)
+    if timeout > 0:
+        native.watch(running)
+        previous_trace = greenlet.settrace(native.switch_trace)
+        watcher = gevent.spawn(watch_overdue)
     gevent.joinall(acceptors)
     take_queued()  # again: what arrived while the hub ran other greenlets
     native.close_listener()
     connections.join()
     control.kill()
+    if timeout > 0:
+        watcher.kill()
+        greenlet.settrace(previous_trace)
+        native.watch(None)
