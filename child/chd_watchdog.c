@@ -46,6 +46,14 @@ static struct {
     atomic_int nslots;
     atomic_bool stopping;
     pthread_t thread;
+    /* chd_watchdog_overran's hand-over to the watchdog thread */
+    pthread_mutex_t lock;
+    pthread_cond_t wake, done;
+    struct {
+        chd_conn_t *conn; /* NULL: nothing handed over */
+        const char *where, *stack;
+        bool acted;
+    } handed;
 } wd;
 
 static __thread slot_t *my_slot;
@@ -140,7 +148,9 @@ static void tell_controller(const chd_conn_t *conn, double ran)
     json_decref(msg);
 }
 
-bool chd_watchdog_overran(chd_conn_t *conn, double ran, const char *where, const char *stack)
+/* Acts on conn's overrun (see the header); watchdog thread. Returns false
+ * when it was handled already. */
+static bool act_on_overrun(chd_conn_t *conn, double ran, const char *where, const char *stack)
 {
     chd_answer_t before = atomic_exchange(&conn->answer, CHD_ANSWER_TIMED_OUT);
     if (before == CHD_ANSWER_TIMED_OUT)
@@ -173,7 +183,35 @@ static void overran(slot_t *s, double now)
     char where[64];
     read_stack(s->ident, stack, sizeof stack);
     snprintf(where, sizeof where, "on thread %d", (int)s->tid);
-    chd_watchdog_overran(s->conn, now - s->started, where, stack);
+    act_on_overrun(s->conn, now - s->started, where, stack);
+}
+
+bool chd_watchdog_overran(chd_conn_t *conn, const char *where, const char *stack)
+{
+    if (!wd.on)
+        return false;
+    pthread_mutex_lock(&wd.lock);
+    while (wd.handed.conn) /* one at a time */
+        pthread_cond_wait(&wd.done, &wd.lock);
+    wd.handed.conn = conn;
+    wd.handed.where = where;
+    wd.handed.stack = stack;
+    pthread_cond_signal(&wd.wake);
+    while (wd.handed.conn == conn)
+        pthread_cond_wait(&wd.done, &wd.lock);
+    bool acted = wd.handed.acted;
+    pthread_mutex_unlock(&wd.lock);
+    return acted;
+}
+
+/* Watchdog thread, lock held: acts on what was handed over. */
+static void take_handed(void)
+{
+    chd_conn_t *conn = wd.handed.conn;
+    wd.handed.acted = act_on_overrun(conn, chd_monotonic() - conn->request_started,
+                                     wd.handed.where, wd.handed.stack);
+    wd.handed.conn = NULL;
+    pthread_cond_broadcast(&wd.done);
 }
 
 static void look(double now)
@@ -191,6 +229,17 @@ static void look(double now)
     }
 }
 
+/* now + seconds on the monotonic clock, for pthread_cond_timedwait. */
+static struct timespec monotonic_after(double seconds)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long long ns = t.tv_nsec + (long long)(seconds * 1e9);
+    t.tv_sec += (time_t)(ns / 1000000000);
+    t.tv_nsec = (long)(ns % 1000000000);
+    return t;
+}
+
 static void *watchdog_main(void *arg)
 {
     (void)arg;
@@ -199,12 +248,36 @@ static void *watchdog_main(void *arg)
     sigaddset(&only, wd.signum);
     pthread_sigmask(SIG_UNBLOCK, &only, NULL);
     double period = wd.timeout / 4 < 0.25 ? wd.timeout / 4 : 0.25;
-    struct timespec pause = {0, (long)(period * 1e9)};
+    double next_look = chd_monotonic() + period;
+    pthread_mutex_lock(&wd.lock);
     while (!atomic_load(&wd.stopping)) {
-        nanosleep(&pause, NULL);
-        look(chd_monotonic());
+        if (wd.handed.conn) {
+            take_handed();
+            continue;
+        }
+        if (chd_monotonic() >= next_look) {
+            pthread_mutex_unlock(&wd.lock);
+            look(chd_monotonic());
+            pthread_mutex_lock(&wd.lock);
+            next_look = chd_monotonic() + period;
+            continue;
+        }
+        struct timespec until = monotonic_after(next_look - chd_monotonic());
+        pthread_cond_timedwait(&wd.wake, &wd.lock, &until);
     }
+    pthread_mutex_unlock(&wd.lock);
     return NULL;
+}
+
+static void init_handover(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&wd.lock, NULL);
+    pthread_cond_init(&wd.wake, &attr);
+    pthread_cond_init(&wd.done, NULL);
+    pthread_condattr_destroy(&attr);
 }
 
 /* faulthandler.register(signum, dump_fd, all_threads=True, chain=False).
@@ -239,6 +312,7 @@ int chd_watchdog_start(const chd_config_t *cfg, int control_fd)
         return -1;
     }
     atomic_init(&wd.stopping, false);
+    init_handover();
     wd.on = true;
     int rc = pthread_create(&wd.thread, NULL, watchdog_main, NULL);
     if (rc != 0) {
@@ -253,7 +327,10 @@ void chd_watchdog_stop(void)
 {
     if (!wd.on)
         return;
+    pthread_mutex_lock(&wd.lock);
     atomic_store(&wd.stopping, true);
+    pthread_cond_signal(&wd.wake);
+    pthread_mutex_unlock(&wd.lock);
     pthread_join(wd.thread, NULL);
     close(wd.dump_fd); /* faulthandler lets go of it at finalization; nothing signals now */
 }

@@ -51,9 +51,11 @@ void chd_watchdog_begin(chd_conn_t *conn);
 void chd_watchdog_end(void);
 
 /* What happens to a request past --timeout (see above), given where it
- * ran ("on thread N") and its stack as traceback lines. Returns false when
- * that request was handled already. Any thread; conn must stay alive. */
-bool chd_watchdog_overran(chd_conn_t *conn, double ran, const char *where, const char *stack);
+ * ran ("in its greenlet") and its stack as traceback lines; done on the
+ * watchdog thread, on its own stack (not a greenlet's, whose stack copies
+ * AddressSanitizer misreads), while the caller waits. Returns false when
+ * that request was handled already, or without --timeout. */
+bool chd_watchdog_overran(chd_conn_t *conn, const char *where, const char *stack);
 
 /* True when conn's running request is past --timeout and not handled yet
  * (false without --timeout). */
