@@ -110,9 +110,11 @@ void chd_watchdog_end(void)
 static int read_stack(unsigned long ident, char *out, size_t cap)
 {
     static char dump[DUMP_MAX]; /* the watchdog thread's only */
-    if (ftruncate(wd.dump_fd, 0) < 0 || lseek(wd.dump_fd, 0, SEEK_SET) < 0 ||
-        pthread_kill(pthread_self(), wd.signum) != 0) {
-        snprintf(out, cap, "  (no stack: %s)\n", strerror(errno));
+    int rc = ftruncate(wd.dump_fd, 0) < 0 || lseek(wd.dump_fd, 0, SEEK_SET) < 0 ? errno : 0;
+    if (rc == 0)
+        rc = pthread_kill(pthread_self(), wd.signum); /* the handler runs here, now */
+    if (rc != 0) {
+        snprintf(out, cap, "  (no stack: %s)\n", strerror(rc));
         return 0;
     }
     ssize_t len = pread(wd.dump_fd, dump, sizeof dump, 0);

@@ -98,6 +98,8 @@ def serve(listen_fds, control_fd, header_timeout, keepalive, timeout):
             conn.close()
 
     def serve_one(conn, me):
+        if timeout <= 0:
+            return conn.serve()
         running[me] = conn
         try:
             return conn.serve()
