@@ -302,7 +302,7 @@ int chd_watchdog_start(const chd_config_t *cfg, int control_fd)
         return 0;
     wd.timeout = cfg->timeout;
     wd.control_fd = control_fd;
-    wd.signum = SIGRTMIN + 4;
+    wd.signum = CHD_WATCHDOG_SIGNAL;
     wd.dump_fd = memfd_create("spawning-stacks", MFD_CLOEXEC);
     if (wd.dump_fd < 0) {
         cmn_error("--timeout: memfd_create: %s", strerror(errno));

@@ -32,6 +32,12 @@
 #include "chd_config.h"
 #include "chd_conn.h"
 
+#include <signal.h>
+
+/* The signal faulthandler dumps on (sent by the watchdog to itself only);
+ * an app that registers its own handler for it loses the stacks. */
+#define CHD_WATCHDOG_SIGNAL (SIGRTMIN + 4)
+
 /* Starts watching when cfg->timeout > 0 (else does nothing and returns 0):
  * registers faulthandler and starts the thread. GIL held; before any
  * request runs. Returns 0 or -1 (logged; the child then serves without
