@@ -554,10 +554,11 @@ static void fill_entry(chd_accesslog_entry_t *e, const chd_conn_t *conn, double 
     e->started = (time_t)((double)wall.tv_sec + wall.tv_nsec / 1e9 - took);
 }
 
-void chd_accesslog_response(const chd_conn_t *conn, const chd_response_t *resp)
+/* A running request's line: its method, target and version, timed from
+ * its start. */
+static void write_running(const chd_conn_t *conn, int status, uint64_t body_bytes,
+                          const char *head, size_t head_len)
 {
-    if (!chd_accesslog_enabled())
-        return;
     chd_accesslog_entry_t e;
     chd_forwarded_t fwd;
     fill_entry(&e, conn, conn->request_started, &fwd);
@@ -567,11 +568,27 @@ void chd_accesslog_response(const chd_conn_t *conn, const chd_response_t *resp)
     e.target_len = req->url_len;
     e.http_major = req->http_major;
     e.http_minor = req->http_minor;
-    e.status = resp->status;
-    e.body_bytes = resp->body_bytes;
-    e.resp_head = cmn_buf_head(&resp->head);
-    e.resp_head_len = cmn_buf_unread(&resp->head);
+    e.status = status;
+    e.body_bytes = body_bytes;
+    e.resp_head = head;
+    e.resp_head_len = head_len;
     chd_accesslog_write(&e);
+}
+
+void chd_accesslog_response(const chd_conn_t *conn, const chd_response_t *resp)
+{
+    if (!chd_accesslog_enabled() ||
+        atomic_load(&((chd_conn_t *)conn)->answer) == CHD_ANSWER_TIMED_OUT)
+        return;
+    write_running(conn, resp->status, resp->body_bytes, cmn_buf_head(&resp->head),
+                  cmn_buf_unread(&resp->head));
+}
+
+void chd_accesslog_overruled(const chd_conn_t *conn, int status, uint64_t body_bytes,
+                             const char *head, size_t head_len)
+{
+    if (chd_accesslog_enabled())
+        write_running(conn, status, body_bytes, head, head_len);
 }
 
 void chd_accesslog_rejected(const chd_conn_t *conn, int status, uint64_t body_bytes,

@@ -87,8 +87,15 @@ bool chd_accesslog_enabled(void);
 void chd_accesslog_write(const chd_accesslog_entry_t *e);
 
 /* The hook for a request the app answered: conn's request (running, its
- * start time in conn->request_started) and the response. */
+ * start time in conn->request_started) and the response. Not logged when
+ * --timeout answered the request instead (chd_accesslog_overruled). */
 void chd_accesslog_response(const chd_conn_t *conn, const chd_response_t *resp);
+
+/* A running request the server answered in the app's place (--timeout's
+ * 504, chd_watchdog.c): like chd_accesslog_response, with the status,
+ * body bytes and head sent. Any thread. */
+void chd_accesslog_overruled(const chd_conn_t *conn, int status, uint64_t body_bytes,
+                             const char *head, size_t head_len);
 
 /* The hook for a request the server answered itself (chd_conn_fail):
  * status, body bytes and the head sent. Not logged when the client sent

@@ -184,6 +184,9 @@ int chd_config_from_json(json_t *msg, chd_config_t *cfg, char *err, size_t errle
     cfg->graceful_timeout = -1;
     if (rc == 0 && json_object_get(msg, "graceful_timeout"))
         rc = get_number(msg, "graceful_timeout", 0, 1e7, &cfg->graceful_timeout, err, errlen);
+    cfg->timeout = 0;
+    if (rc == 0 && json_object_get(msg, "timeout"))
+        rc = get_number(msg, "timeout", 0, 1e7, &cfg->timeout, err, errlen);
     if (rc == 0) rc = get_iplist(msg, "forwarded_allow_ips", &cfg->trusted_proxies, err, errlen);
     if (rc == 0) cfg->proxy_protocol = json_is_true(json_object_get(msg, "proxy_protocol"));
     if (rc == 0) {

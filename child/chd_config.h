@@ -29,6 +29,7 @@ typedef struct {
     double keepalive;      /* seconds; 0: one response per connection */
     double body_timeout;   /* seconds */
     double graceful_timeout; /* seconds an orphan may finish its requests (chd_orphan.h); -1: none */
+    double timeout;          /* --timeout: seconds a request may run (chd_watchdog.h); 0: off */
     cmn_iplist_t trusted_proxies; /* --forwarded-allow-ips */
     bool proxy_protocol;          /* --proxy-protocol: trusted peers start with a PROXY header */
     long long max_requests;       /* this child's share of --max-requests (+ jitter); 0: none */

@@ -415,6 +415,7 @@ void chd_conn_begin_request(chd_conn_t *conn)
     memcpy(conn->request_line + mlen + 1, chd_request_url(&conn->req), ulen);
     conn->request_line[mlen + 1 + ulen] = '\0';
     conn->continue_sent = false;
+    atomic_store_explicit(&conn->answer, CHD_ANSWER_OPEN, memory_order_relaxed);
 }
 
 bool chd_conn_end_request(chd_conn_t *conn)
@@ -429,8 +430,8 @@ bool chd_conn_end_request_keep_state(chd_conn_t *conn)
      * it said so, the client may already be sending its next request, so
      * even a draining child keeps its word (that request gets "Connection:
      * close"). */
-    if (chd_conn_closing(conn))
-        return false;
+    if (chd_conn_closing(conn) || atomic_load(&conn->answer) == CHD_ANSWER_TIMED_OUT)
+        return false; /* ... or --timeout answered it: the socket is shut */
     /* An idle keep-alive connection should cost little more than its
      * struct: give the request's buffers back (malloc reuses them at once
      * for the next request anyway). */
@@ -519,6 +520,8 @@ static void iov_skip(struct iovec **iov, int *iovcnt, size_t n)
 
 int chd_conn_send_now(chd_conn_t *conn, struct iovec **iov, int *iovcnt)
 {
+    if (!chd_conn_claim_answer(conn))
+        return -ECONNABORTED; /* --timeout answered it meanwhile */
     before_write(conn);
     ssize_t n = write_some(conn, *iov, *iovcnt);
     if (n >= 0)
@@ -530,6 +533,8 @@ int chd_conn_send_now(chd_conn_t *conn, struct iovec **iov, int *iovcnt)
 
 int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 {
+    if (!chd_conn_claim_answer(conn))
+        return -ECONNABORTED; /* --timeout answered it meanwhile */
     while (iovcnt > 0) {
         before_write(conn);
         ssize_t n = write_some(conn, iov, iovcnt);
@@ -548,6 +553,8 @@ int chd_conn_send(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 
 int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
 {
+    if (!chd_conn_claim_answer(conn))
+        return -ECONNABORTED;
     while (count > 0) {
         before_write(conn);
         ssize_t n = conn->tls ? chd_conn_tls_sendfile(conn, fd, offset, count)

@@ -76,6 +76,14 @@ typedef enum {
     CHD_CONN_IN_APP_DISARMED,  /* running, and the I/O thread stopped watching the socket */
 } chd_conn_state_t;
 
+/* Who answers the running request, with --timeout (chd_watchdog.h): the
+ * first byte written decides, so a 504 never follows part of a response. */
+typedef enum {
+    CHD_ANSWER_OPEN,      /* nothing of a response written yet */
+    CHD_ANSWER_APP,       /* the request's own thread began writing */
+    CHD_ANSWER_TIMED_OUT, /* the watchdog took over: 504, or a close once the head was out */
+} chd_answer_t;
+
 typedef enum {
     CHD_PARSE_MORE,  /* need more bytes */
     CHD_PARSE_READY, /* a request is ready to run */
@@ -145,6 +153,7 @@ typedef struct chd_conn {
                                --forwarded-allow-ips: its forwarding fields are believed */
     chd_proxy_stage_t proxy_stage;
     double request_started;   /* monotonic seconds, while IN_APP */
+    _Atomic chd_answer_t answer; /* with --timeout only; reset per request */
     _Atomic double last_done; /* monotonic seconds the last request ended (keep-alive clock) */
     char request_line[128];   /* "GET /path" of the running request, for the logs */
     struct chd_conn *prev, *next; /* the server's list of connections */
@@ -234,6 +243,18 @@ double chd_monotonic(void);
  * reset; pipelined bytes stay in rbuf), false when it must be closed. */
 void chd_conn_begin_request(chd_conn_t *conn);
 bool chd_conn_end_request(chd_conn_t *conn);
+
+/* With --timeout: claims the running request's answer for its own thread
+ * (true), or false when the watchdog took it over (nothing more may be
+ * written). Any thread. */
+static inline bool chd_conn_claim_answer(chd_conn_t *conn)
+{
+    if (conn->env->cfg->timeout <= 0)
+        return true;
+    chd_answer_t open = CHD_ANSWER_OPEN;
+    return atomic_load_explicit(&conn->answer, memory_order_relaxed) == CHD_ANSWER_APP ||
+           atomic_compare_exchange_strong(&conn->answer, &open, CHD_ANSWER_APP);
+}
 
 /* chd_conn_end_request without setting the state (the caller publishes it). */
 bool chd_conn_end_request_keep_state(chd_conn_t *conn);

@@ -301,6 +301,11 @@ void chd_conn_loop_run(chd_conn_loop_t *cl)
     pthread_mutex_unlock(&cl->loop_lock);
 }
 
+bool chd_conn_loop_saturated(chd_conn_loop_t *cl)
+{
+    return atomic_load(&cl->inline_active) && chd_pool_full(&cl->pool);
+}
+
 void chd_conn_loop_end(chd_conn_loop_t *cl)
 {
     atomic_store(&cl->ended, true);

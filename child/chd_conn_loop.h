@@ -95,6 +95,10 @@ void chd_conn_loop_end(chd_conn_loop_t *cl);
 /* After chd_conn_loop_run returned: joins the standby and the workers. */
 void chd_conn_loop_stop(chd_conn_loop_t *cl);
 
+/* True while the main thread runs a request and no slot of the pool is
+ * free: a new connection would only wait (a hint, read without a lock). */
+bool chd_conn_loop_saturated(chd_conn_loop_t *cl);
+
 /* Requests started and not yet completed (pooled or on the main thread);
  * exact when zero. */
 int chd_conn_loop_busy(chd_conn_loop_t *cl);

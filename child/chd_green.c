@@ -7,6 +7,7 @@
 #include "chd_orphan.h"
 #include "chd_control.h"
 #include "chd_python.h"
+#include "chd_watchdog.h"
 #include "chd_wsgi.h"
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
@@ -68,10 +69,43 @@ static int green_wait(chd_conn_t *conn, short events, int timeout_ms)
 static PyObject *idle_workers[GREEN_IDLE_WORKERS]; /* owned */
 static int nidle_workers;
 
+/* --timeout: the requests running now, {greenlet: connection address}
+ * (green.py's dict, filled here); switch_trace keeps the hub thread's
+ * watchdog slot on the greenlet that runs, so a greenlet that blocks the
+ * hub is named (chd_watchdog.h), and green.py's watcher finds the ones that
+ * wait on the hub past it. */
+static PyObject *running_requests;
+
+/* Enters the running request in the dict (keyed by the current greenlet);
+ * returns the key to remove it with, or NULL (no --timeout, or no memory:
+ * the C watchdog still sees a request that blocks the hub). */
+static PyObject *running_enter(chd_conn_t *conn)
+{
+    if (!running_requests)
+        return NULL;
+    PyObject *me = PyObject_CallNoArgs(green.getcurrent);
+    PyObject *id = me ? PyLong_FromVoidPtr(conn) : NULL;
+    if (!id || PyDict_SetItem(running_requests, me, id) < 0) {
+        PyErr_Clear();
+        Py_CLEAR(me);
+    }
+    Py_XDECREF(id);
+    return me;
+}
+
+static void running_leave(PyObject *me)
+{
+    if (me && running_requests && PyDict_DelItem(running_requests, me) < 0)
+        PyErr_Clear();
+    Py_XDECREF(me);
+}
+
 /* Serves one ready request in the current worker greenlet. GIL. */
 static void serve_ready(chd_conn_t *conn)
 {
+    PyObject *me = running_enter(conn);
     chd_wsgi_serve(conn);
+    running_leave(me);
     chd_control_request_done(&green.control);
     chd_green_conns_finish(conn);
 }
@@ -246,7 +280,88 @@ static PyObject *mod_close_listener(PyObject *mod, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/* greenlet copies stacks in and out without telling AddressSanitizer, so
+ * the free stack below a switched-in greenlet may carry another one's
+ * stale poison, which checked C code (or libc's interceptors) running
+ * there would report. Clears it; only in the sanitizer build. */
+static void clear_stale_stack_poison(void)
+{
+    char *below = (char *)__builtin_frame_address(0) - 65536;
+    __asan_unpoison_memory_region(below, 65536);
+}
+#else
+static inline void clear_stale_stack_poison(void) {}
+#endif
+
+/* The connection the dict's greenlet runs a request for; NULL when none. */
+static chd_conn_t *running_conn(PyObject *greenlet)
+{
+    PyObject *id = running_requests ? PyDict_GetItemWithError(running_requests, greenlet) : NULL;
+    return id ? PyLong_AsVoidPtr(id) : NULL; /* borrowed */
+}
+
+static PyObject *mod_watch(PyObject *mod, PyObject *running)
+{
+    (void)mod;
+    Py_XSETREF(running_requests, running == Py_None ? NULL : Py_NewRef(running));
+    Py_RETURN_NONE;
+}
+
+/* switch_trace(event, (origin, target)): greenlet.settrace's callback, at
+ * every switch. */
+static PyObject *mod_switch_trace(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)mod;
+    clear_stale_stack_poison();
+    PyObject *target = nargs == 2 && PyTuple_Check(args[1]) && PyTuple_GET_SIZE(args[1]) == 2
+                           ? PyTuple_GET_ITEM(args[1], 1)
+                           : NULL;
+    chd_conn_t *conn = target ? running_conn(target) : NULL;
+    if (conn)
+        chd_watchdog_begin(conn);
+    else
+        chd_watchdog_end();
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* overdue(greenlet) -> True when the request it runs is past --timeout and
+ * not handled yet. */
+static PyObject *mod_overdue(PyObject *mod, PyObject *greenlet)
+{
+    (void)mod;
+    clear_stale_stack_poison();
+    chd_conn_t *conn = running_conn(greenlet);
+    if (!conn && PyErr_Occurred())
+        return NULL;
+    return PyBool_FromLong(conn && chd_watchdog_is_overdue(conn, chd_monotonic()));
+}
+
+/* time_out(greenlet, stack): --timeout for a request whose greenlet waits
+ * on the hub (chd_watchdog_overran); stack: its traceback lines. */
+static PyObject *mod_time_out(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)mod;
+    clear_stale_stack_poison();
+    const char *text = nargs == 2 ? PyUnicode_AsUTF8(args[1]) : NULL;
+    if (!text)
+        return NULL;
+    chd_conn_t *conn = running_conn(args[0]);
+    if (conn)
+        chd_watchdog_overran(conn, "in its greenlet (waiting on the hub)", text);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef mod_methods[] = {
+    {"watch", mod_watch, METH_O, NULL},
+    {"switch_trace", (PyCFunction)(void (*)(void))mod_switch_trace, METH_FASTCALL, NULL},
+    {"overdue", mod_overdue, METH_O, NULL},
+    {"time_out", (PyCFunction)(void (*)(void))mod_time_out, METH_FASTCALL, NULL},
     {"accept", mod_accept, METH_O, NULL},
     {"control_message", mod_control_message, METH_NOARGS, NULL},
     {"set_draining", mod_set_draining, METH_NOARGS, NULL},
@@ -366,7 +481,9 @@ int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int
     PyObject *fds = PyTuple_New(listeners->n);
     for (int i = 0; fds && i < listeners->n; i++)
         PyTuple_SET_ITEM(fds, i, PyLong_FromLong(listeners->fds[i]));
-    PyObject *rv = loop && fds ? PyObject_CallMethod(loop, "serve", "Oi", fds, control_fd) : NULL;
+    PyObject *rv = loop && fds ? PyObject_CallMethod(loop, "serve", "Oid", fds, control_fd,
+                                                     cfg->timeout)
+                               : NULL;
     Py_XDECREF(fds);
     Py_XDECREF(loop);
     if (!rv) {

@@ -62,6 +62,13 @@ void chd_pool_submit(chd_pool_t *pool, chd_job_t *job);
 /* Jobs submitted and not yet passed to `done` (any thread). */
 static inline int chd_pool_busy(chd_pool_t *pool) { return atomic_load(&pool->busy); }
 
+/* True when no slot is free (a hint: read without the lock). */
+static inline bool chd_pool_full(const chd_pool_t *pool)
+{
+    return *(const volatile int *)&pool->running + (*(const volatile bool *)&pool->outside ? 1 : 0) >=
+           pool->limit;
+}
+
 /* Claims the slot for running jobs outside the pool (one caller only: the
  * main thread). True when it holds it: already, or now because no job is
  * queued and fewer than nthreads run. */

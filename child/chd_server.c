@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define ACCEPT_PAUSE_SECONDS 0.1 /* after EMFILE/ENFILE */
+#define SATURATED_PAUSE_SECONDS 0.02 /* while every thread runs a request */
 
 static void maybe_finish_drain(chd_server_t *s)
 {
@@ -48,6 +49,14 @@ static void on_accept_pause_over(struct ev_loop *loop, ev_timer *w, int revents)
         start_accepting(loop, s);
 }
 
+/* Stops accepting for `seconds` (the listening sockets' queues wait). */
+static void pause_accepting(struct ev_loop *loop, chd_server_t *s, double seconds)
+{
+    stop_accepting(loop, s);
+    ev_timer_set(&s->accept_pause, seconds, 0);
+    ev_timer_start(loop, &s->accept_pause);
+}
+
 /* Accepts up to `max` queued connections from listen_fd. */
 static void accept_some(struct ev_loop *loop, chd_server_t *s, int listen_fd, int max)
 {
@@ -58,9 +67,7 @@ static void accept_some(struct ev_loop *loop, chd_server_t *s, int listen_fd, in
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 cmn_warning("accept: %s; pausing accepts", strerror(errno));
-                stop_accepting(loop, s);
-                ev_timer_set(&s->accept_pause, ACCEPT_PAUSE_SECONDS, 0);
-                ev_timer_start(loop, &s->accept_pause);
+                pause_accepting(loop, s, ACCEPT_PAUSE_SECONDS);
             }
             return; /* EAGAIN, or a connection that went away: fine */
         }
@@ -72,7 +79,15 @@ static void accept_some(struct ev_loop *loop, chd_server_t *s, int listen_fd, in
 static void on_acceptable(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
-    accept_some(loop, w->data, w->fd, 64); /* bounded: one busy socket cannot starve the loop */
+    chd_server_t *s = w->data;
+    /* Every thread runs a request (a long one on the main thread, the loop
+     * kept by the standby): a connection taken now would only wait here,
+     * while on a shared socket another child may be free to serve it. */
+    if (chd_conn_loop_saturated(&s->requests)) {
+        pause_accepting(loop, s, SATURATED_PAUSE_SECONDS);
+        return;
+    }
+    accept_some(loop, s, w->fd, 64); /* bounded: one busy socket cannot starve the loop */
 }
 
 void chd_server_drain(chd_server_t *s)

@@ -11,7 +11,7 @@
  *     queue time;
  *   - chd_stats_request_end: its response is out (chd_wsgi_serve), or
  *     chd_stats_response alone for an answer of the server's own
- *     (chd_conn_reject);
+ *     (chd_conn_fail);
  * plus bytes as they are read (chd_conn_read_some, the I/O thread's
  * scratch read) and busy threads around the app (chd_conn_loop.c).
  * One page per child process, opened by its driver (threaded or green). */

@@ -8,6 +8,7 @@
 #include "chd_input.h"
 #include "chd_python.h"
 #include "chd_response.h"
+#include "chd_watchdog.h"
 #include "cmn_log.h"
 
 #include <errno.h>
@@ -578,6 +579,7 @@ void chd_wsgi_handle_inline(chd_conn_t *conn, void *tstate)
 void chd_wsgi_serve(chd_conn_t *conn)
 {
     chd_stats_app_called(conn->env->stats, chd_monotonic() - conn->request_started);
+    chd_watchdog_begin(conn); /* --timeout watches it from here */
     PyObject *input = chd_input_new(conn);
     responder_t *r = input ? responder_new(conn) : NULL;
     if (r) {
@@ -597,6 +599,7 @@ void chd_wsgi_serve(chd_conn_t *conn)
         Py_DECREF(input);
     }
     settle_body(conn);
+    chd_watchdog_end();
 }
 
 int chd_wsgi_init(PyObject *app, const chd_config_t *cfg)

@@ -13,6 +13,7 @@
 #include "chd_green.h"
 #include "chd_python.h"
 #include "chd_server.h"
+#include "chd_watchdog.h"
 #include "chd_wsgi.h"
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
@@ -277,8 +278,10 @@ int main(int argc, char **argv)
         report_files(control_fd, watch);
     Py_XDECREF(watch);
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL) | O_NONBLOCK);
+    chd_watchdog_start(&cfg, control_fd); /* --timeout; without it the controller's check stays */
     int rc = cfg.threads == 0 ? run_green(&cfg, &listeners, control_fd)
                               : run_threaded(&cfg, &listeners, control_fd);
+    chd_watchdog_stop();
     chd_accesslog_stop();
     Py_DECREF(app);
     chd_python_finalize();

@@ -40,6 +40,7 @@
 #define CMN_MSG_PONG "pong"
 #define CMN_MSG_REOPEN "reopen"
 #define CMN_MSG_RECYCLE "recycle"
+#define CMN_MSG_TIMEOUT "timeout" /* child: a request ran past --timeout ("request", "ran") */
 #define CMN_MSG_FILES "files"
 #define CMN_MSG_OPTIONS "options"
 /* controller -> child: {"keys": HEX}, the TLS session ticket keys after a

@@ -85,6 +85,7 @@ json_t *ctl_childconf_build(const ctl_config_t *cfg, const char *server_name, in
     json_object_set_new(m, "keepalive", json_real(cfg->keepalive));
     json_object_set_new(m, "body_timeout", json_real(cfg->body_timeout));
     json_object_set_new(m, "graceful_timeout", json_real(cfg->graceful_timeout));
+    json_object_set_new(m, "timeout", json_real(cfg->timeout));
     json_object_set_new(m, "forwarded_allow_ips", json_string(cfg->forwarded_allow_ips));
     json_object_set_new(m, "proxy_protocol", json_boolean(cfg->proxy_protocol));
     json_object_set_new(m, "max_requests", json_integer(cfg->max_requests));

@@ -43,6 +43,14 @@ void ctl_children_record_pong(ctl_child_t *c, json_t *msg, ev_tstamp now)
     snprintf(c->oldest_request, sizeof c->oldest_request, "%s", line ? line : "");
 }
 
+void ctl_children_record_timeout(ctl_child_t *c, json_t *msg)
+{
+    c->timed_out = true;
+    c->oldest = json_number_value(json_object_get(msg, "ran"));
+    const char *line = json_string_value(json_object_get(msg, "request"));
+    snprintf(c->oldest_request, sizeof c->oldest_request, "%s", line ? line : "");
+}
+
 void ctl_children_send(ctl_child_t *c, const char *type)
 {
     if (c->control_fd < 0)

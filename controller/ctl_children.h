@@ -44,6 +44,7 @@ typedef struct ctl_child {
     double oldest;              /* seconds the oldest running request has run */
     char oldest_request[128];
     bool timeout_reported;
+    bool timed_out;     /* said a request ran past --timeout (CMN_MSG_TIMEOUT) */
     bool wants_recycle; /* asked for a successor (--max-requests); retried each tick */
     ctl_trend_t memory_trend; /* resident bytes, a point a step (the status page) */
 } ctl_child_t;
@@ -58,6 +59,10 @@ void ctl_children_free(ctl_child_t *c);
 
 /* Records a heartbeat answer ("pong", see cmn_ctlmsg.h) received at now. */
 void ctl_children_record_pong(ctl_child_t *c, json_t *msg, ev_tstamp now);
+
+/* Records a "timeout" message: the request that ran past --timeout
+ * becomes the oldest one, and the child is marked for replacement. */
+void ctl_children_record_timeout(ctl_child_t *c, json_t *msg);
 
 /* Sends {"type": type} to the child, best effort. */
 void ctl_children_send(ctl_child_t *c, const char *type);

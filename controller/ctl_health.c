@@ -40,7 +40,8 @@ static void judge_limits(const ctl_config_t *cfg, ctl_child_t *c, ev_tstamp now,
 {
     if (c->state != CTL_CHILD_READY || c->being_replaced)
         return;
-    if (cfg->timeout > 0 && c->active && c->oldest > cfg->timeout && !c->timeout_reported) {
+    bool overran = c->timed_out || (c->active && c->oldest > cfg->timeout);
+    if (cfg->timeout > 0 && overran && !c->timeout_reported) {
         char reason[200], message[300];
         snprintf(reason, sizeof reason, "--timeout: %s has run %.0f s", c->oldest_request,
                  c->oldest);

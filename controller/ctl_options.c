@@ -119,7 +119,8 @@ static const option_spec_t options[] = {
      .field = FIELD(max_requests_jitter),
      .help = "add a random 0..J to each child's --max-requests"},
     {.name = "timeout", .metavar = "SECONDS", .kind = KIND_SECONDS, .field = FIELD(timeout),
-     .hi = 1e7, .help = "replace a child whose request runs longer than this (default 0: off)"},
+     .hi = 1e7, .help = "answer 504 to a request running longer than this, log its Python stack and "
+                         "replace its child (default 0: off)"},
     {.name = "pidfile", .metavar = "FILE", .kind = KIND_STRING, .field = FIELD(pidfile),
      .help = "write the controller's pid here"},
     {.name = "daemonize", .short_name = 'd', .kind = KIND_FLAG, .field = FIELD(daemonize),

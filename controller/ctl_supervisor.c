@@ -367,6 +367,10 @@ static void handle_message(ctl_supervisor_t *sup, ctl_child_t *c, json_t *msg)
          * tick asks again. */
         c->wants_recycle = !replace_child(sup, c, "--max-requests");
         sup->events.restarts[CTL_RESTART_MAX_REQUESTS] += !c->wants_recycle;
+    } else if (strcmp(type, CMN_MSG_TIMEOUT) == 0) {
+        /* The child answered it (504) and logged its stack; the health tick
+         * replaces the child, even when its heartbeats stall (green mode). */
+        ctl_children_record_timeout(c, msg);
     } else if (strcmp(type, CMN_MSG_FILES) == 0) {
         add_watched_files(sup, msg);
     } else if (strcmp(type, CMN_MSG_FATAL) == 0) {

@@ -575,6 +575,9 @@ def sc_hung(mode):
         t_gone = time.monotonic()
         time.sleep(1)
         t.join(10)
+        if hung.get("status") != 504:
+            problems.append("the hung request got %s, not 504 Gateway Timeout" %
+                            (hung.get("status") or hung.get("body")))
     finally:
         load.stop()
         w = wrk.result()
@@ -588,7 +591,7 @@ def sc_hung(mode):
           gap < 1.0 and serving == 2)
     notes = ["the hung request: %s; its child %s replaced (--timeout 2) and killed after "
              "--graceful-timeout 3 (%.1f s after the request began)" % (
-                 "lost, as expected" if hung_failed else "answered", victim, t_gone - t_hang),
+                 "answered %s" % hung.get("status"), victim, t_gone - t_hang),
              "longest time without an answer to the client meanwhile: %.2f s" % gap,
              load_note(load), wrk_note(w),
              "children killed by surprise: %d; %d serving at the end" % (killed, serving)]

@@ -13,16 +13,19 @@ accepting, close idle connections, let running requests finish.
 """
 import os
 import signal
+import traceback
 
 import gevent
+import greenlet
 from gevent.event import Event
 from gevent.socket import wait_read
 
 import _spawning_green as native
 
 
-def serve(listen_fds, control_fd):
+def serve(listen_fds, control_fd, timeout):
     draining = []
+    running = {}  # worker greenlet: its request (filled in C), with --timeout
 
     def drain():
         if draining:
@@ -45,6 +48,17 @@ def serve(listen_fds, control_fd):
                         break
                 except OSError:
                     break
+
+    def watch_overdue():
+        """--timeout for requests waiting on the hub (a patched sleep or
+        socket); one that blocks the hub is the C watchdog's."""
+        while True:
+            gevent.sleep(min(0.25, timeout / 4))
+            for g in list(running):
+                if g.gr_frame is not None and native.overdue(g):
+                    native.time_out(g, "".join(
+                        '  File "%s", line %s, in %s\n' % (f.filename, f.lineno, f.name)
+                        for f in traceback.extract_stack(g.gr_frame)))
 
     def accept_loop(listen_fd):
         while True:
@@ -69,6 +83,10 @@ def serve(listen_fds, control_fd):
     gevent.signal_handler(signal.SIGQUIT, os._exit, 0)
     acceptors = [gevent.spawn(accept_loop, fd) for fd in listen_fds]
     control = gevent.spawn(control_loop)
+    if timeout > 0:
+        native.watch(running)
+        previous_trace = greenlet.settrace(native.switch_trace)
+        watcher = gevent.spawn(watch_overdue)
     gevent.joinall(acceptors)
     take_queued()  # again: what arrived while the hub ran other greenlets
     native.close_listener()
@@ -76,3 +94,7 @@ def serve(listen_fds, control_fd):
     native.when_all_closed(all_closed.set)
     all_closed.wait()
     control.kill()
+    if timeout > 0:
+        watcher.kill()
+        greenlet.settrace(previous_trace)
+        native.watch(None)

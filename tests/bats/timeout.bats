@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# --timeout: a request that runs past it gets 504 Gateway Timeout (when no
+# byte of its response went out yet; else its connection is closed), the
+# error log shows the stuck thread's Python stack (file, line, function),
+# the access log the 504, and the child is replaced while the others serve.
+# Inline (--threads 1), pooled (--threads 4) and green (--threads 0).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+LOAD="$BATS_TEST_DIRNAME/load.py"
+APP_FILE="$SPAWNING_ROOT/tests/apps/hang.py"
+
+teardown() {
+  stop_server
+}
+
+# line_of TEXT: the line number of TEXT in tests/apps/hang.py.
+line_of() {
+  grep -nF -- "$1" "$APP_FILE" | head -1 | cut -d: -f1
+}
+
+# timed_get PATH: `curl -i` of PATH into $output, its seconds into $took.
+timed_get() {
+  local t0 t1
+  t0=$(date +%s%N)
+  run "${CURL[@]}" -i "$(url "$1")"
+  t1=$(date +%s%N)
+  took=$(( (t1 - t0) / 1000000 ))
+  echo "$1: curl exit $status after $took ms; output:"
+  echo "$output"
+}
+
+# expect_504: the answer in $output is the 504, sent in time.
+expect_504() {
+  [ "$status" -eq 0 ] || fail "curl failed ($status)"
+  [[ "$(head -1 <<<"$output" | tr -d '\r')" == "HTTP/1.1 504 Gateway Timeout" ]] || fail "no 504"
+  [ "$(header Connection <<<"$output")" = close ] || fail "no Connection: close"
+  # --timeout 2, looked at 4 times a second; the rest is slack for a busy machine
+  [ "$took" -ge 2000 ] && [ "$took" -lt 3500 ] || fail "504 after $took ms"
+}
+
+# expect_stack PATH FUNCTION LINE...: the error log names PATH's request,
+# then FUNCTION in tests/apps/hang.py at one of the LINEs, innermost last
+# among the app's frames.
+expect_stack() {
+  local path="$1" fn="$2" lines; shift 2
+  lines="$(IFS='|'; echo "$*")"
+  for i in $(seq 30); do grep -qF "request GET $path ran past --timeout 2 s" "$SERVER_LOG" && break; sleep 0.1; done
+  grep -qE "\[ERROR\] request GET ${path//\?/\\?} ran past --timeout 2 s (on thread [0-9]+|in its greenlet \(waiting on the hub\)); its stack \(most recent call last\)" "$SERVER_LOG" \
+    || fail "no stack title for $path"
+  grep -A12 -F "request GET $path ran past" "$SERVER_LOG" |
+    grep -qE "^  File \"$APP_FILE\", line ($lines), in $fn\$" || fail "no frame of $fn at line $lines"
+}
+
+# expect_access_504 PATH: the access log line of PATH's request says 504
+# (written by the log's flusher within a second).
+expect_access_504() {
+  for i in $(seq 30); do grep -qF "\"GET $1 HTTP/1.1\" 504 " "$SERVER_LOG" && break; sleep 0.1; done
+  grep -qF "\"GET $1 HTTP/1.1\" 504 " "$SERVER_LOG" || fail "no 504 in the access log for $1"
+}
+
+# stuck_pid PATH: the child that logged PATH's overrun.
+stuck_pid() {
+  grep -F "request GET $1 ran past" "$SERVER_LOG" | head -1 | sed -E 's/^\[[^]]*\] \[([0-9]+)\].*/\1/'
+}
+
+# expect_replaced PID: the controller replaced PID for --timeout, and the
+# children serving now do not include it.
+expect_replaced() {
+  local pid="$1" i
+  for i in $(seq 40); do grep -qE "replacing child $pid \(--timeout: " "$SERVER_LOG" && break; sleep 0.1; done
+  grep -qE "replacing child $pid \(--timeout: " "$SERVER_LOG" || fail "child $pid not replaced"
+  for i in $(seq 40); do grep -qE "stopping child $pid " "$SERVER_LOG" && break; sleep 0.1; done
+  for i in $(seq 10); do
+    [ "$(get /pid)" != "$pid" ] || fail "the replaced child $pid still takes requests"
+  done
+}
+
+# green_under_asan: greenlet switches stacks with memcpy, which ASan's
+# memcpy checks misreport (see green.bats); off for green-mode servers.
+green_under_asan() {
+  if [[ "${SPAWNING_BUILD:-}" == *asan* ]]; then
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}replace_intrin=0"
+  fi
+}
+
+SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of 'while time.monotonic() < end') + 1 ))"; }
+
+@test "--threads 1: a Python loop past --timeout gets 504 and its stack; the other process serves" {
+  start_server --processes 2 --threads 1 --timeout 2 tests.apps.hang:app
+  wait_ready 2
+  local stop="$BATS_TEST_TMPDIR/stop" others="$BATS_TEST_TMPDIR/others"
+  # new connections only: a keep-alive one held by the stuck child waits
+  # with it when the I/O thread itself runs the request (--threads 1)
+  ( ok=0; bad=0; while [ ! -e "$stop" ]; do
+      if "${CURL[@]}" --max-time 2 -o /dev/null "$(url /pid)"; then ok=$((ok+1)); else bad=$((bad+1)); date +%T.%N >&2; fi
+    done; echo "ok=$ok failed=$bad" >"$others" ) &
+  local loop=$!
+  timed_get '/spin?s=30'
+  expect_504
+  expect_stack '/spin?s=30' spin $(SPIN_LINES)
+  expect_access_504 '/spin?s=30'
+  expect_replaced "$(stuck_pid '/spin?s=30')"
+  touch "$stop"; wait "$loop"
+  cat "$others"
+  grep -qE '^ok=[1-9][0-9]* failed=0$' "$others"
+}
+
+@test "--threads 4: time.sleep past --timeout gets 504 and its stack; others keep being served" {
+  start_server --processes 2 --threads 4 --timeout 2 tests.apps.hang:app
+  wait_ready 2
+  local stop="$BATS_TEST_TMPDIR/stop"
+  "$PY" "$LOAD" "$SERVER_PORT" "$stop" 2 /pid 30 >"$BATS_TEST_TMPDIR/load" &
+  local load=$!
+  timed_get '/nap?s=30'
+  expect_504
+  expect_stack '/nap?s=30' nap "$(line_of 'time.sleep(seconds)')"
+  expect_access_504 '/nap?s=30'
+  expect_replaced "$(stuck_pid '/nap?s=30')"
+  touch "$stop"; wait "$load"
+  cat "$BATS_TEST_TMPDIR/load"
+  grep -q 'failed=0' "$BATS_TEST_TMPDIR/load"
+}
+
+@test "--threads 4: the other requests of the timed-out child finish (graceful replacement)" {
+  start_server --processes 1 --threads 4 --timeout 3 tests.apps.hang:app
+  local d="$BATS_TEST_TMPDIR"
+  "${CURL[@]}" -o /dev/null -w '%{http_code}' "$(url '/nap?s=2.5')" >"$d/before.code" &
+  local before=$!
+  sleep 0.5
+  "${CURL[@]}" -o /dev/null -w '%{http_code}' "$(url '/nap?s=30')" >"$d/stuck.code" &
+  local stuck=$!
+  sleep 1.5
+  # runs on through the 504 (at 3.5 s) and the replacement
+  "${CURL[@]}" -o /dev/null -w '%{http_code}' "$(url '/nap?s=2.5')" >"$d/during.code" &
+  local during=$!
+  wait "$before" "$stuck" "$during"
+  echo "before $(cat "$d/before.code"), stuck $(cat "$d/stuck.code"), during $(cat "$d/during.code")"
+  [ "$(cat "$d/before.code")" = 200 ]
+  [ "$(cat "$d/stuck.code")" = 504 ]
+  [ "$(cat "$d/during.code")" = 200 ]
+  grep -qF "request GET /nap?s=30 ran past --timeout 3 s on thread" "$SERVER_LOG"
+  expect_replaced "$(stuck_pid '/nap?s=30')"
+}
+
+@test "green mode: a greenlet that blocks the hub, and one that waits on it, get 504 and their stacks" {
+  green_under_asan
+  start_server --processes 2 --threads 0 --timeout 2 tests.apps.hang:app
+  wait_ready 2
+  timed_get '/spin?s=30'
+  expect_504
+  expect_stack '/spin?s=30' spin $(SPIN_LINES)
+  grep -qE "request GET /spin\?s=30 ran past --timeout 2 s on thread [0-9]+" "$SERVER_LOG"
+  expect_access_504 '/spin?s=30'
+  expect_replaced "$(stuck_pid '/spin?s=30')"
+  timed_get '/nap?s=30' # time.sleep is gevent's here: the hub runs on
+  expect_504
+  expect_stack '/nap?s=30' nap "$(line_of 'time.sleep(seconds)')"
+  grep -qF "request GET /nap?s=30 ran past --timeout 2 s in its greenlet (waiting on the hub)" "$SERVER_LOG"
+  expect_access_504 '/nap?s=30'
+}
+
+@test "a response already begun is closed, without a 504; its stack is logged" {
+  for threads in 1 0; do
+    [ "$threads" = 0 ] && green_under_asan
+    start_server --processes 1 --threads "$threads" --timeout 2 tests.apps.hang:app
+    timed_get '/trickle?s=30'
+    [ "$status" -eq 18 ] || fail "threads $threads: curl exit $status, not 18 (transfer closed early)"
+    [[ "$output" == *"HTTP/1.1 200 OK"* ]]
+    [[ "$output" == *"first chunk"* ]]
+    [[ "$output" != *"504"* ]]
+    [ "$took" -lt 3500 ]
+    expect_stack '/trickle?s=30' nap "$(line_of 'time.sleep(seconds)')"
+    grep -qF "request GET /trickle?s=30 ran past --timeout 2 s" "$SERVER_LOG"
+    grep -F "request GET /trickle?s=30 ran past" "$SERVER_LOG" | grep -qF "(its response had begun: connection closed)"
+    ! grep -qF '"GET /trickle?s=30 HTTP/1.1" 504 ' "$SERVER_LOG"
+    stop_server
+  done
+}
+
+@test "without --timeout nothing is watched: a long request just runs" {
+  start_server --processes 1 --threads 1 tests.apps.hang:app
+  timed_get '/nap?s=2.5'
+  [ "$status" -eq 0 ]
+  [[ "$(head -1 <<<"$output" | tr -d '\r')" == "HTTP/1.1 200 OK" ]]
+  ! grep -q "ran past --timeout" "$SERVER_LOG"
+}
