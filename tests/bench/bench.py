@@ -71,17 +71,22 @@ BLOCKING_NOTE = ("one connection per worker thread: N idle keep-alive connection
                  "would need N workers (or the server closes after each response)")
 
 
-def srv(name, kind, procs, threads, scenarios, ref=None, note=None, access_log=False, tls=False):
+def srv(name, kind, procs, threads, scenarios, ref=None, note=None, access_log=False, tls=False,
+        no_log=False):
     """A server configuration. ref: the Spawning config its ratios use.
     access_log: Spawning writes its access log to a file (-l). tls: it
-    serves HTTPS (the tls* scenarios) with a certificate made for the run."""
+    serves HTTPS (the tls* scenarios) with a certificate made for the run.
+    no_log: Spawning's access log is off (-l /dev/null), as nginx's is here."""
     return dict(name=name, kind=kind, procs=procs, threads=threads,
-                scenarios=scenarios, ref=ref, note=note, access_log=access_log, tls=tls)
+                scenarios=scenarios, ref=ref, note=note, access_log=access_log, tls=tls,
+                no_log=no_log)
 
 
 SERVERS = [
     srv("spawning-t1", "spawning", 1, 1, ALL_P1),
     srv("spawning-t4", "spawning", 1, 4, ALL_P1),
+    srv("spawning-t1-nolog", "spawning", 1, 1, ["hello"], "spawning-t1",
+        "--threads 1 with the access log off (-l /dev/null), as nginx-1w's is", no_log=True),
     srv("spawning-t1-accesslog", "spawning", 1, 1, ["hello"], "spawning-t1",
         "--threads 1 with an access log to a file (-l)", access_log=True),
     srv("spawning-green", "spawning", 1, 0, ALL_P1),
@@ -288,6 +293,8 @@ def server_command(cfg, port, tmpdir):
         if cfg.get("tls"):
             cert, key = make_certificate(tmpdir)
             argv[1:1] = ["--certfile", cert, "--keyfile", key]
+        if cfg.get("no_log"):
+            argv[1:1] = ["-l", "/dev/null"]
         if cfg.get("access_log"):
             path = os.path.join(tmpdir, "access.log")
             if os.path.exists(path):
@@ -679,8 +686,10 @@ TARGETS = [
      "hello", "spawning-t1", "uwsgi-t1", 3.5, None),
     ("hello keep-alive: Spawning 1 process vs uWSGI --http11-socket 1 process (info)",
      "hello", "spawning-t1", "uwsgi-http11-t1", None, None),
-    ("hello keep-alive: Spawning --threads 1 vs nginx 1 worker",
-     "hello", "spawning-t1", "nginx-1w", 1.2, None),
+    ("hello keep-alive: Spawning --threads 1, access log off, vs nginx 1 worker (no log)",
+     "hello", "spawning-t1-nolog", "nginx-1w", 1.2, None),
+    ("hello keep-alive: Spawning --threads 1 (access log to stdout) vs nginx 1 worker (info)",
+     "hello", "spawning-t1", "nginx-1w", None, None),
     ("hello keep-alive: Spawning green (--threads 0) vs gunicorn gevent (info)",
      "hello", "spawning-green", "gunicorn-gevent", None, None),
     ("Connection: close: Spawning vs uWSGI --http-socket",
