@@ -72,11 +72,11 @@ status_url() {
       --screenshot="$dir/status.png" "$url" >/dev/null 2>&1 || true
     [ -s "$dir/status.png" ] || continue
     read -r width height line < <("$PY" "$BATS_TEST_DIRNAME/pngcolor.py" "$dir/status.png" 1565c0 30)
-    [ "$line" -gt 300 ] && break
+    [ "$line" -gt 100 ] && break
   done
   cp "$dir/status.png" "$SPAWNING_BUILD_DIR/status-page.png" 2>/dev/null || true
   [ "$width" -eq 1000 ]
-  [ "$line" -gt 300 ] || { echo "only $line pixels of the chart's line" >&2; return 1; }
+  [ "$line" -gt 100 ] || { echo "only $line pixels of the chart's line" >&2; return 1; }
   read -r width height area < <("$PY" "$BATS_TEST_DIRNAME/pngcolor.py" "$dir/status.png" bbdefb 12)
   [ "$area" -gt 2000 ] || { echo "only $area pixels of the chart's area" >&2; return 1; }
 }
