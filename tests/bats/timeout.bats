@@ -92,11 +92,20 @@ SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of '
   wait_ready 2
   local stop="$BATS_TEST_TMPDIR/stop" others="$BATS_TEST_TMPDIR/others"
   # new connections only: a keep-alive one held by the stuck child waits
-  # with it when the I/O thread itself runs the request (--threads 1)
-  ( ok=0; bad=0; while [ ! -e "$stop" ]; do
-      if "${CURL[@]}" --max-time 2 -o /dev/null "$(url /pid)"; then ok=$((ok+1)); else bad=$((bad+1)); date +%T.%N >&2; fi
-    done; echo "ok=$ok failed=$bad" >"$others" ) &
+  # with it when the I/O thread itself runs the request (--threads 1). One
+  # thread serves one request: a request that reached the stuck child in
+  # the same instant as /spin (within 0.3 s of it) waits with it, as it
+  # would on any one-thread server; the others must all succeed.
+  local spun="$BATS_TEST_TMPDIR/spin-start"
+  ( ok=0; bad=0; raced=0; while [ ! -e "$stop" ]; do
+      t0=$(date +%s.%N)
+      if "${CURL[@]}" --max-time 2 -o /dev/null "$(url /pid)"; then ok=$((ok+1));
+      elif [ -e "$spun" ] && "$PY" -c 'import sys; sys.exit(not abs(float(sys.argv[1]) - float(open(sys.argv[2]).read())) < 0.3)' "$t0" "$spun"; then
+        raced=$((raced+1))
+      else bad=$((bad+1)); date +%T.%N >&2; fi
+    done; echo "ok=$ok failed=$bad" >"$others"; echo "raced with /spin: $raced" >&2 ) &
   local loop=$!
+  date +%s.%N >"$spun"
   timed_get '/spin?s=30'
   expect_504
   expect_stack '/spin?s=30' spin $(SPIN_LINES)
