@@ -144,7 +144,7 @@ $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard child/*.h common/*.h tests/fuzz/*.h) $(BUILD
 	@mkdir -p build-fuzz
 	clang -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Icommon -Ichild -Itests/fuzz -I$(BUILD)/gen \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  $(PY_CFLAGS) -o $@ $(FUZZ_SRC) -lev -ljansson -lhttp_parser $(PY_LIBS) -lm -pthread
+	  $(PY_CFLAGS) -o $@ $(FUZZ_SRC) -lev -ljansson -lhttp_parser -lssl -lcrypto $(PY_LIBS) -lm -pthread
 
 fuzz: export ASAN_OPTIONS = detect_leaks=0
 fuzz: $(FUZZ_BIN)
