@@ -53,7 +53,7 @@ static void send_ready(int control_fd)
 static int receive_config(int control_fd, chd_config_t *cfg, chd_listeners_t *listeners)
 {
     int err = 0;
-    listeners->n = 0;
+    *listeners = (chd_listeners_t){0}; /* no TLS context on any listener until start_tls */
     json_t *msg = cmn_ctlmsg_recv(control_fd, listeners->fds, &listeners->n, &err);
     char why[256] = "";
     int rc = -1;
