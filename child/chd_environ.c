@@ -129,8 +129,8 @@ static PyObject *method_value(unsigned method, const char *name)
     return values[method];
 }
 
-/* A port as a str, without PyUnicode_FromFormat's parsing (per request). */
-static PyObject *port_string(int port)
+/* A port as a str, without PyUnicode_FromFormat's parsing. */
+static PyObject *make_port_string(int port)
 {
     char digits[8];
     int n = 0;
@@ -139,6 +139,26 @@ static PyObject *port_string(int port)
         port /= 10;
     } while (port > 0 && n < (int)sizeof digits);
     return PyUnicode_DecodeLatin1(digits + sizeof digits - n, n, NULL);
+}
+
+/* A port as a str (a new reference), from a small cache: REMOTE_PORT is
+ * the same for every request on a keep-alive connection, and a client's
+ * ports cycle through a range. GIL. */
+static PyObject *port_string(int port)
+{
+    static struct {
+        int port;
+        PyObject *value;
+    } cache[256];
+    unsigned slot = (unsigned)port % 256;
+    if (cache[slot].value && cache[slot].port == port)
+        return Py_NewRef(cache[slot].value);
+    PyObject *value = make_port_string(port);
+    if (value) {
+        Py_XSETREF(cache[slot].value, Py_NewRef(value));
+        cache[slot].port = port;
+    }
+    return value;
 }
 
 /* Sets d[key] = value and drops the reference to value. */
@@ -156,6 +176,30 @@ static PyObject *latin1(const char *s, size_t len)
     return PyUnicode_DecodeLatin1(s, (Py_ssize_t)len, NULL);
 }
 
+/* The last str made for one field (Host, User-Agent, REMOTE_ADDR, ...).
+ * Successive requests mostly carry the same bytes there (a keep-alive
+ * connection, a proxy in front, one browser), and comparing them with the
+ * last value costs a memcmp where making a str costs an allocation and a
+ * decode. Strings are immutable, so handing the same one to many environs
+ * is safe; all use is under the GIL. */
+typedef struct {
+    PyObject *value;
+} value_memo_t;
+
+/* A new reference to a str of these bytes, the memo's if it matches. */
+static PyObject *memo_latin1(value_memo_t *memo, const char *s, size_t len)
+{
+    PyObject *v = memo->value;
+    /* latin1() always makes a one-byte-per-character str of exactly these
+     * bytes, so its data compares with them directly. */
+    if (v && (size_t)PyUnicode_GET_LENGTH(v) == len && memcmp(PyUnicode_1BYTE_DATA(v), s, len) == 0)
+        return Py_NewRef(v);
+    PyObject *fresh = latin1(s, len);
+    if (fresh)
+        Py_XSETREF(memo->value, Py_NewRef(fresh));
+    return fresh;
+}
+
 /* "Accept-Encoding" -> "HTTP_ACCEPT_ENCODING"; Content-Type and
  * Content-Length lose the prefix. Returns NULL (no error) for names with
  * '_', which could pose as another header once mapped. */
@@ -168,6 +212,7 @@ static const char *const common_headers[] = {
 #define NCOMMON (sizeof common_headers / sizeof common_headers[0])
 static PyObject *common_keys[NCOMMON];
 static uint8_t common_lengths[NCOMMON];
+static value_memo_t common_values[NCOMMON];
 
 static PyObject *make_header_key(const char *name, size_t len);
 
@@ -183,8 +228,11 @@ static int init_common_keys(void)
     return 0;
 }
 
-static PyObject *header_key(const char *name, size_t len)
+/* The environ key for a header name (a new reference), and in *common the
+ * index of a common header (else -1). */
+static PyObject *header_key(const char *name, size_t len, int *common)
 {
+    *common = -1;
     if (memchr(name, '_', len))
         return NULL;
     if (len == 12 && strncasecmp(name, "Content-Type", 12) == 0)
@@ -192,8 +240,10 @@ static PyObject *header_key(const char *name, size_t len)
     if (len == 14 && strncasecmp(name, "Content-Length", 14) == 0)
         return Py_NewRef(env.content_length);
     for (size_t i = 0; i < NCOMMON; i++)
-        if (common_lengths[i] == len && strncasecmp(name, common_headers[i], len) == 0)
+        if (common_lengths[i] == len && strncasecmp(name, common_headers[i], len) == 0) {
+            *common = (int)i;
             return Py_NewRef(common_keys[i]);
+        }
     return make_header_key(name, len);
 }
 
@@ -218,14 +268,19 @@ static PyObject *make_header_key(const char *name, size_t len)
 /* Adds one header, joining a repeated one with ", " (RFC 9110 5.3). */
 static int add_header(PyObject *d, const char *name, size_t nlen, const char *value, size_t vlen)
 {
-    PyObject *key = header_key(name, nlen);
+    int common;
+    PyObject *key = header_key(name, nlen, &common);
     if (!key)
         return PyErr_Occurred() ? -1 : 0;
-    PyObject *val = latin1(value, vlen);
-    /* One lookup for the usual case: the header is not there yet. */
+    PyObject *val = common >= 0 ? memo_latin1(&common_values[common], value, vlen)
+                                : latin1(value, vlen);
+    /* One lookup for the usual case: the header is not there yet. Whether
+     * it was is told by the size, not by the value returned: a repeated
+     * field with the same bytes gets the same memoised str. */
+    Py_ssize_t size_before = PyDict_GET_SIZE(d);
     PyObject *present = val ? PyDict_SetDefault(d, key, val) : NULL; /* borrowed */
     int rc = present ? 0 : -1;
-    if (present && present != val) {
+    if (present && PyDict_GET_SIZE(d) == size_before) {
         PyObject *joined = PyUnicode_FromFormat("%U, %U", present, val);
         rc = joined ? PyDict_SetItem(d, key, joined) : -1;
         Py_XDECREF(joined);
@@ -246,12 +301,14 @@ static int add_target(PyObject *d, const chd_request_t *req)
         PyErr_NoMemory();
         return -1;
     }
+    static value_memo_t last_path; /* "/" and an API's few routes recur */
     size_t dlen = chd_url_decode(path, plen, decoded);
-    int rc = set_new(d, env.path_info, latin1(decoded, dlen));
+    int rc = set_new(d, env.path_info, memo_latin1(&last_path, decoded, dlen));
     if (decoded != small)
         PyMem_Free(decoded);
     if (rc == 0)
-        rc = set_new(d, env.query_string, latin1(query, qlen));
+        rc = qlen == 0 ? PyDict_SetItem(d, env.query_string, env.empty_value)
+                       : set_new(d, env.query_string, latin1(query, qlen));
     return rc;
 }
 
@@ -376,8 +433,9 @@ PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
     if (conn->via_trusted_proxy)
         chd_forwarded_read(req, &fwd);
     const char *remote = fwd.addr[0] ? fwd.addr : conn->peer_addr;
+    static value_memo_t last_remote; /* one proxy in front: always the same */
     if (rc == 0)
-        rc = set_new(d, env.remote_addr, latin1(remote, strlen(remote)));
+        rc = set_new(d, env.remote_addr, memo_latin1(&last_remote, remote, strlen(remote)));
     if (rc == 0)
         rc = set_new(d, env.remote_port, port_string(conn->peer_port));
     if (rc == 0)

@@ -106,6 +106,14 @@ field() {
   [ "$(field HTTP_X_REP)" = 'a, b, c' ]
 }
 
+@test "a common header repeated with the same value is joined too, on every request of a connection" {
+  run raw --json 'GET / HTTP/1.1\r\nHost: x\r\nAccept: a\r\nAccept: a\r\n\r\n' \
+    'GET / HTTP/1.1\r\nHost: x\r\nAccept: a\r\n\r\n' \
+    'GET / HTTP/1.1\r\nHost: y\r\nAccept: b\r\nAccept: a\r\n\r\n'
+  [ "$(pyq '[json.loads(r["body"])["HTTP_ACCEPT"] for r in d["responses"]]' <<<"$output")" = '["a, a", "a", "b, a"]' ]
+  [ "$(pyq '[json.loads(r["body"])["HTTP_HOST"] for r in d["responses"]]' <<<"$output")" = '["x", "x", "y"]' ]
+}
+
 @test "header names containing '_' are dropped" {
   env_of / -H 'X_Under: sneaky' -H 'X-Over: fine'
   [ "$(field HTTP_X_UNDER)" = '<MISSING>' ]
