@@ -155,6 +155,14 @@ static void check_exposition_syntax(const char *text)
     }
 }
 
+/* The exposition text of m, in out (NUL-terminated). */
+static const char *rendered(const ctl_metrics_t *m, cmn_buf_t *out)
+{
+    ctl_metrics_render(m, out);
+    cmn_buf_append(out, "", 1);
+    return cmn_buf_head(out);
+}
+
 TEST(render_writes_the_exposition_format)
 {
     ctl_metrics_child_t child = {.pid = 4242, .generation = 3, .state = "ready",
@@ -172,9 +180,7 @@ TEST(render_writes_the_exposition_format)
     m.events.reloads_ok[CTL_RELOAD_SIGNAL] = 2;
     m.events.restarts[CTL_RESTART_MAX_AGE] = 1;
     cmn_buf_t out = CMN_BUF_INIT;
-    ctl_metrics_render(&m, &out);
-    cmn_buf_append(&out, "", 1);
-    const char *t = cmn_buf_head(&out);
+    const char *t = rendered(&m, &out);
     CHECK(strstr(t, "# TYPE spawning_requests_total counter\n") != NULL);
     CHECK(strstr(t, "spawning_requests_total{method=\"GET\"} 9\n") != NULL);
     CHECK(strstr(t, "spawning_responses_total{status=\"4xx\"} 2\n") != NULL);
@@ -202,15 +208,17 @@ TEST(closes_by_reason_render_every_reason)
     m.totals.closed[CMN_CLOSE_TOO_LARGE] = 2;
     m.totals.closed[CMN_CLOSE_HEADER_TIMEOUT] = 1;
     cmn_buf_t out = CMN_BUF_INIT;
-    ctl_metrics_render(&m, &out);
-    cmn_buf_append(&out, "", 1);
-    const char *t = cmn_buf_head(&out);
-    CHECK(strstr(t, "# HELP spawning_connections_closed_total ") != NULL);
-    CHECK(strstr(t, "# TYPE spawning_connections_closed_total counter\n") != NULL);
-    CHECK(strstr(t, "spawning_connections_closed_total{reason=\"too_large\"} 2\n") != NULL);
-    CHECK(strstr(t, "spawning_connections_closed_total{reason=\"header_timeout\"} 1\n") != NULL);
-    CHECK(strstr(t, "spawning_connections_closed_total{reason=\"idle\"} 0\n") != NULL);
-    CHECK(strstr(t, "spawning_connections_closed_total{reason=\"not_tls\"} 0\n") != NULL);
+    const char *t = rendered(&m, &out);
+    static const char *const want[] = {
+        "# HELP spawning_connections_closed_total ",
+        "# TYPE spawning_connections_closed_total counter\n",
+        "spawning_connections_closed_total{reason=\"too_large\"} 2\n",
+        "spawning_connections_closed_total{reason=\"header_timeout\"} 1\n",
+        "spawning_connections_closed_total{reason=\"idle\"} 0\n",
+        "spawning_connections_closed_total{reason=\"not_tls\"} 0\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        CHECK(strstr(t, want[i]) != NULL);
     int samples = 0;
     for (const char *p = t; (p = strstr(p, "\nspawning_connections_closed_total{")); p++)
         samples++;
@@ -234,9 +242,7 @@ TEST(gauges_never_show_below_zero)
     m.totals.connections = 1;
     m.totals.in_flight = 2;
     cmn_buf_t out = CMN_BUF_INIT;
-    ctl_metrics_render(&m, &out);
-    cmn_buf_append(&out, "", 1);
-    CHECK(strstr(cmn_buf_head(&out), "spawning_connections_idle 0\n") != NULL);
+    CHECK(strstr(rendered(&m, &out), "spawning_connections_idle 0\n") != NULL);
     cmn_buf_free(&out);
 }
 
@@ -254,9 +260,7 @@ TEST(a_scribbled_page_is_only_numbers)
     ctl_metrics_t m;
     CHECK_EQ_INT(ctl_metrics_collect(&c, &retired, &events, 4, 1, 0, &m), 0);
     cmn_buf_t out = CMN_BUF_INIT;
-    ctl_metrics_render(&m, &out);
-    cmn_buf_append(&out, "", 1);
-    const char *t = cmn_buf_head(&out);
+    const char *t = rendered(&m, &out);
     CHECK(strstr(t, "spawning_requests_in_flight 0\n") != NULL); /* -1: never below zero */
     CHECK(strstr(t, "spawning_requests_total{method=\"GET\"} 18446744073709551615\n") != NULL);
     CHECK(strstr(t, "spawning_connections_closed_total{reason=\"idle\"} 18446744073709551615\n") != NULL);
