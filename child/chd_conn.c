@@ -87,6 +87,7 @@ void chd_conn_destroy(chd_conn_t *conn)
 {
     cmn_debug("%s:%d: connection closed (%s)", conn->peer_addr, conn->peer_port,
               chd_close_reason_name(conn->close_reason));
+    chd_stats_closed(conn->env->stats, conn->close_reason);
     chd_conn_tls_end(conn);
     close(conn->fd);
     cmn_buf_free(&conn->rbuf);
@@ -256,29 +257,9 @@ static chd_parse_result_t parse_result(chd_conn_t *conn)
     }
 }
 
-static const char *const close_reason_names[CHD_CLOSE_REASONS] = {
-    [CHD_CLOSE_NONE] = "none",
-    [CHD_CLOSE_FINISHED] = "finished",
-    [CHD_CLOSE_IDLE] = "idle",
-    [CHD_CLOSE_DRAINING] = "draining",
-    [CHD_CLOSE_CLIENT_CLOSED] = "client_closed",
-    [CHD_CLOSE_CLIENT_GONE] = "client_gone",
-    [CHD_CLOSE_MALFORMED] = "malformed",
-    [CHD_CLOSE_TOO_LARGE] = "too_large",
-    [CHD_CLOSE_PROXY_REFUSED] = "proxy_refused",
-    [CHD_CLOSE_HEADER_TIMEOUT] = "header_timeout",
-    [CHD_CLOSE_BODY_TIMEOUT] = "body_timeout",
-    [CHD_CLOSE_SEND_TIMEOUT] = "send_timeout",
-    [CHD_CLOSE_UNREAD_BODY] = "unread_body",
-    [CHD_CLOSE_OUT_OF_MEMORY] = "out_of_memory",
-    [CHD_CLOSE_APP_ERROR] = "app_error",
-    [CHD_CLOSE_TLS_FAILED] = "tls_failed",
-    [CHD_CLOSE_NOT_TLS] = "not_tls",
-};
-
 const char *chd_close_reason_name(chd_close_reason_t why)
 {
-    return (unsigned)why < CHD_CLOSE_REASONS ? close_reason_names[why] : "unknown";
+    return cmn_stats_close_reason_name((int)why);
 }
 
 const char *chd_conn_failure_words(const chd_conn_t *conn)
@@ -426,12 +407,18 @@ bool chd_conn_end_request(chd_conn_t *conn)
 
 bool chd_conn_end_request_keep_state(chd_conn_t *conn)
 {
+    if (atomic_load(&conn->answer) == CHD_ANSWER_TIMED_OUT) {
+        /* --timeout answered it and shut the socket: whatever its own
+         * thread recorded next (a failed write) followed from that. */
+        conn->close_reason = CHD_CLOSE_REQUEST_TIMEOUT;
+        return false;
+    }
     /* The response's finish decided whether the connection stays open; when
      * it said so, the client may already be sending its next request, so
      * even a draining child keeps its word (that request gets "Connection:
      * close"). */
-    if (chd_conn_closing(conn) || atomic_load(&conn->answer) == CHD_ANSWER_TIMED_OUT)
-        return false; /* ... or --timeout answered it: the socket is shut */
+    if (chd_conn_closing(conn))
+        return false;
     /* An idle keep-alive connection should cost little more than its
      * struct: give the request's buffers back (malloc reuses them at once
      * for the next request anyway). */

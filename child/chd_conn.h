@@ -93,31 +93,48 @@ typedef enum {
 
 /* Why a connection closes (or will, once the running response is out).
  * Recorded once, by chd_conn_fail or the response's finish; the first
- * reason recorded stays. The names (chd_close_reason_name) are for logs
- * and for counting closes by reason. */
+ * reason recorded stays (but a request the watchdog answered closes as
+ * REQUEST_TIMEOUT whatever its own thread recorded next). Counted once per
+ * connection when it is destroyed (the stats page's closed[], label
+ * "reason"); the values, and so the names (chd_close_reason_name), are the
+ * stats page's CMN_CLOSE_*. */
 typedef enum {
-    CHD_CLOSE_NONE,           /* open, and nothing says it must close */
-    CHD_CLOSE_FINISHED,       /* the response said "Connection: close" (the client's wish,
-                                 HTTP/1.0, the app, a close-delimited body, draining,
-                                 --keepalive 0) */
-    CHD_CLOSE_IDLE,           /* no next request within --keepalive */
-    CHD_CLOSE_DRAINING,       /* idle when the child drained (after CHD_DRAIN_GRACE) */
-    CHD_CLOSE_CLIENT_CLOSED,  /* the client closed between requests */
-    CHD_CLOSE_CLIENT_GONE,    /* the client closed or reset mid-request, or a read or write failed */
-    CHD_CLOSE_MALFORMED,      /* the parser's verdict: 400, 501, 505 */
-    CHD_CLOSE_TOO_LARGE,      /* the parser's verdict past a limit: 413, 414, 431 */
-    CHD_CLOSE_PROXY_REFUSED,  /* a bad, missing or untrusted PROXY header */
-    CHD_CLOSE_HEADER_TIMEOUT, /* the request (its head, a PROXY header, or a short body not
-                                 yet handed to the app) not in within --header-timeout */
-    CHD_CLOSE_BODY_TIMEOUT,   /* the body the app reads stalled for --body-timeout */
-    CHD_CLOSE_SEND_TIMEOUT,   /* the client stopped reading for --body-timeout */
-    CHD_CLOSE_UNREAD_BODY,    /* the body the app left unread could not be drained */
-    CHD_CLOSE_OUT_OF_MEMORY,
-    CHD_CLOSE_APP_ERROR,      /* the app failed after its head was out, or broke its own framing */
-    CHD_CLOSE_TLS_FAILED,     /* the TLS handshake failed (garbage, no common protocol, a
-                                 refused client certificate) or a TLS record was bad */
-    CHD_CLOSE_NOT_TLS,        /* plain HTTP on a TLS address: answered 400 in plain text */
-    CHD_CLOSE_REASONS         /* how many there are */
+    CHD_CLOSE_NONE = CMN_CLOSE_NONE,         /* open, and nothing says it must close */
+    /* the response said "Connection: close" (the client's wish, HTTP/1.0,
+     * the app, a close-delimited body, draining, --keepalive 0) */
+    CHD_CLOSE_FINISHED = CMN_CLOSE_FINISHED,
+    CHD_CLOSE_IDLE = CMN_CLOSE_IDLE,         /* no next request within --keepalive */
+    /* idle when the child drained (after CHD_DRAIN_GRACE) */
+    CHD_CLOSE_DRAINING = CMN_CLOSE_DRAINING,
+    /* the client closed between requests */
+    CHD_CLOSE_CLIENT_CLOSED = CMN_CLOSE_CLIENT_CLOSED,
+    /* the client closed or reset mid-request, or a read or write failed */
+    CHD_CLOSE_CLIENT_GONE = CMN_CLOSE_CLIENT_GONE,
+    CHD_CLOSE_MALFORMED = CMN_CLOSE_MALFORMED, /* the parser's verdict: 400, 501, 505 */
+    CHD_CLOSE_TOO_LARGE = CMN_CLOSE_TOO_LARGE, /* ... past a limit: 413, 414, 431 */
+    /* a bad, missing or untrusted PROXY header */
+    CHD_CLOSE_PROXY_REFUSED = CMN_CLOSE_PROXY_REFUSED,
+    /* the request (its head, a PROXY header, or a short body not yet handed
+     * to the app) not in within --header-timeout */
+    CHD_CLOSE_HEADER_TIMEOUT = CMN_CLOSE_HEADER_TIMEOUT,
+    /* the body the app reads stalled for --body-timeout */
+    CHD_CLOSE_BODY_TIMEOUT = CMN_CLOSE_BODY_TIMEOUT,
+    /* the client stopped reading for --body-timeout */
+    CHD_CLOSE_SEND_TIMEOUT = CMN_CLOSE_SEND_TIMEOUT,
+    /* the request ran past --timeout: the watchdog answered 504, or cut
+     * the response short */
+    CHD_CLOSE_REQUEST_TIMEOUT = CMN_CLOSE_REQUEST_TIMEOUT,
+    /* the body the app left unread could not be drained */
+    CHD_CLOSE_UNREAD_BODY = CMN_CLOSE_UNREAD_BODY,
+    CHD_CLOSE_OUT_OF_MEMORY = CMN_CLOSE_OUT_OF_MEMORY,
+    /* the app failed after its head was out, or broke its own framing */
+    CHD_CLOSE_APP_ERROR = CMN_CLOSE_APP_ERROR,
+    /* the TLS handshake failed (garbage, no common protocol, a refused
+     * client certificate) or a TLS record was bad */
+    CHD_CLOSE_TLS_FAILED = CMN_CLOSE_TLS_FAILED,
+    /* plain HTTP on a TLS address: answered 400 in plain text */
+    CHD_CLOSE_NOT_TLS = CMN_CLOSE_NOT_TLS,
+    CHD_CLOSE_REASONS = CMN_CLOSE_REASONS    /* how many there are */
 } chd_close_reason_t;
 
 /* --proxy-protocol: what a connection's first bytes may be (decided in
@@ -164,8 +181,9 @@ typedef struct chd_conn {
  * memory. */
 chd_conn_t *chd_conn_new(chd_conn_env_t *env, int fd, const struct sockaddr *peer);
 
-/* Closes the socket, frees everything, leaves the list (then calls
- * env->on_close, which may end a drain). */
+/* Closes the socket, counts the close by its reason (once per
+ * connection: every connection ends here), frees everything, leaves the
+ * list (then calls env->on_close, which may end a drain). */
 void chd_conn_destroy(chd_conn_t *conn);
 
 /* One non-blocking read into buf (a driver's scratch buffer, not rbuf):

@@ -13,7 +13,8 @@
  *     chd_stats_response alone for an answer of the server's own
  *     (chd_conn_fail);
  * plus bytes as they are read (chd_conn_read_some, the I/O thread's
- * scratch read) and busy threads around the app (chd_conn_loop.c).
+ * scratch read), busy threads around the app (chd_conn_loop.c), and each
+ * connection's close by its reason (chd_conn_destroy).
  * One page per child process, opened by its driver (threaded or green). */
 #ifndef CHD_STATS_H
 #define CHD_STATS_H
@@ -78,6 +79,12 @@ static inline void chd_stats_request_end(chd_stats_t *s, int method_class, int s
     chd_stats_response(s, status, bytes);
     chd_stats_observe(&s->duration, took);
     chd_stats_gauge(&s->in_flight, -1);
+}
+
+/* A connection closed, for `why` (a chd_close_reason_t: CMN_CLOSE_*). */
+static inline void chd_stats_closed(chd_stats_t *s, int why)
+{
+    chd_stats_add(&s->closed[why >= 0 && why < CMN_CLOSE_REASONS ? why : CMN_CLOSE_NONE], 1);
 }
 
 /* The method class of http-parser's method number (unknown: other). */

@@ -87,6 +87,8 @@ void cmn_statspage_read(const cmn_statspage_t *page, cmn_stats_snapshot_t *out)
         out->by_method[i] = load(&page->by_method[i]);
     for (int i = 0; i < CMN_STATUS_CLASSES; i++)
         out->by_status[i] = load(&page->by_status[i]);
+    for (int i = 0; i < CMN_CLOSE_REASONS; i++)
+        out->closed[i] = load(&page->closed[i]);
     read_histogram(&page->duration, out->duration, &out->duration_sum_us);
     read_histogram(&page->queue, out->queue, &out->queue_sum_us);
     out->connections = atomic_load_explicit((atomic_int *)&page->connections, memory_order_relaxed);
@@ -124,4 +126,29 @@ const char *cmn_stats_status_name(int cls)
 {
     static const char *const names[CMN_STATUS_CLASSES] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
     return cls >= 0 && cls < CMN_STATUS_CLASSES ? names[cls] : "5xx";
+}
+
+const char *cmn_stats_close_reason_name(int why)
+{
+    static const char *const names[CMN_CLOSE_REASONS] = {
+        [CMN_CLOSE_NONE] = "none",
+        [CMN_CLOSE_FINISHED] = "finished",
+        [CMN_CLOSE_IDLE] = "idle",
+        [CMN_CLOSE_DRAINING] = "draining",
+        [CMN_CLOSE_CLIENT_CLOSED] = "client_closed",
+        [CMN_CLOSE_CLIENT_GONE] = "client_gone",
+        [CMN_CLOSE_MALFORMED] = "malformed",
+        [CMN_CLOSE_TOO_LARGE] = "too_large",
+        [CMN_CLOSE_PROXY_REFUSED] = "proxy_refused",
+        [CMN_CLOSE_HEADER_TIMEOUT] = "header_timeout",
+        [CMN_CLOSE_BODY_TIMEOUT] = "body_timeout",
+        [CMN_CLOSE_SEND_TIMEOUT] = "send_timeout",
+        [CMN_CLOSE_REQUEST_TIMEOUT] = "request_timeout",
+        [CMN_CLOSE_UNREAD_BODY] = "unread_body",
+        [CMN_CLOSE_OUT_OF_MEMORY] = "out_of_memory",
+        [CMN_CLOSE_APP_ERROR] = "app_error",
+        [CMN_CLOSE_TLS_FAILED] = "tls_failed",
+        [CMN_CLOSE_NOT_TLS] = "not_tls",
+    };
+    return why >= 0 && why < CMN_CLOSE_REASONS ? names[why] : "unknown";
 }

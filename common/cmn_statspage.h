@@ -24,13 +24,26 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define CMN_STATSPAGE_LAYOUT 1
+#define CMN_STATSPAGE_LAYOUT 2 /* 2: closed[] */
 #define CMN_STATSPAGE_CHILD_FD 4 /* the page's descriptor in a child */
 
 enum { CMN_METHOD_GET, CMN_METHOD_HEAD, CMN_METHOD_POST, CMN_METHOD_PUT, CMN_METHOD_DELETE,
        CMN_METHOD_OTHER, CMN_METHOD_CLASSES };
 #define CMN_STATUS_CLASSES 5 /* 1xx .. 5xx */
 #define CMN_STATS_BUCKETS 16 /* 15 bounds and +Inf */
+
+/* Why a connection closed (label "reason"), recorded by the child once per
+ * connection: the values of the child's chd_close_reason_t, whose comments
+ * (child/chd_conn.h) say what each means. NONE counts a connection closed
+ * with no reason recorded, which no path of the child does. */
+enum {
+    CMN_CLOSE_NONE, CMN_CLOSE_FINISHED, CMN_CLOSE_IDLE, CMN_CLOSE_DRAINING,
+    CMN_CLOSE_CLIENT_CLOSED, CMN_CLOSE_CLIENT_GONE, CMN_CLOSE_MALFORMED, CMN_CLOSE_TOO_LARGE,
+    CMN_CLOSE_PROXY_REFUSED, CMN_CLOSE_HEADER_TIMEOUT, CMN_CLOSE_BODY_TIMEOUT,
+    CMN_CLOSE_SEND_TIMEOUT, CMN_CLOSE_REQUEST_TIMEOUT, CMN_CLOSE_UNREAD_BODY,
+    CMN_CLOSE_OUT_OF_MEMORY, CMN_CLOSE_APP_ERROR, CMN_CLOSE_TLS_FAILED, CMN_CLOSE_NOT_TLS,
+    CMN_CLOSE_REASONS
+};
 
 /* Upper bounds of the histogram buckets, in seconds (the last is +Inf). */
 extern const double CMN_STATS_BOUNDS[CMN_STATS_BUCKETS - 1];
@@ -50,6 +63,7 @@ typedef struct {
     atomic_uint_fast64_t bytes_received; /* bytes read from clients */
     atomic_uint_fast64_t by_method[CMN_METHOD_CLASSES]; /* requests that ran the app */
     atomic_uint_fast64_t by_status[CMN_STATUS_CLASSES]; /* every response, the server's too */
+    atomic_uint_fast64_t closed[CMN_CLOSE_REASONS];     /* connections closed, by why */
     cmn_stats_histogram_t duration; /* request parsed .. response sent */
     cmn_stats_histogram_t queue;    /* request parsed .. app called */
     /* Gauges: */
@@ -62,6 +76,7 @@ typedef struct {
 typedef struct {
     uint64_t requests_done, responses_5xx, bytes_sent, bytes_received;
     uint64_t by_method[CMN_METHOD_CLASSES], by_status[CMN_STATUS_CLASSES];
+    uint64_t closed[CMN_CLOSE_REASONS];
     uint64_t duration[CMN_STATS_BUCKETS], queue[CMN_STATS_BUCKETS];
     uint64_t duration_sum_us, queue_sum_us;
     int64_t connections, in_flight, threads_busy;
@@ -88,8 +103,10 @@ void cmn_stats_snapshot_add(cmn_stats_snapshot_t *into, const cmn_stats_snapshot
 /* The bucket of an observation of `seconds`: 0 .. CMN_STATS_BUCKETS-1. */
 int cmn_stats_bucket(double seconds);
 
-/* Names for labels: "GET".."other", and "1xx".."5xx". */
+/* Names for labels: "GET".."other", "1xx".."5xx", and a close reason's
+ * ("header_timeout"; "unknown" out of range). */
 const char *cmn_stats_method_name(int cls);
 const char *cmn_stats_status_name(int cls);
+const char *cmn_stats_close_reason_name(int why);
 
 #endif

@@ -179,6 +179,11 @@ static void render_requests(cmn_buf_t *out, const cmn_stats_snapshot_t *t)
     sample_u64(out, "received_bytes_total", NULL, NULL, t->bytes_received);
     family(out, "sent_bytes_total", "counter", "Response bytes written, heads included.");
     sample_u64(out, "sent_bytes_total", NULL, NULL, t->bytes_sent);
+    family(out, "connections_closed_total", "counter",
+           "Client connections closed, by the reason the child recorded (once per connection).");
+    for (int i = 0; i < CMN_CLOSE_REASONS; i++)
+        sample_u64(out, "connections_closed_total", "reason", cmn_stats_close_reason_name(i),
+                   t->closed[i]);
     render_histogram(out, "request_duration_seconds",
                      "Time from a request being parsed to its response being sent.", t->duration,
                      t->duration_sum_us);

@@ -120,8 +120,11 @@ static void add_totals(json_t *doc, const ctl_metrics_t *m)
     json_object_set_new(doc, "queue_time", latency_json(t->queue, t->queue_sum_us));
     json_object_set_new(doc, "threads", json_pack("{s:I, s:i}", "busy", (json_int_t)t->threads_busy,
                                                   "configured", m->threads_configured * m->children_ready));
-    json_object_set_new(doc, "connections", json_pack("{s:I, s:I}", "open", (json_int_t)t->connections,
-                                                      "idle", (json_int_t)(idle > 0 ? idle : 0)));
+    json_object_set_new(doc, "connections",
+                        json_pack("{s:I, s:I, s:o}", "open", (json_int_t)t->connections, "idle",
+                                  (json_int_t)(idle > 0 ? idle : 0), "closed",
+                                  by_class_json(t->closed, CMN_CLOSE_REASONS,
+                                                cmn_stats_close_reason_name)));
     json_object_set_new(doc, "restarts", restarts_json(&m->events));
 }
 

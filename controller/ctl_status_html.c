@@ -156,6 +156,29 @@ static void out_kv(page_t *p, const char *name, const char *value)
     out(p, "</td></tr>\n");
 }
 
+/* The reasons connections closed for, those that happened, in the
+ * document's order: "finished 1,520, idle 3, malformed 1"; "-" when none. */
+static void out_closed(page_t *p, json_t *doc)
+{
+    json_t *closed = json_object_get(json_object_get(doc, "connections"), "closed");
+    const char *reason;
+    json_t *n;
+    char count[CELL];
+    int shown = 0;
+    out(p, "<tr><th>Connections closed</th><td>");
+    if (json_is_object(closed)) {
+        json_object_foreach(closed, reason, n) {
+            if (!json_is_integer(n) || json_integer_value(n) == 0)
+                continue;
+            out(p, shown++ ? ", " : "");
+            out_esc(p, reason);
+            cmn_statusfmt_count(json_integer_value(n), count, sizeof count);
+            outf(p, " %s", count);
+        }
+    }
+    out(p, shown ? "</td></tr>\n" : "-</td></tr>\n");
+}
+
 static void out_totals(page_t *p, json_t *doc)
 {
     char a[CELL], b[CELL], c[CELL], buf[3 * CELL];
@@ -170,6 +193,7 @@ static void out_totals(page_t *p, json_t *doc)
     out_kv(p, "Requests in flight", cmn_statusfmt_cell_count(doc, "concurrent_requests", a));
     out_kv(p, "5xx responses", cmn_statusfmt_cell_count(doc, "responses_5xx", a));
     out_kv(p, "Sent", cmn_statusfmt_cell_bytes(doc, "bytes_sent", a));
+    out_closed(p, doc);
     out(p, "</table>\n");
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # /metrics (Prometheus text, parsed by python3-prometheus-client's parser),
-# live counters in the status document, /readyz, and /healthz during a
-# drain. The app (tests/apps/metrics_app.py) answers known statuses and
+# live counters in the status document, connections closed by reason,
+# /readyz, and /healthz during a drain. The app (tests/apps/metrics_app.py) answers known statuses and
 # sleeps known times, so every number is checked exactly.
 
 bats_require_minimum_version 1.5.0
@@ -269,4 +269,124 @@ for k, v in a.items():
   [ "$(m failed 'spawning_reloads_total{cause=signal,result=failed}')" = 1 ]
   [ "$(m failed 'spawning_reloads_total{cause=signal,result=ok}')" = 0 ]
   [ "$(m failed 'spawning_child_restarts_total{cause=crash}')" = 0 ]
+}
+
+# The options known_closes needs (short timeouts, a small field limit).
+CLOSE_OPTS=(--header-timeout 1 --keepalive 1 --limit-request-field-size 100)
+
+# known_closes: one client connection closed for each of several reasons,
+# 8 in all (KNOWN_CLOSES); every other reason: none.
+KNOWN_CLOSES='{"malformed": 1, "too_large": 1, "client_closed": 2, "client_gone": 1,
+               "header_timeout": 1, "idle": 1, "finished": 1}'
+known_closes() {
+  run raw --json 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'
+  expect_eq 'str(d["responses"][0]["status"])' 400 # malformed
+  run raw --json "GET / HTTP/1.1\r\nHost: x\r\nX-Big: $(printf '%0200d' 0)\r\n\r\n"
+  expect_eq 'str(d["responses"][0]["status"])' 431 # too_large
+  run raw --json 'GET / HTTP/1.1\r\n'
+  expect_eq 'str(d["responses"][0]["status"])' 408 # header_timeout, after --header-timeout 1
+  run raw --json --idle 5 'GET /ok HTTP/1.1\r\nHost: x\r\n\r\n'
+  expect_eq 'str(d["closed"])' True # idle: the server closed it after --keepalive 1
+  run raw --json 'GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+  expect_eq 'str(d["responses"][0]["status"])' 200 # finished
+  # client_closed: a keep-alive connection the client closes after two requests
+  run raw --json 'GET /ok HTTP/1.1\r\nHost: x\r\n\r\n' 'GET /ok HTTP/1.1\r\nHost: x\r\n\r\n'
+  expect_eq 'str(len(d["responses"]))' 2
+  # client_closed: connected and closed without a byte; client_gone: gone mid-head
+  "$PY" -c 'import socket, sys
+addr = ("127.0.0.1", int(sys.argv[1]))
+socket.create_connection(addr).close()
+s = socket.create_connection(addr)
+s.sendall(b"GET / HTTP/1.1\r\nHo")
+s.close()' "$SERVER_PORT"
+}
+
+# closes_counted BASE NAME N: scrape into NAME until N more connections
+# closed than in scrape BASE and none is open (<= 10 s).
+closes_counted() {
+  local i
+  for i in $(seq 100); do
+    scrape "$2"
+    "$PY" -c 'import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+k = [x for x in b if x.startswith("spawning_connections_closed_total{")]
+sys.exit(sum(b[x] - a[x] for x in k) < int(sys.argv[3]) or b["spawning_connections_open"] != 0)' \
+      "$BATS_TEST_TMPDIR/$1.json" "$BATS_TEST_TMPDIR/$2.json" "$3" && return 0
+    sleep 0.1
+  done
+  fail "not $3 closes since scrape $1: $(grep -o '"spawning_connections_closed_total[^,]*' "$BATS_TEST_TMPDIR/$2.json")"
+}
+
+# check_close_deltas BASE NAME WANT: scrape NAME counts exactly the closes
+# of the JSON object WANT ({"reason": n}) more than scrape BASE, by
+# reason, and no other; every reason is there, in both.
+check_close_deltas() {
+  "$PY" -c 'import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+want = json.loads(sys.argv[3])
+reasons = ["none", "finished", "idle", "draining", "client_closed", "client_gone", "malformed",
+           "too_large", "proxy_refused", "header_timeout", "body_timeout", "send_timeout",
+           "request_timeout", "unread_body", "out_of_memory", "app_error", "tls_failed", "not_tls"]
+k = lambda r: "spawning_connections_closed_total{reason=%s}" % r
+got = sorted(x for x in b if x.startswith("spawning_connections_closed_total"))
+assert got == sorted(map(k, reasons)), got
+for r in reasons:
+    d = b[k(r)] - a[k(r)]
+    assert d == want.get(r, 0), "%s: %s more, want %s" % (r, d, want.get(r, 0))' \
+    "$BATS_TEST_TMPDIR/$1.json" "$BATS_TEST_TMPDIR/$2.json" "$3"
+}
+
+# known_closes_counted: known_closes, checked in /metrics.
+known_closes_counted() {
+  closes_counted start base 0
+  known_closes
+  closes_counted base closed 8
+  check_close_deltas base closed "$KNOWN_CLOSES"
+}
+
+@test "/metrics: connections closed by reason, threaded (2 processes); the same in status.json and /status" {
+  start_server --processes 2 --threads 4 "${CLOSE_OPTS[@]}" --status-port "$STATUS_PORT" --admin-socket none tests.apps.metrics_app:app
+  wait_ready 2
+  scrape start
+  known_closes_counted
+  # The status document has the same numbers, every reason among them.
+  run curl -s "http://127.0.0.1:$STATUS_PORT/status.json"
+  "$PY" -c 'import json, sys
+m, doc = json.load(open(sys.argv[1])), json.loads(sys.argv[2])
+closed = doc["connections"]["closed"]
+assert len(closed) == 18, closed
+for r, n in closed.items():
+    assert m["spawning_connections_closed_total{reason=%s}" % r] == n, (r, n)' \
+    "$BATS_TEST_TMPDIR/closed.json" "$output"
+  # The page lists the reasons that happened (start-up's closes are others).
+  run curl -s "http://127.0.0.1:$STATUS_PORT/status"
+  [[ "$output" =~ "<th>Connections closed</th><td>"[^\<]*"idle 1, "[^\<]*"malformed 1, too_large 1, header_timeout 1</td>" ]] ||
+    fail "$(grep 'Connections closed' <<<"$output")"
+}
+
+@test "/metrics: connections closed by reason in green mode" {
+  local asan="${ASAN_OPTIONS:-}"
+  [[ "${SPAWNING_BUILD:-}" == *asan* ]] && export ASAN_OPTIONS="${asan:+$asan:}replace_intrin=0"
+  start_server --processes 1 --threads 0 "${CLOSE_OPTS[@]}" --status-port "$STATUS_PORT" --admin-socket none tests.apps.metrics_app:app
+  wait_ready 1
+  scrape start
+  known_closes_counted
+}
+
+@test "/metrics: closes by reason survive SIGHUP and a crashed child" {
+  start_server --processes 1 "${CLOSE_OPTS[@]}" --status-port "$STATUS_PORT" --admin-socket none tests.apps.metrics_app:app
+  wait_ready 1
+  scrape start
+  known_closes_counted
+  kill -HUP "$SERVER_PID"
+  replaced 2 1
+  scrape reloaded
+  check_close_deltas base reloaded "$KNOWN_CLOSES" # the gone child's, exactly
+  known_closes
+  closes_counted reloaded again 8
+  check_close_deltas reloaded again "$KNOWN_CLOSES"
+  kill -KILL "$(child_pids | head -1)"
+  replaced 3 1
+  scrape crashed
+  check_close_deltas again crashed '{}'
 }

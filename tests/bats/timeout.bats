@@ -188,6 +188,30 @@ SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of '
   done
 }
 
+# closed_total STATUS_PORT REASON: spawning_connections_closed_total{reason=REASON}.
+closed_total() {
+  curl -s "http://127.0.0.1:$1/metrics" |
+    sed -n "s/^spawning_connections_closed_total{reason=\"$2\"} //p"
+}
+
+@test "the connection of a request past --timeout counts as closed for request_timeout" {
+  local sp i n
+  sp=$(free_port)
+  start_server --processes 1 --threads 4 --timeout 2 --status-port "$sp" --admin-socket none tests.apps.hang:app
+  wait_ready 1
+  timed_get '/nap?s=3'
+  expect_504
+  # The stuck request ends after 3 s: its connection closes then.
+  for i in $(seq 50); do
+    n=$(closed_total "$sp" request_timeout)
+    [ "$n" = 1 ] && break
+    sleep 0.1
+  done
+  [ "$n" = 1 ] || fail "request_timeout closes: $n"
+  [ "$(closed_total "$sp" client_gone)" = 0 ]
+  [ "$(closed_total "$sp" none)" = 0 ]
+}
+
 @test "without --timeout nothing is watched: a long request just runs" {
   start_server --processes 1 --threads 1 tests.apps.hang:app
   timed_get '/nap?s=2.5'

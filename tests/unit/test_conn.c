@@ -2,7 +2,8 @@
  * path (chd_conn_fail: each close reason, what the client is answered,
  * that the parser's state keeps only what the bytes said) and the
  * keep-alive decision a finished response makes (chd_response_finish,
- * chd_conn_finish_response, acted on by chd_conn_end_request). Each
+ * chd_conn_finish_response, acted on by chd_conn_end_request), and that
+ * each close is counted once, by its reason, on the stats page. Each
  * connection sits on a socketpair; the test reads the client's end. */
 #include "chd_conn.h"
 #include "chd_response.h"
@@ -77,6 +78,18 @@ static bool client_sees_eof(void)
     return recv(client, &c, 1, MSG_DONTWAIT) == 0;
 }
 
+/* Closes conn as its driver would, and checks that the close was counted
+ * once, as `why`, and as nothing else. */
+static void destroy_counted(chd_conn_t *conn, chd_close_reason_t why)
+{
+    uint64_t before[CMN_CLOSE_REASONS];
+    for (int i = 0; i < CMN_CLOSE_REASONS; i++)
+        before[i] = atomic_load(&stats.closed[i]);
+    chd_conn_destroy(conn);
+    for (int i = 0; i < CMN_CLOSE_REASONS; i++)
+        CHECK_EQ_INT(atomic_load(&stats.closed[i]) - before[i], i == (int)why);
+}
+
 /* Checks that conn failed with `why` owing `status`, that the client got
  * that answer (a "Connection: close" response whose body holds `words`),
  * or nothing when words is NULL, then closes the connection as its driver
@@ -103,7 +116,7 @@ static void expect_failure(chd_conn_t *conn, chd_close_reason_t why, int status,
         CHECK_EQ_INT(answered.body_bytes, strlen(words) + 1);
         CHECK(client_sees_eof()); /* the write side is shut right after the answer */
     }
-    chd_conn_destroy(conn);
+    destroy_counted(conn, why);
     CHECK(client_sees_eof());
 }
 
@@ -292,7 +305,7 @@ TEST(client_gone_mid_body_or_while_sending)
     CHECK_EQ_INT(chd_conn_send(conn, &iov, 1), -EPIPE);
     CHECK_EQ_INT(conn->close_reason, CHD_CLOSE_CLIENT_GONE);
     CHECK_EQ_INT(conn->fail_status, 0);
-    chd_conn_destroy(conn);
+    destroy_counted(conn, CHD_CLOSE_CLIENT_GONE);
 }
 
 TEST(a_client_that_stops_reading)
@@ -303,7 +316,7 @@ TEST(a_client_that_stops_reading)
     struct iovec iov = {big, sizeof big};
     CHECK_EQ_INT(chd_conn_send(conn, &iov, 1), -ETIMEDOUT);
     CHECK_EQ_INT(conn->close_reason, CHD_CLOSE_SEND_TIMEOUT);
-    chd_conn_destroy(conn);
+    destroy_counted(conn, CHD_CLOSE_SEND_TIMEOUT);
 }
 
 TEST(an_unread_body_too_large_to_drain)
@@ -350,7 +363,7 @@ static bool stays_open(const exchange_t *x)
         CHECK(!keep);
     CHECK_EQ_INT(conn->close_reason, keep ? CHD_CLOSE_NONE : CHD_CLOSE_FINISHED);
     chd_response_free(&resp);
-    chd_conn_destroy(conn);
+    destroy_counted(conn, conn->close_reason);
     return keep;
 }
 
@@ -393,13 +406,31 @@ TEST(keep_alive_after_a_failure_or_malformed_request)
     CHECK(!chd_conn_finish_response(conn, true));
     CHECK(!chd_conn_end_request(conn));
     CHECK_EQ_INT(conn->close_reason, CHD_CLOSE_APP_ERROR);
-    chd_conn_destroy(conn);
+    destroy_counted(conn, CHD_CLOSE_APP_ERROR);
     /* A malformed request never keeps its connection. */
     conn = new_conn();
     static const char bad[] = "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n";
     CHECK_EQ_INT(chd_conn_parse_bytes(conn, bad, sizeof bad - 1), CHD_PARSE_BAD);
     CHECK(!chd_conn_end_request(conn));
     expect_failure(conn, CHD_CLOSE_MALFORMED, 400, conn->req.error_reason);
+}
+
+/* --timeout answered the request (the watchdog shut the socket): the
+ * connection closes as request_timeout, whatever failed on it after. */
+TEST(a_request_past_timeout_closes_as_request_timeout)
+{
+    cfg.timeout = 1;
+    chd_conn_t *conn = new_conn();
+    CHECK_EQ_INT(chd_conn_parse_bytes(conn, REQ11, sizeof REQ11 - 1), CHD_PARSE_READY);
+    chd_conn_begin_request(conn);
+    atomic_store(&conn->answer, CHD_ANSWER_TIMED_OUT); /* what the watchdog does */
+    CHECK(!chd_conn_claim_answer(conn));
+    chd_conn_fail(conn, 0, CHD_CLOSE_CLIENT_GONE); /* a write after the shutdown */
+    chd_conn_finish_response(conn, true);
+    CHECK(!chd_conn_end_request(conn));
+    CHECK_EQ_INT(conn->close_reason, CHD_CLOSE_REQUEST_TIMEOUT);
+    destroy_counted(conn, CHD_CLOSE_REQUEST_TIMEOUT);
+    cfg.timeout = 0;
 }
 
 TEST(kept_alive_the_next_request_starts_clean)
@@ -446,6 +477,7 @@ int main(int argc, char **argv)
     RUN(keep_alive_by_the_process);
     RUN(keep_alive_by_the_body);
     RUN(keep_alive_after_a_failure_or_malformed_request);
+    RUN(a_request_past_timeout_closes_as_request_timeout);
     RUN(kept_alive_the_next_request_starts_clean);
     if (client >= 0)
         close(client);

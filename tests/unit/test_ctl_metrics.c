@@ -1,7 +1,7 @@
 /* Unit tests for controller/ctl_metrics.h and common/cmn_statspage.h: the
  * shared counter page (created, sealed, attached, read), histogram buckets
- * and percentiles, collecting over children and the gone ones, and the
- * Prometheus text. */
+ * and percentiles, collecting over children and the gone ones (closes by
+ * reason among them), and the Prometheus text. */
 #include "cmn_statspage.h"
 #include "ctl_metrics.h"
 #include "unit.h"
@@ -68,9 +68,12 @@ TEST(page_is_shared_and_sealed)
         atomic_fetch_add(&theirs->requests_done, 7);
         atomic_fetch_add(&theirs->duration.count[3], 2);
         atomic_fetch_add(&theirs->in_flight, 1);
+        atomic_fetch_add(&theirs->closed[CMN_CLOSE_NOT_TLS], 3);
         cmn_stats_snapshot_t snap;
         cmn_statspage_read(mine, &snap);
         CHECK_EQ_INT(snap.requests_done, 7);
+        CHECK_EQ_INT(snap.closed[CMN_CLOSE_NOT_TLS], 3); /* the last counter of the array */
+        CHECK_EQ_INT(snap.closed[CMN_CLOSE_TLS_FAILED], 0);
         CHECK_EQ_INT(snap.duration[3], 2);
         CHECK_EQ_INT(snap.in_flight, 1);
         cmn_statspage_release(theirs);
@@ -101,7 +104,12 @@ TEST(collect_adds_children_and_the_retired)
     atomic_store(&b.stats->by_status[4], 3);
     atomic_store(&a.stats->connections, 4);
     atomic_store(&a.stats->in_flight, 1);
+    atomic_store(&a.stats->closed[CMN_CLOSE_MALFORMED], 2);
+    atomic_store(&b.stats->closed[CMN_CLOSE_MALFORMED], 1);
+    atomic_store(&b.stats->closed[CMN_CLOSE_IDLE], 6);
     cmn_stats_snapshot_t retired = {.requests_done = 10, .by_status = {0, 10}};
+    retired.closed[CMN_CLOSE_MALFORMED] = 4;
+    retired.closed[CMN_CLOSE_FINISHED] = 9;
     ctl_events_t events = {.restarts = {[CTL_RESTART_CRASH] = 2}};
     ctl_metrics_t m;
     CHECK_EQ_INT(ctl_metrics_collect(&a, &retired, &events, 4, 2, 130, &m), 0);
@@ -109,6 +117,10 @@ TEST(collect_adds_children_and_the_retired)
     CHECK_EQ_INT(m.totals.by_status[1], 15);
     CHECK_EQ_INT(m.totals.by_status[4], 3);
     CHECK_EQ_INT(m.totals.connections, 4);
+    CHECK_EQ_INT(m.totals.closed[CMN_CLOSE_MALFORMED], 7);
+    CHECK_EQ_INT(m.totals.closed[CMN_CLOSE_IDLE], 6);
+    CHECK_EQ_INT(m.totals.closed[CMN_CLOSE_FINISHED], 9);
+    CHECK_EQ_INT(m.totals.closed[CMN_CLOSE_NONE], 0);
     CHECK_EQ_INT(m.children_ready, 1);
     CHECK_EQ_INT(m.nchildren, 2);
     CHECK(NEAR(m.children[0].age_seconds, 30));
@@ -143,6 +155,14 @@ static void check_exposition_syntax(const char *text)
     }
 }
 
+/* The exposition text of m, in out (NUL-terminated). */
+static const char *rendered(const ctl_metrics_t *m, cmn_buf_t *out)
+{
+    ctl_metrics_render(m, out);
+    cmn_buf_append(out, "", 1);
+    return cmn_buf_head(out);
+}
+
 TEST(render_writes_the_exposition_format)
 {
     ctl_metrics_child_t child = {.pid = 4242, .generation = 3, .state = "ready",
@@ -160,9 +180,7 @@ TEST(render_writes_the_exposition_format)
     m.events.reloads_ok[CTL_RELOAD_SIGNAL] = 2;
     m.events.restarts[CTL_RESTART_MAX_AGE] = 1;
     cmn_buf_t out = CMN_BUF_INIT;
-    ctl_metrics_render(&m, &out);
-    cmn_buf_append(&out, "", 1);
-    const char *t = cmn_buf_head(&out);
+    const char *t = rendered(&m, &out);
     CHECK(strstr(t, "# TYPE spawning_requests_total counter\n") != NULL);
     CHECK(strstr(t, "spawning_requests_total{method=\"GET\"} 9\n") != NULL);
     CHECK(strstr(t, "spawning_responses_total{status=\"4xx\"} 2\n") != NULL);
@@ -183,6 +201,40 @@ TEST(render_writes_the_exposition_format)
     cmn_buf_free(&out);
 }
 
+/* One sample per close reason, zeros included, each reason named once. */
+TEST(closes_by_reason_render_every_reason)
+{
+    ctl_metrics_t m = {0};
+    m.totals.closed[CMN_CLOSE_TOO_LARGE] = 2;
+    m.totals.closed[CMN_CLOSE_HEADER_TIMEOUT] = 1;
+    cmn_buf_t out = CMN_BUF_INIT;
+    const char *t = rendered(&m, &out);
+    static const char *const want[] = {
+        "# HELP spawning_connections_closed_total ",
+        "# TYPE spawning_connections_closed_total counter\n",
+        "spawning_connections_closed_total{reason=\"too_large\"} 2\n",
+        "spawning_connections_closed_total{reason=\"header_timeout\"} 1\n",
+        "spawning_connections_closed_total{reason=\"idle\"} 0\n",
+        "spawning_connections_closed_total{reason=\"not_tls\"} 0\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        CHECK(strstr(t, want[i]) != NULL);
+    int samples = 0;
+    for (const char *p = t; (p = strstr(p, "\nspawning_connections_closed_total{")); p++)
+        samples++;
+    CHECK_EQ_INT(samples, CMN_CLOSE_REASONS);
+    for (int i = 0; i < CMN_CLOSE_REASONS; i++) {
+        const char *name = cmn_stats_close_reason_name(i);
+        CHECK(strcmp(name, "unknown") != 0);
+        for (int j = 0; j < i; j++)
+            CHECK(strcmp(name, cmn_stats_close_reason_name(j)) != 0);
+    }
+    CHECK_EQ_STR(cmn_stats_close_reason_name(CMN_CLOSE_REASONS), "unknown");
+    CHECK_EQ_STR(cmn_stats_close_reason_name(-1), "unknown");
+    check_exposition_syntax(t);
+    cmn_buf_free(&out);
+}
+
 TEST(gauges_never_show_below_zero)
 {
     /* Read one child at a time, in_flight may briefly exceed connections. */
@@ -190,9 +242,7 @@ TEST(gauges_never_show_below_zero)
     m.totals.connections = 1;
     m.totals.in_flight = 2;
     cmn_buf_t out = CMN_BUF_INIT;
-    ctl_metrics_render(&m, &out);
-    cmn_buf_append(&out, "", 1);
-    CHECK(strstr(cmn_buf_head(&out), "spawning_connections_idle 0\n") != NULL);
+    CHECK(strstr(rendered(&m, &out), "spawning_connections_idle 0\n") != NULL);
     cmn_buf_free(&out);
 }
 
@@ -210,11 +260,10 @@ TEST(a_scribbled_page_is_only_numbers)
     ctl_metrics_t m;
     CHECK_EQ_INT(ctl_metrics_collect(&c, &retired, &events, 4, 1, 0, &m), 0);
     cmn_buf_t out = CMN_BUF_INIT;
-    ctl_metrics_render(&m, &out);
-    cmn_buf_append(&out, "", 1);
-    const char *t = cmn_buf_head(&out);
+    const char *t = rendered(&m, &out);
     CHECK(strstr(t, "spawning_requests_in_flight 0\n") != NULL); /* -1: never below zero */
     CHECK(strstr(t, "spawning_requests_total{method=\"GET\"} 18446744073709551615\n") != NULL);
+    CHECK(strstr(t, "spawning_connections_closed_total{reason=\"idle\"} 18446744073709551615\n") != NULL);
     check_exposition_syntax(t);
     cmn_buf_free(&out);
     ctl_metrics_free(&m);
@@ -230,6 +279,7 @@ int main(int argc, char **argv)
     RUN(page_is_shared_and_sealed);
     RUN(collect_adds_children_and_the_retired);
     RUN(render_writes_the_exposition_format);
+    RUN(closes_by_reason_render_every_reason);
     RUN(gauges_never_show_below_zero);
     RUN(a_scribbled_page_is_only_numbers);
     return unit_finish();

@@ -23,6 +23,8 @@ static const char SAMPLE[] =
     "     \"active_connections\": 0, \"rss_bytes\": 1048576, \"last_heartbeat\": 1763765980.0}},"
     " \"requests\": 3020, \"requests_per_second\": 50.34, \"responses_5xx\": 2,"
     " \"bytes_sent\": 123456,"
+    " \"connections\": {\"open\": 15, \"idle\": 14, \"closed\": {\"none\": 0,"
+    "   \"finished\": 1520, \"idle\": 3, \"malformed\": 1, \"tls_failed\": 0}},"
     " \"reloads\": {\"count\": 2, \"last_reason\": \"SIGHUP\", \"last_error\": null}}";
 
 static json_t *sample(void)
@@ -113,6 +115,8 @@ TEST(totals_formatted_for_people)
     HAS(page, "<td class=\"n\">50.3</td>");
     HAS(page, "<th>5xx responses</th><td class=\"n\">2</td>");
     HAS(page, "120.6 KiB");
+    /* the reasons that happened, in the document's order */
+    HAS(page, "<th>Connections closed</th><td>finished 1,520, idle 3, malformed 1</td>");
     free(page);
     json_decref(doc);
 }
@@ -187,6 +191,7 @@ TEST(missing_members_show_dashes)
     HAS(page, "<th>Latency p99</th><td class=\"n\">-</td>");
     HAS(page, "<th>Threads busy</th><td class=\"n\">-</td>");
     HAS(page, "<th>Last reason</th><td class=\"n\">-</td>");
+    HAS(page, "<th>Connections closed</th><td>-</td>");
     LACKS(page, "<h2>Configuration</h2>");
     HAS(page, "</html>\n");
     free(page);
@@ -203,6 +208,13 @@ TEST(wrong_types_show_dashes)
     HAS(page, "listening on http://a&lt;</p>");
     HAS(page, "no children");
     LACKS(page, "<pre");
+    free(page);
+    /* reasons are the document's keys: escaped; a count of the wrong type is left out */
+    json_object_set_new(doc, "connections",
+                        json_pack("{s:{s:i, s:s, s:i}}", "closed", "<b>", 2, "idle", "3",
+                                  "finished", 0));
+    page = ctl_status_html(doc, 3);
+    HAS(page, "<th>Connections closed</th><td>&lt;b&gt; 2</td>");
     free(page);
     json_decref(doc);
 }
