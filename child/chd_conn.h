@@ -8,6 +8,8 @@
  *     the loop iteration) or a worker runs the request.
  *   - chd_green_conns.c, green mode: the gevent hub's loop reads and parses
  *     heads in C; a worker greenlet (chd_green.c) runs the request.
+ * Between requests both watch a connection the same way (chd_conn_watch.c:
+ * opening it, reading and parsing heads, its timer).
  * A connection sees the process that serves it only through a narrow
  * environment (chd_conn_env_t: the settings, the counters, how to wait for
  * the socket, whether the process is draining, the list of connections and
@@ -61,6 +63,12 @@ typedef struct chd_conn_env {
     void (*on_answered)(const struct chd_conn *conn, int status, uint64_t body_bytes,
                         const char *head, size_t head_len);
     void *owner; /* the driver, for on_close and the driver's own code */
+    /* Where connections wait between requests (chd_conn_watch.h): the
+     * driver's loop. */
+    struct ev_loop *loop;
+    /* A request is parsed and ready to run: the driver begins it
+     * (chd_conn_begin_request) and runs it. On the loop's thread. */
+    void (*on_ready)(struct chd_conn *conn);
 } chd_conn_env_t;
 
 /* True when responses must say "Connection: close": draining, or
