@@ -4,6 +4,7 @@
 #include "chd_conn_tls.h"
 
 #include <errno.h>
+#include <poll.h>
 
 void chd_conn_watch_close(chd_conn_t *conn)
 {
@@ -77,10 +78,27 @@ void chd_conn_watch_input(chd_conn_t *conn)
     after_parse(conn, chd_conn_parse(conn), was_idle);
 }
 
-/* A read returned n: false when nothing came or the connection ended
- * (closed here); true when n bytes are there to parse. */
+/* Points the watcher at what the next read needs, after a read that
+ * returned n: room to write while a TLS step waits to write (see the
+ * header), else input. One comparison when nothing changes. */
+static void follow_wants(chd_conn_t *conn, ssize_t n)
+{
+    int want = n == -EAGAIN && conn->tls && conn->tls_wants == POLLOUT ? EV_WRITE : EV_READ;
+    if (__builtin_expect((conn->io.events & (EV_READ | EV_WRITE)) == want, 1))
+        return;
+    struct ev_loop *loop = conn->env->loop;
+    ev_io_stop(loop, &conn->io);
+    ev_io_set(&conn->io, conn->fd, want);
+    ev_io_start(loop, &conn->io);
+}
+
+/* A read returned n: false when nothing came (the watcher waits for what
+ * the connection needs) or the connection ended (closed here); true when
+ * n bytes are there to parse. */
 static bool read_settled(chd_conn_t *conn, ssize_t n)
 {
+    if (n == -EAGAIN || n > 0)
+        follow_wants(conn, n);
     if (n > 0)
         return true;
     if (n != -EAGAIN) {
@@ -102,7 +120,7 @@ static void read_via_scratch(chd_conn_t *conn)
     after_parse(conn, chd_conn_parse_bytes(conn, scratch, (size_t)n), was_idle);
 }
 
-/* Readable. While a
+/* Readable (or, during a TLS step that must write, writable). While a
  * request runs the socket is the request's: the watcher disarms itself
  * until the request ends (the driver re-arms it). */
 static void on_io(struct ev_loop *loop, ev_io *w, int revents)

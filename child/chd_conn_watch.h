@@ -19,6 +19,12 @@
  *     of the last request (chd_conn_t.last_done, which a worker may set
  *     without the loop), CHD_DRAIN_GRACE once the process drains; while a
  *     request runs it only re-arms;
+ *   - what the watcher waits for: input, except while a TLS step could not
+ *     write all it had (its handshake flight did not fit the socket's send
+ *     buffer: conn->tls_wants == POLLOUT); then room to write, so the
+ *     handshake goes on as soon as the client takes bytes (waiting for
+ *     input instead would stall it until --header-timeout: the client waits
+ *     for the rest of the flight and sends nothing);
  *   - readiness while a request runs: the socket is the request's; the
  *     watcher disarms itself (state IN_APP -> IN_APP_DISARMED, one
  *     compare-and-swap) and the driver re-arms it when the request ends.
