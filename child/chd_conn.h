@@ -150,6 +150,8 @@ typedef struct chd_conn {
     bool tls_sniffed;    /* its first byte was looked at (a handshake, not plain HTTP) */
     bool tls_ready;      /* its handshake is over */
     short tls_wants;     /* what its last call that could not finish waits for (POLLIN/POLLOUT) */
+    cmn_buf_t tls_proxy; /* --proxy-protocol on a TLS address: the PROXY header's bytes taken
+                            off the socket so far, before the handshake (chd_conn_tls.c) */
     int fail_status;    /* the status a failure owes the client (0: none), for the
                            response machinery while a request runs */
     bool continue_sent; /* "100 Continue" already written for this request */
@@ -192,6 +194,17 @@ int chd_conn_read_some(chd_conn_t *conn);
  * peer_addr/peer_port and via_trusted_proxy, and the bytes after it stay
  * for HTTP. */
 chd_parse_result_t chd_conn_parse(chd_conn_t *conn);
+
+/* --proxy-protocol: the PROXY stage on a connection's first len bytes (all
+ * of them so far; the caller keeps them between calls). Returns the
+ * header's length once the stage is over (the header taken: peer_addr,
+ * peer_port, via_trusted_proxy replaced; 0 when an untrusted peer sent
+ * none, as chd_conn_parse serves then), -EAGAIN while more bytes are
+ * needed, or -EPROTO when the connection must be dropped (logged at info;
+ * the caller fails it with CHD_CLOSE_PROXY_REFUSED). chd_conn_parse runs it
+ * on rbuf; on a TLS address chd_conn_tls.c runs it on the cleartext before
+ * the handshake. */
+int chd_conn_proxy_stage(chd_conn_t *conn, const char *data, size_t len);
 
 /* Parses bytes read elsewhere (the I/O thread's scratch buffer); what the
  * parser leaves (a pipelined next request) is kept in rbuf. Only when rbuf

@@ -2,7 +2,8 @@
  * plain libev loop, no driver and no Python (env->on_ready records what
  * became ready). TLS on them: a real OpenSSL client on the other end of a
  * socketpair whose server end has a tiny send buffer and a certificate far
- * bigger than it, so the handshake must wait for room to write. */
+ * bigger than it, so the handshake must wait for room to write; and the
+ * PROXY header in cleartext before the handshake (--proxy-protocol). */
 #include "chd_conn_watch.h"
 #include "unit.h"
 
@@ -120,6 +121,14 @@ static void pump(client_t *cl, double seconds)
     }
 }
 
+/* True when the client's end reads end of file with nothing before it. */
+static bool dropped_silently(int fd)
+{
+    char c;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 1000) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+
 static int watched_events(const chd_conn_t *conn)
 {
     return conn->io.events & (EV_READ | EV_WRITE);
@@ -148,6 +157,97 @@ TEST(a_handshake_that_cannot_write_its_flight_waits_for_room)
     CHECK_EQ_INT(atomic_load(&stats.connections), 0);
 }
 
+/* A trusted proxy's connection: the header, then TLS; the client named. */
+static void check_proxied(const char *first, size_t first_len, const char *addr, int port)
+{
+    client_t cl;
+    chd_conn_t *conn = open_tls(&cl, first, first_len, true);
+    CHECK(conn != NULL);
+    if (!conn)
+        return;
+    pump(&cl, 3);
+    CHECK(ready == conn);
+    CHECK_EQ_STR(conn->peer_addr, addr);
+    CHECK_EQ_INT(conn->peer_port, port);
+    CHECK(!conn->via_trusted_proxy); /* the client is no proxy */
+    CHECK(conn->tls_ready && conn->tls_proxy.data == NULL);
+    chd_conn_watch_close(conn);
+    client_end(&cl);
+}
+
+TEST(proxy_header_then_tls_in_the_same_bytes)
+{
+    /* The header and the ClientHello wait in the socket together: only the
+     * header's bytes may be taken before OpenSSL reads. */
+    static const char v1[] = "PROXY TCP4 198.51.100.7 192.0.2.1 4321 443\r\n";
+    check_proxied(v1, sizeof v1 - 1, "198.51.100.7", 4321);
+    static const char v2[] = "\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c"
+                             "\xc6\x33\x64\x08" "\xc0\x00\x02\x01" "\x10\xe1" "\x01\xbb";
+    check_proxied(v2, sizeof v2 - 1, "198.51.100.8", 4321);
+    CHECK_EQ_INT(atomic_load(&stats.connections), 0);
+}
+
+TEST(proxy_header_in_pieces_then_tls)
+{
+    client_t cl;
+    static const char part[] = "PROXY TCP4 198.51.100.9 19", rest[] = "2.0.2.1 1234 443\r\n";
+    chd_conn_t *conn = open_tls(&cl, part, sizeof part - 1, false);
+    CHECK(conn != NULL);
+    if (!conn)
+        return;
+    CHECK_EQ_INT(conn->proxy_stage, CHD_PROXY_STAGE_REQUIRED);
+    CHECK_EQ_INT((int)cmn_buf_unread(&conn->tls_proxy), (int)sizeof part - 1);
+    pump(NULL, 0.02); /* taken off the socket: no busy wakeups, still waiting */
+    CHECK(write(cl.fd, rest, sizeof rest - 1) == (ssize_t)sizeof rest - 1);
+    pump(&cl, 3);
+    CHECK(ready == conn);
+    CHECK_EQ_STR(conn->peer_addr, "198.51.100.9");
+    CHECK_EQ_INT(conn->peer_port, 1234);
+    chd_conn_watch_close(conn);
+    client_end(&cl);
+}
+
+TEST(refused_as_on_plain_addresses)
+{
+    /* A trusted peer that starts with TLS: no header, dropped. */
+    client_t cl;
+    CHECK(open_tls(&cl, "", 0, true) == NULL);
+    CHECK(dropped_silently(cl.fd));
+    client_end(&cl);
+    /* An untrusted peer: its header is dropped, its plain TLS served. */
+    cmn_iplist_parse("10.9.9.9", &cfg.trusted_proxies, NULL, 0);
+    static const char v1[] = "PROXY TCP4 198.51.100.7 192.0.2.1 4321 443\r\n";
+    CHECK(open_tls(&cl, v1, sizeof v1 - 1, true) == NULL);
+    CHECK(dropped_silently(cl.fd));
+    client_end(&cl);
+    chd_conn_t *conn = open_tls(&cl, "", 0, true);
+    pump(&cl, 3);
+    CHECK(conn != NULL && ready == conn);
+    if (conn) {
+        CHECK_EQ_STR(conn->peer_addr, "192.0.2.9");
+        chd_conn_watch_close(conn);
+    }
+    client_end(&cl);
+    cmn_iplist_parse("192.0.2.9", &cfg.trusted_proxies, NULL, 0);
+    CHECK_EQ_INT(atomic_load(&stats.connections), 0);
+}
+
+TEST(header_and_handshake_within_the_header_timeout)
+{
+    cfg.header_timeout = 0.1;
+    client_t cl;
+    static const char part[] = "PROXY TCP4 198.51.100.9 19";
+    CHECK(open_tls(&cl, part, sizeof part - 1, false) != NULL);
+    double t0 = chd_monotonic();
+    while (atomic_load(&stats.connections) > 0 && chd_monotonic() - t0 < 2)
+        pump(NULL, 0.01);
+    CHECK(chd_monotonic() - t0 >= 0.09);
+    CHECK_EQ_INT(atomic_load(&stats.connections), 0);
+    CHECK(dropped_silently(cl.fd));
+    client_end(&cl);
+    cfg.header_timeout = 30;
+}
+
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
@@ -161,6 +261,12 @@ int main(int argc, char **argv)
     env.on_ready = on_ready;
     tls = make_tls();
     RUN(a_handshake_that_cannot_write_its_flight_waits_for_room);
+    cfg.proxy_protocol = true;
+    cmn_iplist_parse("192.0.2.9", &cfg.trusted_proxies, NULL, 0);
+    RUN(proxy_header_then_tls_in_the_same_bytes);
+    RUN(proxy_header_in_pieces_then_tls);
+    RUN(refused_as_on_plain_addresses);
+    RUN(header_and_handshake_within_the_header_timeout);
     chd_tls_ctx_free(tls);
     ev_loop_destroy(loop);
     char cmd[128];
