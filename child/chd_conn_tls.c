@@ -27,6 +27,16 @@ static ssize_t as_syscall(chd_conn_t *conn, ssize_t rc)
     return -EPROTO;
 }
 
+/* recv() past EINTR: the byte count, 0 at end of file, or -errno. */
+static ssize_t recv_some(int fd, void *buf, size_t len, int flags)
+{
+    ssize_t n;
+    do
+        n = recv(fd, buf, len, flags);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
+}
+
 /* The first bytes are not a TLS handshake: plain HTTP (a letter first, as a
  * method is) gets a 400 it can read; anything else just a close. */
 static ssize_t not_tls(chd_conn_t *conn, unsigned char first)
@@ -46,28 +56,13 @@ static ssize_t not_tls(chd_conn_t *conn, unsigned char first)
 static ssize_t sniff(chd_conn_t *conn)
 {
     unsigned char first;
-    ssize_t n;
-    do
-        n = recv(conn->fd, &first, 1, MSG_PEEK);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
+    ssize_t n = recv_some(conn->fd, &first, 1, MSG_PEEK);
+    if (n <= 0) {
         conn->tls_wants = POLLIN;
-        return -errno;
+        return n;
     }
-    if (n == 0)
-        return 0;
     conn->tls_sniffed = true;
     return chd_tls_looks_like_tls(&first, 1) ? 1 : not_tls(conn, first);
-}
-
-/* recv() past EINTR: the byte count, 0 at end of file, or -errno. */
-static ssize_t recv_some(int fd, void *buf, size_t len, int flags)
-{
-    ssize_t n;
-    do
-        n = recv(fd, buf, len, flags);
-    while (n < 0 && errno == EINTR);
-    return n < 0 ? -errno : n;
 }
 
 /* Takes n bytes that a peek saw off the socket, into buf. */

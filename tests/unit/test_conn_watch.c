@@ -228,6 +228,18 @@ TEST(refused_as_on_plain_addresses)
         chd_conn_watch_close(conn);
     }
     client_end(&cl);
+    /* Its first bytes begin like a header and are none: not TLS either,
+     * so plain HTTP's 400, as without the option. */
+    CHECK(open_tls(&cl, "PROX", 4, false) != NULL);
+    static const char rest[] = "Z / HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK(write(cl.fd, rest, sizeof rest - 1) == (ssize_t)sizeof rest - 1);
+    double t0 = chd_monotonic();
+    while (atomic_load(&stats.connections) > 0 && chd_monotonic() - t0 < 2)
+        pump(NULL, 0.01);
+    char got[16] = "";
+    CHECK(recv(cl.fd, got, 12, MSG_DONTWAIT) == 12);
+    CHECK_EQ_STR(got, "HTTP/1.1 400");
+    client_end(&cl);
     cmn_iplist_parse("192.0.2.9", &cfg.trusted_proxies, NULL, 0);
     CHECK_EQ_INT(atomic_load(&stats.connections), 0);
 }
