@@ -91,6 +91,7 @@ void chd_conn_destroy(chd_conn_t *conn)
     chd_conn_tls_end(conn);
     close(conn->fd);
     cmn_buf_free(&conn->rbuf);
+    cmn_buf_free(&conn->tls_proxy);
     chd_request_free(&conn->req);
     chd_conn_env_t *env = conn->env;
     list_remove(env, conn);
@@ -145,15 +146,8 @@ static void take_proxy_header(chd_conn_t *conn, const chd_proxy_header_t *h)
     conn->via_trusted_proxy = cmn_iplist_has(&conn->env->cfg->trusted_proxies, conn->peer_addr);
 }
 
-/* The PROXY stage at the front of a connection, on the bytes in rbuf.
- * Returns 0 once it is over (HTTP goes on from rbuf), -EAGAIN while more
- * bytes are needed, -EPROTO when the connection must be dropped (logged
- * here: no HTTP answer goes to a peer that is not speaking HTTP; the
- * caller fails it). */
-static int proxy_stage(chd_conn_t *conn)
+int chd_conn_proxy_stage(chd_conn_t *conn, const char *data, size_t len)
 {
-    const char *data = cmn_buf_head(&conn->rbuf);
-    size_t len = cmn_buf_unread(&conn->rbuf);
     if (conn->proxy_stage == CHD_PROXY_STAGE_REFUSED) {
         chd_proxy_detect_t seen = chd_proxy_detect(data, len);
         if (seen == CHD_PROXY_DETECT_MORE)
@@ -174,9 +168,20 @@ static int proxy_stage(chd_conn_t *conn)
                  h.why);
         return -EPROTO;
     }
-    cmn_buf_consume(&conn->rbuf, h.length);
     conn->proxy_stage = CHD_PROXY_STAGE_NONE;
     take_proxy_header(conn, &h);
+    return (int)h.length;
+}
+
+/* The PROXY stage on the bytes in rbuf: 0 once it is over (the header
+ * consumed; HTTP goes on from rbuf), or chd_conn_proxy_stage's -EAGAIN or
+ * -EPROTO. */
+static int proxy_stage(chd_conn_t *conn)
+{
+    int rc = chd_conn_proxy_stage(conn, cmn_buf_head(&conn->rbuf), cmn_buf_unread(&conn->rbuf));
+    if (rc < 0)
+        return rc;
+    cmn_buf_consume(&conn->rbuf, (size_t)rc);
     return 0;
 }
 
@@ -358,15 +363,11 @@ void chd_conn_read_failed(chd_conn_t *conn, int n)
 
 void chd_conn_timed_out(chd_conn_t *conn)
 {
-    if (conn->tls && !conn->tls_ready) {
-        chd_conn_fail(conn, 0, CHD_CLOSE_HEADER_TIMEOUT); /* no TLS yet to answer in */
-        return;
-    }
     if (conn->proxy_stage == CHD_PROXY_STAGE_REQUIRED)
         cmn_info("%s:%d: no complete PROXY header within --header-timeout: closed",
                  conn->peer_addr, conn->peer_port);
-    if (conn->proxy_stage != CHD_PROXY_STAGE_NONE)
-        chd_conn_fail(conn, 0, CHD_CLOSE_HEADER_TIMEOUT);
+    if (conn->proxy_stage != CHD_PROXY_STAGE_NONE || (conn->tls && !conn->tls_ready))
+        chd_conn_fail(conn, 0, CHD_CLOSE_HEADER_TIMEOUT); /* nothing to answer in yet */
     else if (chd_conn_is_idle(conn))
         chd_conn_fail(conn, 0, atomic_load(&conn->env->draining) ? CHD_CLOSE_DRAINING
                                                                  : CHD_CLOSE_IDLE);

@@ -8,6 +8,8 @@
  *     the loop iteration) or a worker runs the request.
  *   - chd_green_conns.c, green mode: the gevent hub's loop reads and parses
  *     heads in C; a worker greenlet (chd_green.c) runs the request.
+ * Between requests both watch a connection the same way (chd_conn_watch.c:
+ * opening it, reading and parsing heads, its timer).
  * A connection sees the process that serves it only through a narrow
  * environment (chd_conn_env_t: the settings, the counters, how to wait for
  * the socket, whether the process is draining, the list of connections and
@@ -61,6 +63,12 @@ typedef struct chd_conn_env {
     void (*on_answered)(const struct chd_conn *conn, int status, uint64_t body_bytes,
                         const char *head, size_t head_len);
     void *owner; /* the driver, for on_close and the driver's own code */
+    /* Where connections wait between requests (chd_conn_watch.h): the
+     * driver's loop. */
+    struct ev_loop *loop;
+    /* A request is parsed and ready to run: the driver begins it
+     * (chd_conn_begin_request) and runs it. On the loop's thread. */
+    void (*on_ready)(struct chd_conn *conn);
 } chd_conn_env_t;
 
 /* True when responses must say "Connection: close": draining, or
@@ -159,6 +167,8 @@ typedef struct chd_conn {
     bool tls_sniffed;    /* its first byte was looked at (a handshake, not plain HTTP) */
     bool tls_ready;      /* its handshake is over */
     short tls_wants;     /* what its last call that could not finish waits for (POLLIN/POLLOUT) */
+    cmn_buf_t tls_proxy; /* --proxy-protocol on a TLS address: the PROXY header's bytes taken
+                            off the socket so far, before the handshake (chd_conn_tls.c) */
     int fail_status;    /* the status a failure owes the client (0: none), for the
                            response machinery while a request runs */
     bool continue_sent; /* "100 Continue" already written for this request */
@@ -202,6 +212,17 @@ int chd_conn_read_some(chd_conn_t *conn);
  * peer_addr/peer_port and via_trusted_proxy, and the bytes after it stay
  * for HTTP. */
 chd_parse_result_t chd_conn_parse(chd_conn_t *conn);
+
+/* --proxy-protocol: the PROXY stage on a connection's first len bytes (all
+ * of them so far; the caller keeps them between calls). Returns the
+ * header's length once the stage is over (the header taken: peer_addr,
+ * peer_port, via_trusted_proxy replaced; 0 when an untrusted peer sent
+ * none, as chd_conn_parse serves then), -EAGAIN while more bytes are
+ * needed, or -EPROTO when the connection must be dropped (logged at info;
+ * the caller fails it with CHD_CLOSE_PROXY_REFUSED). chd_conn_parse runs it
+ * on rbuf; on a TLS address chd_conn_tls.c runs it on the cleartext before
+ * the handshake. */
+int chd_conn_proxy_stage(chd_conn_t *conn, const char *data, size_t len);
 
 /* Parses bytes read elsewhere (the I/O thread's scratch buffer); what the
  * parser leaves (a pipelined next request) is kept in rbuf. Only when rbuf

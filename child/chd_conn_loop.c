@@ -1,65 +1,12 @@
 /* chd_conn_loop: see chd_conn_loop.h. */
 #include "chd_conn_loop.h"
 
-#include "chd_conn_tls.h"
-
-
-#include <errno.h>
 #include <time.h>
-#include <unistd.h>
-
-static void process_input(chd_conn_t *conn);
 
 /* The request machinery a connection of this driver belongs to. */
 static inline chd_conn_loop_t *loop_of(const chd_conn_t *conn)
 {
     return conn->env->owner;
-}
-
-
-static void close_conn(chd_conn_t *conn)
-{
-    ev_io_stop(loop_of(conn)->loop, &conn->io);
-    ev_timer_stop(loop_of(conn)->loop, &conn->timer);
-    chd_conn_destroy(conn);
-}
-
-static void set_timer(chd_conn_t *conn, double seconds)
-{
-    ev_timer_stop(loop_of(conn)->loop, &conn->timer);
-    ev_timer_set(&conn->timer, seconds, 0);
-    ev_timer_start(loop_of(conn)->loop, &conn->timer);
-}
-
-/* How long a connection waiting for its next request may stay idle. */
-static double idle_limit(chd_conn_t *conn)
-{
-    return atomic_load(&conn->env->draining) ? CHD_DRAIN_GRACE : conn->env->cfg->keepalive;
-}
-
-/* The one timer of a connection: while a request runs it only re-arms;
- * idle, it closes once the keep-alive time (counted from the end of the
- * last request, which a worker may have recorded) is over; with half a
- * head, it answers 408; still owing its PROXY header, it just closes
- * (chd_conn_timed_out records which). */
-static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    chd_conn_t *conn = w->data;
-    if (atomic_load(&conn->state) != CHD_CONN_WAITING) {
-        set_timer(conn, idle_limit(conn));
-        return;
-    }
-    if (chd_conn_is_idle(conn)) {
-        double left = atomic_load(&conn->last_done) + idle_limit(conn) - chd_monotonic();
-        if (left > 0.001) {
-            set_timer(conn, left);
-            return;
-        }
-    }
-    chd_conn_timed_out(conn); /* 408 with half a head; idle or owing a PROXY header: quiet */
-    close_conn(conn);
 }
 
 /* After a request: close, or wait for the next one, as its response's
@@ -68,17 +15,17 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 static bool resume_after_request(chd_conn_t *conn)
 {
     if (!chd_conn_end_request(conn)) {
-        close_conn(conn);
+        chd_conn_watch_close(conn);
         return false;
     }
-    ev_io_start(loop_of(conn)->loop, &conn->io);
-    /* The timer is moved only when it would fire too late: when it fires,
-     * on_timeout counts the idle time from last_done, as after a request
-     * a worker ended. */
     struct ev_loop *loop = loop_of(conn)->loop;
-    double limit = idle_limit(conn);
+    ev_io_start(loop, &conn->io);
+    /* The timer is moved only when it would fire too late: when it fires,
+     * it counts the idle time from last_done, as after a request a worker
+     * ended (chd_conn_watch.h). */
+    double limit = chd_conn_idle_limit(conn);
     if (!ev_is_active(&conn->timer) || ev_timer_remaining(loop, &conn->timer) > limit)
-        set_timer(conn, limit);
+        chd_conn_watch_timer(conn, limit);
     return cmn_buf_unread(&conn->rbuf) > 0;
 }
 
@@ -88,13 +35,13 @@ static void inline_push(chd_conn_loop_t *cl, chd_conn_t *conn);
 /* Starts a ready request: queued for the main thread to run itself once
  * this loop iteration is over (chd_conn_loop_run), or on the pool. The read
  * watcher stays armed while it runs: stopping and restarting it would cost
- * two epoll_ctl calls per request; if the client sends meanwhile,
- * on_readable disarms it then. */
+ * two epoll_ctl calls per request; if the client sends meanwhile, the
+ * watcher disarms itself then (chd_conn_watch.h). */
 static void dispatch(chd_conn_t *conn)
 {
     /* The timer keeps running as it is: while the request runs it only
      * re-arms, and once the request is over it counts the idle time from
-     * its end (on_timeout), so a worker can end the request without the
+     * its end (chd_conn_watch.h), so a worker can end the request without the
      * loop and no request pays for moving it. */
     chd_conn_begin_request(conn);
     chd_conn_loop_t *cl = loop_of(conn);
@@ -104,90 +51,10 @@ static void dispatch(chd_conn_t *conn)
         chd_pool_submit(&cl->pool, &conn->job);
 }
 
-/* Acts on what parsing left: close a failed connection (parsing answered
- * it), start a ready request, or start the head timer when a head has
- * begun. A pipelined next request is parsed when this one has ended. */
-static void after_parse(chd_conn_t *conn, chd_parse_result_t rc, bool was_idle)
-{
-    if (rc == CHD_PARSE_BAD || rc == CHD_PARSE_DROP) {
-        close_conn(conn);
-    } else if (rc == CHD_PARSE_READY) {
-        dispatch(conn);
-    } else if (was_idle && conn->req.phase != CHD_REQ_IDLE) {
-        set_timer(conn, conn->env->cfg->header_timeout); /* a head has begun */
-    }
-}
-
-static void process_input(chd_conn_t *conn)
-{
-    bool was_idle = conn->req.phase == CHD_REQ_IDLE;
-    after_parse(conn, chd_conn_parse(conn), was_idle);
-}
-
-/* Reads into one buffer shared by all connections of the loop, so an
- * idle connection owns no read buffer; only unparsed leftovers are copied. */
-static void read_via_scratch(chd_conn_t *conn)
-{
-    static char scratch[64 * 1024]; /* the loop's: one thread at a time (loop_lock) */
-    ssize_t n = chd_conn_read_into(conn, scratch, sizeof scratch);
-    if (n == -EAGAIN)
-        return;
-    if (n <= 0) {
-        chd_conn_read_failed(conn, (int)n);
-        close_conn(conn);
-        return;
-    }
-    bool was_idle = conn->req.phase == CHD_REQ_IDLE;
-    after_parse(conn, chd_conn_parse_bytes(conn, scratch, (size_t)n), was_idle);
-}
-
-static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
-{
-    (void)revents;
-    chd_conn_t *conn = w->data;
-    chd_conn_state_t running = CHD_CONN_IN_APP;
-    if (atomic_compare_exchange_strong(&conn->state, &running, CHD_CONN_IN_APP_DISARMED)) {
-        ev_io_stop(loop, w); /* the worker owns the socket until it is done */
-        return;
-    }
-    if (running == CHD_CONN_IN_APP_DISARMED)
-        return;
-    if (cmn_buf_unread(&conn->rbuf) == 0) {
-        read_via_scratch(conn);
-        return;
-    }
-    int n = chd_conn_read_some(conn);
-    if (n == -EAGAIN)
-        return;
-    if (n <= 0) {
-        chd_conn_read_failed(conn, n);
-        close_conn(conn);
-        return;
-    }
-    process_input(conn);
-}
-
 void chd_conn_loop_open(chd_conn_loop_t *cl, int fd, const struct sockaddr *peer,
                         chd_tls_ctx_t *tls)
 {
-    chd_conn_t *conn = chd_conn_new(cl->env, fd, peer);
-    if (!conn)
-        return;
-    if (tls && chd_conn_tls_start(conn, tls) < 0) {
-        chd_conn_fail(conn, 0, CHD_CLOSE_OUT_OF_MEMORY);
-        chd_conn_destroy(conn);
-        return;
-    }
-    ev_io_init(&conn->io, on_readable, fd, EV_READ);
-    conn->io.data = conn;
-    ev_timer_init(&conn->timer, on_timeout, 0, 0);
-    conn->timer.data = conn;
-    ev_io_start(cl->loop, &conn->io);
-    set_timer(conn, cl->env->cfg->header_timeout);
-    /* The listening socket defers accepts until the client has sent data
-     * (TCP_DEFER_ACCEPT), so the request is usually here already: read it
-     * now rather than after another round through epoll. */
-    read_via_scratch(conn);
+    chd_conn_open(cl->env, fd, peer, tls);
 }
 
 /* Worker thread, right after the request: when the connection simply stays
@@ -209,11 +76,7 @@ static bool finish_in_worker(chd_conn_t *conn)
 
 void chd_conn_loop_drain(chd_conn_t *conn)
 {
-    /* Idle ones close after the grace; running ones re-check then (a worker
-     * may end their request without telling this thread). A half-received
-     * head keeps its own deadline. */
-    if (chd_conn_is_idle(conn) || atomic_load(&conn->state) != CHD_CONN_WAITING)
-        set_timer(conn, CHD_DRAIN_GRACE);
+    chd_conn_watch_drain(conn);
 }
 
 /* --- dispatch and completion -------------------------------------------- */
@@ -293,7 +156,7 @@ void chd_conn_loop_run(chd_conn_loop_t *cl)
         while ((conn = inline_pop(cl))) {
             run_one_inline(cl, conn);
             if (resume_after_request(conn))
-                process_input(conn); /* a pipelined request is already here */
+                chd_conn_watch_input(conn); /* a pipelined request is already here */
             cl->on_quiet(cl->owner);
         }
         chd_pool_release_outside(&cl->pool);
@@ -399,7 +262,7 @@ static void on_job_done(chd_job_t *job, void *ctx)
     chd_conn_loop_t *cl = ctx;
     chd_conn_t *conn = (chd_conn_t *)job;
     if (resume_after_request(conn))
-        process_input(conn); /* a pipelined request is already here */
+        chd_conn_watch_input(conn); /* a pipelined request is already here */
     cl->on_quiet(cl->owner);
 }
 
@@ -433,6 +296,8 @@ int chd_conn_loop_init(chd_conn_loop_t *cl, struct ev_loop *loop, chd_conn_env_t
     cl->handler = *handler;
     env->owner = cl;
     env->on_close = on_conn_closed;
+    env->loop = loop;
+    env->on_ready = dispatch;
     cl->inline_head = cl->inline_tail = NULL;
     pthread_mutex_init(&cl->loop_lock, NULL);
     pthread_mutex_init(&cl->park_lock, NULL);

@@ -1,12 +1,12 @@
 /* chd_conn_loop: a request's life in threaded mode, from its first byte to
  * its end, on the event loop, the main thread and the worker pool.
  *
- * Each connection is watched with an ev_io and one ev_timer
- * (--header-timeout while a head is arriving, --keepalive while idle);
- * heads are read and parsed on the loop without the GIL; malformed or late
- * requests fail there (chd_conn_fail answers them) and close. The loop has one thread at a time, holding
- * loop_lock: normally the main thread (chd_conn_loop_run). A ready request
- * runs one of two ways:
+ * Between requests a connection is watched on the loop as in green mode
+ * (chd_conn_watch.h: its ev_io and one ev_timer, heads read and parsed
+ * without the GIL, malformed or late requests failed there and closed);
+ * this driver runs what becomes ready (env->on_ready). The loop has one
+ * thread at a time, holding loop_lock: normally the main thread
+ * (chd_conn_loop_run). A ready request runs one of two ways:
  *   - inline, on the main thread itself, after the loop iteration that made
  *     it ready: when it is complete (no body wait) and a slot of the pool is
  *     free (chd_pool_claim_outside: --threads N counts it). This saves the
@@ -32,6 +32,7 @@
 #define CHD_CONN_LOOP_H
 
 #include "chd_conn.h"
+#include "chd_conn_watch.h"
 #include "chd_control.h"
 #include "chd_pool.h"
 
@@ -41,7 +42,6 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#define CHD_DRAIN_GRACE 1.0 /* seconds idle connections may still send a request */
 #define CHD_STANDBY_TICK_NS 1000000L /* 1 ms: an inline request running longer loses the loop */
 #define CHD_STANDBY_PARK_TICKS 100   /* ticks without inline requests before the standby sleeps */
 
@@ -80,8 +80,9 @@ typedef struct chd_conn_loop {
     void *owner;
 } chd_conn_loop_t;
 
-/* Sets up the request machinery on `loop`: the env's hooks, the worker
- * pool (cfg->threads threads) and the standby thread. Returns 0 or -errno. */
+/* Sets up the request machinery on `loop`: the env's hooks (owner,
+ * on_close, loop, on_ready), the worker pool (cfg->threads threads) and the
+ * standby thread. Returns 0 or -errno. */
 int chd_conn_loop_init(chd_conn_loop_t *cl, struct ev_loop *loop, chd_conn_env_t *env,
                        chd_control_t *control, const chd_handler_t *handler);
 
@@ -103,14 +104,12 @@ bool chd_conn_loop_saturated(chd_conn_loop_t *cl);
  * exact when zero. */
 int chd_conn_loop_busy(chd_conn_loop_t *cl);
 
-/* Starts serving an accepted socket; with tls (its listener's context),
- * through TLS. */
+/* Starts serving an accepted socket (chd_conn_open); with tls (its
+ * listener's context), through TLS. */
 void chd_conn_loop_open(chd_conn_loop_t *cl, int fd, const struct sockaddr *peer,
                         chd_tls_ctx_t *tls);
 
-/* The child drains: an idle connection may still bring one request within
- * CHD_DRAIN_GRACE (answered with "Connection: close"), then it is closed.
- * Closing at once would race with a request the client is sending. */
+/* The child drains: chd_conn_watch_drain. */
 void chd_conn_loop_drain(chd_conn_t *conn);
 
 #endif

@@ -1,10 +1,12 @@
 /* chd_conn_tls: see chd_conn_tls.h. */
 #include "chd_conn_tls.h"
 
+#include "chd_proxyproto.h"
 #include "cmn_log.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 
 int chd_conn_tls_start(chd_conn_t *conn, chd_tls_ctx_t *ctx)
@@ -23,6 +25,16 @@ static ssize_t as_syscall(chd_conn_t *conn, ssize_t rc)
         return -EAGAIN;
     }
     return -EPROTO;
+}
+
+/* recv() past EINTR: the byte count, 0 at end of file, or -errno. */
+static ssize_t recv_some(int fd, void *buf, size_t len, int flags)
+{
+    ssize_t n;
+    do
+        n = recv(fd, buf, len, flags);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
 }
 
 /* The first bytes are not a TLS handshake: plain HTTP (a letter first, as a
@@ -44,18 +56,67 @@ static ssize_t not_tls(chd_conn_t *conn, unsigned char first)
 static ssize_t sniff(chd_conn_t *conn)
 {
     unsigned char first;
-    ssize_t n;
-    do
-        n = recv(conn->fd, &first, 1, MSG_PEEK);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
+    ssize_t n = recv_some(conn->fd, &first, 1, MSG_PEEK);
+    if (n <= 0) {
         conn->tls_wants = POLLIN;
-        return -errno;
+        return n;
     }
-    if (n == 0)
-        return 0;
     conn->tls_sniffed = true;
     return chd_tls_looks_like_tls(&first, 1) ? 1 : not_tls(conn, first);
+}
+
+/* Takes n bytes that a peek saw off the socket, into buf. */
+static int take_peeked(chd_conn_t *conn, char *buf, size_t n)
+{
+    return recv_some(conn->fd, buf, n, 0) == (ssize_t)n ? 0 : -EIO;
+}
+
+/* Keeps the bytes of a header not complete yet: taken off the socket (so
+ * it is not readable again until more come) and kept for the next try. */
+static ssize_t keep_partial(chd_conn_t *conn, char *bytes, size_t n)
+{
+    if (take_peeked(conn, bytes, n) < 0)
+        return -EIO;
+    if (cmn_buf_append(&conn->tls_proxy, bytes, n) < 0) {
+        chd_conn_fail(conn, 0, CHD_CLOSE_OUT_OF_MEMORY);
+        return -EPROTO;
+    }
+    conn->tls_wants = POLLIN;
+    return -EAGAIN;
+}
+
+/* --proxy-protocol: the PROXY header comes first, in cleartext, then the
+ * handshake. OpenSSL reads the socket itself, so not a byte after the
+ * header may be taken: the bytes are looked at with MSG_PEEK and only the
+ * header's are taken. Returns 1 to go on with the handshake, 0 at end of
+ * file, or a negative result for the read (-EPROTO: dropped, or not TLS). */
+static ssize_t proxy_first(chd_conn_t *conn)
+{
+    char bytes[CHD_PROXY_MAX_LEN];
+    size_t had = cmn_buf_unread(&conn->tls_proxy); /* < CHD_PROXY_MAX_LEN: a verdict comes by then */
+    if (had > 0)
+        memcpy(bytes, cmn_buf_head(&conn->tls_proxy), had);
+    ssize_t n = recv_some(conn->fd, bytes + had, sizeof bytes - had, MSG_PEEK);
+    if (n <= 0) {
+        conn->tls_wants = POLLIN;
+        return n;
+    }
+    int rc = chd_conn_proxy_stage(conn, bytes, had + (size_t)n);
+    if (rc == -EAGAIN)
+        return keep_partial(conn, bytes + had, (size_t)n);
+    if (rc < 0) {
+        /* Taken, as on a plain address: the close is then a FIN, not a
+         * reset for unread bytes. */
+        take_peeked(conn, bytes + had, (size_t)n);
+        chd_conn_fail(conn, 0, CHD_CLOSE_PROXY_REFUSED);
+        return -EPROTO;
+    }
+    if ((size_t)rc > had && take_peeked(conn, bytes + had, (size_t)rc - had) < 0)
+        return -EIO;
+    cmn_buf_free(&conn->tls_proxy);
+    if (rc == 0 && had > 0) /* an untrusted peer's first bytes looked like a header, were not */
+        return not_tls(conn, (unsigned char)bytes[0]);
+    return 1;
 }
 
 /* Advances the handshake: 0 once it is over (or at end of file before it
@@ -63,7 +124,9 @@ static ssize_t sniff(chd_conn_t *conn)
 static ssize_t handshake(chd_conn_t *conn)
 {
     if (!conn->tls_sniffed) {
-        ssize_t rc = sniff(conn);
+        ssize_t rc = conn->proxy_stage != CHD_PROXY_STAGE_NONE ? proxy_first(conn) : 1;
+        if (rc > 0)
+            rc = sniff(conn);
         if (rc <= 0)
             return rc;
     }

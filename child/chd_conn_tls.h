@@ -12,7 +12,17 @@
  * client speaking plain HTTP to the TLS address gets a 400 in plain text
  * (NOT_TLS, as nginx does), anything else that is not TLS a close
  * (TLS_FAILED); a failed handshake is logged at info with OpenSSL's reason.
- * Both fail the connection and return -EPROTO. */
+ * Both fail the connection and return -EPROTO.
+ *
+ * With --proxy-protocol the PROXY header comes before the handshake, in
+ * cleartext (as nginx's `listen ... ssl proxy_protocol` and HAProxy's
+ * `send-proxy` to an `ssl` server have it), under the rules of plain
+ * addresses (chd_conn_proxy_stage: required from trusted peers, refused
+ * from others) and within the same --header-timeout as the handshake.
+ * OpenSSL reads the socket itself, so the header is read with MSG_PEEK and
+ * exactly its bytes are taken; the bytes of a header not complete yet are
+ * taken and kept in conn->tls_proxy. A refused header fails the connection
+ * (PROXY_REFUSED, nothing answered) and returns -EPROTO. */
 #ifndef CHD_CONN_TLS_H
 #define CHD_CONN_TLS_H
 

@@ -4,12 +4,13 @@
  * object: it is its chd_conn_t (request buffers given back while idle),
  * watched by its own ev_io and ev_timer on the gevent hub's libev loop
  * (gevent's loop is the system libev's, so plain libev watchers live on it
- * next to gevent's own). Their callbacks run inside the hub's ev_run,
- * where gevent has released the GIL; reading and parsing need no Python,
- * so none is taken here. A request that is ready goes to a FIFO of ready
- * connections (conn->job is its link) that the driver (chd_green.c) empties
- * with worker greenlets; after the response the worker calls
- * chd_green_conns_finish and the connection is parked again.
+ * next to gevent's own), as chd_conn_watch.h says, the same as in threaded
+ * mode. Their callbacks run inside the hub's ev_run, where gevent has
+ * released the GIL; reading and parsing need no Python, so none is taken
+ * here. A request that is ready goes to a FIFO of ready connections
+ * (conn->job is its link) that the driver (chd_green.c) empties with worker
+ * greenlets; after the response the worker calls chd_green_conns_finish and
+ * the connection is parked again.
  *
  * Timeouts cost no re-arming per request: the one timer of a connection
  * is set when it opens (--header-timeout) and when a head begins; while it
@@ -20,6 +21,7 @@
 #define CHD_GREEN_CONNS_H
 
 #include "chd_conn.h"
+#include "chd_conn_watch.h"
 
 #include <ev.h>
 #include <stdbool.h>
@@ -31,12 +33,13 @@ typedef struct {
     chd_job_t *ready_head, *ready_tail; /* connections with a request ready to run */
 } chd_green_conns_t;
 
-/* Serves the connections of `env` on `loop`; sets env->owner. */
+/* Serves the connections of `env` on `loop`; sets env's owner, loop and
+ * on_ready. */
 void chd_green_conns_init(chd_green_conns_t *gc, struct ev_loop *loop, chd_conn_env_t *env);
 
-/* Takes an accepted non-blocking socket: watches it and reads what is
- * already there (the listening socket defers accepts until data came);
- * with tls (its listener's context), through TLS. */
+/* Takes an accepted non-blocking socket (chd_conn_open): watches it and
+ * reads what is already there; with tls (its listener's context), through
+ * TLS. */
 void chd_green_conns_open(chd_green_conns_t *gc, int fd, const struct sockaddr *peer,
                           chd_tls_ctx_t *tls);
 
@@ -53,8 +56,7 @@ static inline bool chd_green_conns_have_ready(const chd_green_conns_t *gc)
  * FIFO. */
 void chd_green_conns_finish(chd_conn_t *conn);
 
-/* The process drains: idle connections may still send one request within
- * CHD_DRAIN_GRACE, then close; a half-received head keeps its deadline. */
+/* The process drains: chd_conn_watch_drain for every connection. */
 void chd_green_conns_drain(chd_green_conns_t *gc);
 
 #endif

@@ -146,10 +146,6 @@ static int choose_tls(ctl_listeners_t *ls, const ctl_config_t *cfg, char *err, s
         }
         ntls += l->bind.tls;
     }
-    if (cfg->proxy_protocol && ntls > 0) {
-        snprintf(err, errlen, "--proxy-protocol: not supported on TLS addresses (yet)");
-        return -EINVAL;
-    }
     if (cfg->ncertfile > 0 && ntls == 0) {
         snprintf(err, errlen, "--certfile: no address serves TLS (use -b https://HOST:PORT)");
         return -EINVAL;

@@ -190,7 +190,8 @@ static const option_spec_t options[] = {
     {.name = "proxy-protocol", .kind = KIND_FLAG, .field = FIELD(proxy_protocol),
      .help = "connections from --forwarded-allow-ips peers and UNIX sockets must start with a "
              "PROXY protocol v1 or v2 header (HAProxy send-proxy, cloud TCP load balancers), "
-             "whose client address becomes REMOTE_ADDR; see README"},
+             "whose client address becomes REMOTE_ADDR (on https:// addresses before the TLS "
+             "handshake); see README"},
     {.name = "admin-socket", .metavar = "PATH", .kind = KIND_STRING, .field = FIELD(admin_socket),
      .nonempty = true,
      .help = "spawnctl's UNIX socket (default $XDG_RUNTIME_DIR/spawning-PORT.sock, "

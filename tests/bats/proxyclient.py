@@ -26,9 +26,13 @@ Options:
   --source ADDR       bind the client to ADDR first (127.0.0.2, say)
   --wait S            seconds to wait for each response (default 5)
   --stall             after the header, send nothing and wait for the close
+  --tls               after the header (sent in cleartext), a TLS handshake
+                      (no certificate check), then the requests through it;
+                      a handshake the server cuts short counts as "closed"
 """
 import json
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -93,13 +97,26 @@ def read_response(sock, buf):
     return {"status": status, "json": doc}, buf
 
 
+def tls_after(sock, header, bytewise):
+    """Sends header in cleartext (a byte at a time when bytewise), then
+    shakes hands over the same socket; returns the TLS socket."""
+    for piece in [bytes([b]) for b in header] if bytewise else [header]:
+        sock.sendall(piece)
+        if bytewise:
+            time.sleep(0.005)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx.wrap_socket(sock, server_hostname="a.test")
+
+
 def main(argv):
     target, header = argv[1], make_header(argv[2])
     args = argv[3:]
     opts = {"requests": 1, "path": "/", "wait": 5.0, "headers": []}
     while args:
         a = args.pop(0)
-        if a in ("--bytewise", "--pipeline", "--stall", "--keep-open"):
+        if a in ("--bytewise", "--pipeline", "--stall", "--keep-open", "--tls"):
             opts[a[2:]] = True
         elif a == "--header":
             opts["headers"].append(args.pop(0))
@@ -123,6 +140,9 @@ def main(argv):
         reqs.append(("GET %s HTTP/1.1\r\nHost: x\r\n%s%s\r\n" % (opts["path"], extra, close)).encode())
     out = {"responses": [], "closed": False, "received": 0, "local_port": local_port}
     try:
+        if "tls" in opts:
+            sock = tls_after(sock, header, "bytewise" in opts)
+            header = b""
         if "bytewise" in opts:
             for b in header + reqs[0]:
                 sock.send(bytes([b]))
@@ -148,7 +168,7 @@ def main(argv):
                 out["received"] = len(buf)
                 break
             out["responses"].append(resp)
-    except (ConnectionResetError, BrokenPipeError):
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
         out["closed"] = True
     except socket.timeout:
         out["timeout"] = True

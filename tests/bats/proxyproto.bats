@@ -2,7 +2,8 @@
 # PROXY protocol v1 and v2 (--proxy-protocol, issue 10): the header's client
 # becomes REMOTE_ADDR/REMOTE_PORT; a bad, missing or untrusted header closes
 # the connection with no answer and the app never sees what followed it;
-# HAProxy's send-proxy and send-proxy-v2 in front, for real.
+# on TLS addresses the header comes in cleartext before the handshake;
+# HAProxy's send-proxy and send-proxy-v2 in front, for real (to TLS too).
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -248,6 +249,90 @@ wait_access() {
   [ "$(remote)" = "192.0.2.13 1313" ] || fail "$output"
 }
 
+# start_pp_tls ARGS...: spawning --proxy-protocol on an https:// address (a
+# self-signed certificate) on a free port, waiting until curl is answered
+# (its PROXY header then TLS, or TLS alone when the header is refused).
+start_pp_tls() {
+  local d="$BATS_FILE_TMPDIR"
+  [[ -f "$d/pp.pem" ]] ||
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj /CN=a.test -keyout "$d/pp.key" -out "$d/pp.pem" >/dev/null 2>&1 || return 1
+  SERVER_PORT="$(free_port)"
+  export SERVER_PORT
+  launch_server -b "https://127.0.0.1:$SERVER_PORT" --proxy-protocol \
+    --certfile "$d/pp.pem" --keyfile "$d/pp.key" "$@" || return 1
+  local i
+  for ((i = 0; i < 100; i++)); do
+    proc_alive "$SERVER_PID" || { show_log; return 1; }
+    curl -sk --noproxy '*' --haproxy-protocol --max-time 1 -o /dev/null \
+      "https://127.0.0.1:$SERVER_PORT/" && return 0
+    curl -sk --noproxy '*' --max-time 1 -o /dev/null "https://127.0.0.1:$SERVER_PORT/" &&
+      return 0
+    sleep 0.1
+  done
+  show_log
+  return 1
+}
+
+@test "TLS address: a v1 or v2 header in cleartext, then the handshake; the header's client is REMOTE_ADDR" {
+  start_pp_tls --processes 1 --threads 2 tests.apps.echo_environ:app
+  run pp "v1:TCP4 192.0.2.21 198.51.100.2 2121 443" --tls
+  [ "$(remote)" = "192.0.2.21 2121" ] || fail "$output"
+  [ "$(pyq 'd["responses"][0]["json"]["wsgi.url_scheme"]' <<<"$output")" = https ]
+  run pp "v2:tcp4:192.0.2.22:2222" --tls --requests 3
+  [ "$(remote)" = "192.0.2.22 2222 192.0.2.22 2222 192.0.2.22 2222" ] || fail "$output"
+  run pp "v2tlv:tcp6:2001:db8::23:2323" --tls --bytewise
+  [ "$(remote)" = "2001:db8::23 2323" ] || fail "$output"
+  run pp v2local --tls
+  port="$(pyq 'd["local_port"]' <<<"$output")"
+  [ "$(remote)" = "127.0.0.1 $port" ] || fail "$output"
+  # curl's own v1 header before its TLS: its real address.
+  run "${CURL[@]}" -k --haproxy-protocol "https://127.0.0.1:$SERVER_PORT/"
+  [ "$(pyq 'd["REMOTE_ADDR"]' <<<"$output")" = 127.0.0.1 ] || fail "$output"
+  # After the header, X-Forwarded-For counts only from a trusted address.
+  run pp "v1:TCP4 192.0.2.24 198.51.100.2 2424 443" --tls --header "X-Forwarded-For: 6.6.6.6"
+  [ "$(remote)" = "192.0.2.24 2424" ] || fail "$output"
+}
+
+@test "TLS address: no header, a bad one, an untrusted peer's: dropped unanswered, as on plain addresses" {
+  start_pp_tls --processes 1 --header-timeout 2 tests.apps.echo_environ:app
+  run pp none --tls
+  expect_dropped
+  run pp "raw:b'PROXY TCP4 192.0.2.1 198.51.100.2 1 65536\r\n'" --tls
+  expect_dropped
+  # A header, then nothing: the handshake is bounded by --header-timeout.
+  local t0=$SECONDS
+  run pp "v1:TCP4 192.0.2.1 198.51.100.2 1 2" --stall --wait 6
+  expect_dropped
+  [ $((SECONDS - t0)) -ge 1 ] && [ $((SECONDS - t0)) -le 4 ] || fail "closed after $((SECONDS - t0)) s"
+  run pp "raw:b'PROXY TCP4 192.0.2.1 198.'" --stall --wait 6
+  expect_dropped
+  grep -q "expected a PROXY header: it starts with neither" "$SERVER_LOG"
+  grep -q "expected a PROXY header: v1: a port is not 0-65535" "$SERVER_LOG"
+  grep -q "no complete PROXY header within --header-timeout" "$SERVER_LOG"
+  run pp "v1:TCP4 192.0.2.25 198.51.100.2 2525 443" --tls
+  [ "$(remote)" = "192.0.2.25 2525" ] || fail "serving stopped: $output"
+  stop_server
+  start_pp_tls --processes 1 --forwarded-allow-ips 10.9.9.9 tests.apps.echo_environ:app
+  run pp "v1:TCP4 192.0.2.1 198.51.100.2 1 2" --tls
+  expect_dropped
+  run pp none --tls --requests 2
+  port="$(pyq 'd["local_port"]' <<<"$output")"
+  [ "$(remote)" = "127.0.0.1 $port 127.0.0.1 $port" ] || fail "$output"
+  grep -q "PROXY header from a peer not in --forwarded-allow-ips: closed" "$SERVER_LOG"
+}
+
+@test "TLS address in green mode (--threads 0): header then TLS, whole and a byte at a time" {
+  "$PY" -c 'import gevent' 2>/dev/null || skip "gevent is not installed (Debian: python3-gevent)"
+  start_pp_tls --processes 1 --threads 0 tests.apps.echo_environ:app
+  run pp "v1:TCP4 192.0.2.31 198.51.100.2 3131 443" --tls --requests 2
+  [ "$(remote)" = "192.0.2.31 3131 192.0.2.31 3131" ] || fail "$output"
+  run pp "v2tlv:tcp6:2001:db8::32:3232" --tls --bytewise
+  [ "$(remote)" = "2001:db8::32 3232" ] || fail "$output"
+  run pp none --tls
+  expect_dropped
+}
+
 # start_haproxy MODE SEND: HAProxy on a free port in front of the server,
 # `mode MODE`, its server line with SEND (send-proxy / send-proxy-v2) and
 # HTTP health checks, which HAProxy sends with the header too (a failing
@@ -306,4 +391,13 @@ through_haproxy() {
 
 @test "HAProxy send-proxy-v2 (HTTP mode) in front: the app sees curl's address, no error under load" {
   through_haproxy http send-proxy-v2
+}
+
+@test "HAProxy send-proxy and send-proxy-v2 to an ssl server (TLS address): curl's address, no error under load" {
+  start_pp_tls --processes 1 --threads 2 -l "$BATS_TEST_TMPDIR/access.log" tests.apps.echo_environ:app
+  ACCESS_LOG="$BATS_TEST_TMPDIR/access.log"
+  through_haproxy http "ssl verify none send-proxy"
+  kill "$HAPROXY_PID"
+  wait "$HAPROXY_PID" 2>/dev/null || true
+  through_haproxy tcp "ssl verify none send-proxy-v2"
 }
