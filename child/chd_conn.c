@@ -1,7 +1,6 @@
 /* chd_conn: see chd_conn.h. */
 #include "chd_conn.h"
 
-#include "chd_conn_tls.h"
 
 #include "chd_proxyproto.h"
 #include "chd_response.h"
@@ -83,12 +82,21 @@ chd_conn_t *chd_conn_new(chd_conn_env_t *env, int fd, const struct sockaddr *pee
     return conn;
 }
 
+/* The transport's goodbye (TLS: close_notify, its state freed); from then
+ * on the socket's own calls. */
+static void end_transport(chd_conn_t *conn)
+{
+    if (conn->transport)
+        conn->transport->end(conn);
+    conn->transport = NULL;
+}
+
 void chd_conn_destroy(chd_conn_t *conn)
 {
     cmn_debug("%s:%d: connection closed (%s)", conn->peer_addr, conn->peer_port,
               chd_close_reason_name(conn->close_reason));
     chd_stats_closed(conn->env->stats, conn->close_reason);
-    chd_conn_tls_end(conn);
+    end_transport(conn);
     close(conn->fd);
     cmn_buf_free(&conn->rbuf);
     cmn_buf_free(&conn->tls_proxy);
@@ -103,8 +111,8 @@ void chd_conn_destroy(chd_conn_t *conn)
 ssize_t chd_conn_read_into(chd_conn_t *conn, char *buf, size_t len)
 {
     ssize_t n;
-    if (conn->tls) {
-        n = chd_conn_tls_read(conn, buf, len);
+    if (conn->transport) {
+        n = conn->transport->read(conn, buf, len);
         if (n < 0)
             return n;
     } else {
@@ -291,8 +299,8 @@ const char *chd_conn_failure_words(const chd_conn_t *conn)
  * -errno (-EAGAIN: wait for conn_wants(conn, POLLOUT)). */
 static ssize_t write_some(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 {
-    if (conn->tls)
-        return chd_conn_tls_writev(conn, iov, iovcnt);
+    if (conn->transport)
+        return conn->transport->writev(conn, iov, iovcnt);
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
     ssize_t n;
     do
@@ -305,7 +313,7 @@ static ssize_t write_some(chd_conn_t *conn, struct iovec *iov, int iovcnt)
  * (a write may need a read, a read a write); otherwise `plain`. */
 static short conn_wants(const chd_conn_t *conn, short plain)
 {
-    return conn->tls ? conn->tls_wants : plain;
+    return conn->transport ? conn->tls_wants : plain;
 }
 
 /* Best-effort answer between requests: the status with a one-line body,
@@ -329,7 +337,7 @@ static void answer_failure(chd_conn_t *conn, int status)
     }
     cmn_info("%s:%d: %d %s", conn->peer_addr, conn->peer_port, status, why);
     chd_stats_response(conn->env->stats, status, n > 0 ? (uint64_t)n : 0);
-    chd_conn_tls_end(conn); /* close_notify before the write side shuts */
+    end_transport(conn); /* TLS: close_notify before the write side shuts */
     shutdown(conn->fd, SHUT_WR);
 }
 
@@ -545,10 +553,14 @@ int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
         return -ECONNABORTED;
     while (count > 0) {
         before_write(conn);
-        ssize_t n = conn->tls ? chd_conn_tls_sendfile(conn, fd, offset, count)
-                              : sendfile(conn->fd, fd, offset, count);
-        if (n < 0 && !conn->tls)
-            n = -errno;
+        ssize_t n;
+        if (conn->transport) {
+            n = conn->transport->sendfile(conn, fd, offset, count);
+        } else {
+            n = sendfile(conn->fd, fd, offset, count);
+            if (n < 0)
+                n = -errno;
+        }
         if (n < 0) {
             if (n == -EINTR)
                 continue;

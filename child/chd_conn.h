@@ -153,7 +153,23 @@ typedef enum {
     CHD_PROXY_STAGE_REFUSED,  /* an untrusted peer: one is refused, plain HTTP served */
 } chd_proxy_stage_t;
 
-typedef struct chd_conn {
+/* How a connection's bytes travel when not straight through the socket's
+ * system calls: TLS (chd_conn_tls.h installs it with chd_conn_tls_start).
+ * Each call has the system call's results: a count, 0 at end of file,
+ * -EAGAIN when the socket must be waited for (then conn->tls_wants says
+ * for what), or another -errno. `end` takes the transport off (after it
+ * the connection's bytes go plain, as a close_notify's aftermath must). So
+ * this module needs no knowledge of TLS, and TLS depends on it, not the
+ * other way round. */
+typedef struct chd_conn chd_conn_t;
+typedef struct {
+    ssize_t (*read)(chd_conn_t *conn, char *buf, size_t len);
+    ssize_t (*writev)(chd_conn_t *conn, const struct iovec *iov, int iovcnt);
+    ssize_t (*sendfile)(chd_conn_t *conn, int fd, off_t *offset, size_t count);
+    void (*end)(chd_conn_t *conn);
+} chd_conn_transport_t;
+
+struct chd_conn {
     chd_job_t job; /* the link of the queue of ready requests (the pool's, green's), while IN_APP */
     chd_conn_env_t *env;
     int fd;
@@ -163,6 +179,7 @@ typedef struct chd_conn {
     cmn_buf_t rbuf; /* bytes read and not yet parsed */
     chd_request_t req;
     chd_close_reason_t close_reason; /* why it closes; NONE while it may stay open */
+    const chd_conn_transport_t *transport; /* NULL: the socket's own system calls */
     chd_tls_conn_t *tls; /* on a TLS address (chd_conn_tls.h); NULL: plain */
     bool tls_sniffed;    /* its first byte was looked at (a handshake, not plain HTTP) */
     bool tls_ready;      /* its handshake is over */
@@ -176,6 +193,7 @@ typedef struct chd_conn {
     bool nodelay;       /* TCP_NODELAY is on (set lazily: see chd_conn.c) */
     char peer_addr[INET6_ADDRSTRLEN];
     int peer_port;
+    int local_port; /* the port it came in on (SERVER_PORT); 0: the configured one */
     bool via_trusted_proxy; /* the peer (the PROXY header's client, once taken) is in
                                --forwarded-allow-ips: its forwarding fields are believed */
     chd_proxy_stage_t proxy_stage;
@@ -184,7 +202,7 @@ typedef struct chd_conn {
     _Atomic double last_done; /* monotonic seconds the last request ended (keep-alive clock) */
     char request_line[128];   /* "GET /path" of the running request, for the logs */
     struct chd_conn *prev, *next; /* the server's list of connections */
-} chd_conn_t;
+};
 
 /* Takes ownership of an accepted non-blocking socket and adds the
  * connection to the server's list. Returns NULL (fd closed) when out of

@@ -52,9 +52,9 @@ static void dispatch(chd_conn_t *conn)
 }
 
 void chd_conn_loop_open(chd_conn_loop_t *cl, int fd, const struct sockaddr *peer,
-                        chd_tls_ctx_t *tls)
+                        const chd_listener_t *from)
 {
-    chd_conn_open(cl->env, fd, peer, tls);
+    chd_conn_open(cl->env, fd, peer, from);
 }
 
 /* Worker thread, right after the request: when the connection simply stays

@@ -104,10 +104,10 @@ bool chd_conn_loop_saturated(chd_conn_loop_t *cl);
  * exact when zero. */
 int chd_conn_loop_busy(chd_conn_loop_t *cl);
 
-/* Starts serving an accepted socket (chd_conn_open); with tls (its
- * listener's context), through TLS. */
+/* Starts serving an accepted socket (chd_conn_open), as its listener
+ * `from` says (TLS, port). */
 void chd_conn_loop_open(chd_conn_loop_t *cl, int fd, const struct sockaddr *peer,
-                        chd_tls_ctx_t *tls);
+                        const chd_listener_t *from);
 
 /* The child drains: chd_conn_watch_drain. */
 void chd_conn_loop_drain(chd_conn_t *conn);

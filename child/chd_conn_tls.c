@@ -9,12 +9,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int chd_conn_tls_start(chd_conn_t *conn, chd_tls_ctx_t *ctx)
-{
-    conn->tls = chd_tls_conn_new(ctx, conn->fd);
-    return conn->tls ? 0 : -ENOMEM;
-}
-
 /* Maps chd_tls's results to a system call's. */
 static ssize_t as_syscall(chd_conn_t *conn, ssize_t rc)
 {
@@ -43,6 +37,7 @@ static ssize_t not_tls(chd_conn_t *conn, unsigned char first)
 {
     chd_tls_conn_free(conn->tls);
     conn->tls = NULL; /* the answer goes out in plain text */
+    conn->transport = NULL;
     if ((first >= 'A' && first <= 'Z') || (first >= 'a' && first <= 'z'))
         chd_conn_fail(conn, 400, CHD_CLOSE_NOT_TLS);
     else
@@ -143,7 +138,7 @@ static ssize_t handshake(chd_conn_t *conn)
     return as_syscall(conn, rc);
 }
 
-ssize_t chd_conn_tls_read(chd_conn_t *conn, char *buf, size_t len)
+static ssize_t tls_read(chd_conn_t *conn, char *buf, size_t len)
 {
     if (!conn->tls_ready) {
         ssize_t rc = handshake(conn);
@@ -168,13 +163,13 @@ ssize_t chd_conn_tls_read(chd_conn_t *conn, char *buf, size_t len)
     return (ssize_t)got;
 }
 
-ssize_t chd_conn_tls_writev(chd_conn_t *conn, const struct iovec *iov, int iovcnt)
+static ssize_t tls_writev(chd_conn_t *conn, const struct iovec *iov, int iovcnt)
 {
     ssize_t n = chd_tls_writev(conn->tls, iov, iovcnt);
     return n == CHD_TLS_FAILED ? -EPIPE : as_syscall(conn, n);
 }
 
-ssize_t chd_conn_tls_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
+static ssize_t tls_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
 {
     ssize_t n = chd_tls_sendfile(conn->tls, fd, offset, count);
     if (n == -ENODATA)
@@ -182,7 +177,8 @@ ssize_t chd_conn_tls_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t co
     return n == CHD_TLS_FAILED ? -EPIPE : as_syscall(conn, n);
 }
 
-void chd_conn_tls_end(chd_conn_t *conn)
+/* close_notify (best effort) and the TLS state freed; before close(fd). */
+static void tls_end(chd_conn_t *conn)
 {
     if (!conn->tls)
         return;
@@ -190,4 +186,16 @@ void chd_conn_tls_end(chd_conn_t *conn)
         chd_tls_close_notify(conn->tls);
     chd_tls_conn_free(conn->tls);
     conn->tls = NULL;
+}
+
+static const chd_conn_transport_t tls_transport = {
+    .read = tls_read, .writev = tls_writev, .sendfile = tls_sendfile, .end = tls_end};
+
+int chd_conn_tls_start(chd_conn_t *conn, chd_tls_ctx_t *ctx)
+{
+    conn->tls = chd_tls_conn_new(ctx, conn->fd);
+    if (!conn->tls)
+        return -ENOMEM;
+    conn->transport = &tls_transport;
+    return 0;
 }

@@ -1,7 +1,7 @@
 /* chd_conn_tls: a connection's bytes through TLS (chd_tls.h).
  *
- * The connection's I/O (chd_conn.c) calls these instead of the socket's
- * system calls when conn->tls is set, with the same results: a byte count,
+ * The connection's I/O (chd_conn.c) calls its transport's functions
+ * instead of the socket's system calls, with the same results: a byte count,
  * 0 at end of file, -EAGAIN when the socket must be waited for (then
  * conn->tls_wants says for what: a TLS write can need a read and the other
  * way round), or another -errno. So the drivers need not know TLS is there.
@@ -31,20 +31,11 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-/* Makes a new connection a TLS one (right after chd_conn_new). Returns 0, or
- * -ENOMEM (the caller destroys the connection). */
+/* Makes a new connection a TLS one (right after chd_conn_new): installs
+ * the TLS transport (conn->transport, chd_conn.h), through which the
+ * connection's reads, writes and sendfile go from then on, and which
+ * sends close_notify and frees the TLS state when the connection ends.
+ * Returns 0, or -ENOMEM (the caller destroys the connection). */
 int chd_conn_tls_start(chd_conn_t *conn, chd_tls_ctx_t *ctx);
-
-/* Reads decrypted bytes into buf, advancing the handshake first. */
-ssize_t chd_conn_tls_read(chd_conn_t *conn, char *buf, size_t len);
-
-/* Writes some of iov; the bytes taken. */
-ssize_t chd_conn_tls_writev(chd_conn_t *conn, const struct iovec *iov, int iovcnt);
-
-/* Sends some of a file (kernel TLS sendfile, or a copy). */
-ssize_t chd_conn_tls_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count);
-
-/* close_notify (best effort) and the TLS state freed; before close(fd). */
-void chd_conn_tls_end(chd_conn_t *conn);
 
 #endif

@@ -143,12 +143,13 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 void chd_conn_open(chd_conn_env_t *env, int fd, const struct sockaddr *peer,
-                   chd_tls_ctx_t *tls)
+                   const chd_listener_t *from)
 {
     chd_conn_t *conn = chd_conn_new(env, fd, peer);
     if (!conn)
         return;
-    if (tls && chd_conn_tls_start(conn, tls) < 0) {
+    conn->local_port = from ? from->port : 0;
+    if (from && from->tls && chd_conn_tls_start(conn, from->tls) < 0) {
         chd_conn_fail(conn, 0, CHD_CLOSE_OUT_OF_MEMORY);
         chd_conn_destroy(conn);
         return;

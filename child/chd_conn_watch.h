@@ -34,7 +34,7 @@
 #define CHD_CONN_WATCH_H
 
 #include "chd_conn.h"
-#include "chd_tls.h"
+#include "chd_listeners.h"
 
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -42,11 +42,13 @@
 #define CHD_DRAIN_GRACE 1.0 /* seconds idle connections may still send a request */
 
 /* Serves an accepted non-blocking socket (taken over: closed on any
- * failure) on env->loop; with tls (its listener's context), through TLS.
- * Reads what is already there, so env->on_ready may be called before this
- * returns, and the connection may be closed already. */
+ * failure) on env->loop, as the listener it came from says: through TLS
+ * with its context, its port the requests' SERVER_PORT (from NULL: plain,
+ * the configured port). Reads what is already there, so env->on_ready may
+ * be called before this returns, and the connection may be closed
+ * already. */
 void chd_conn_open(chd_conn_env_t *env, int fd, const struct sockaddr *peer,
-                   chd_tls_ctx_t *tls);
+                   const chd_listener_t *from);
 
 /* Stops watching the connection and destroys it (chd_conn_destroy). */
 void chd_conn_watch_close(chd_conn_t *conn);

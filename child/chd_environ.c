@@ -18,6 +18,7 @@ static struct {
     PyObject *version_value, *scheme_value, *https_value, *server_name_value, *server_port_value,
         *empty_value, *http10_value, *http11_value;
     int multithread, multiprocess;
+    int configured_port; /* the template's SERVER_PORT */
 } env;
 
 static PyObject *intern(const char *s) { return PyUnicode_InternFromString(s); }
@@ -53,6 +54,7 @@ int chd_environ_init(const chd_config_t *cfg)
     env.https_value = intern("https");
     env.server_name_value = PyUnicode_DecodeLatin1(cfg->server_name, strlen(cfg->server_name), NULL);
     env.server_port_value = PyUnicode_FromFormat("%d", cfg->server_port);
+    env.configured_port = cfg->server_port;
     env.empty_value = intern("");
     env.http10_value = intern("HTTP/1.0");
     env.http11_value = intern("HTTP/1.1");
@@ -429,6 +431,8 @@ PyObject *chd_environ_build(const chd_conn_t *conn, PyObject *input)
         rc = PyDict_SetItem(d, env.server_protocol, http10 ? env.http10_value : env.http11_value);
     if (rc == 0)
         rc = add_target(d, req);
+    if (rc == 0 && conn->local_port && conn->local_port != env.configured_port)
+        rc = set_new(d, env.server_port, port_string(conn->local_port)); /* another address's */
     chd_forwarded_t fwd = {"", ""};
     if (conn->via_trusted_proxy)
         chd_forwarded_read(req, &fwd);

@@ -230,7 +230,7 @@ static PyObject *mod_accept(PyObject *mod, PyObject *arg)
         Py_RETURN_NONE; /* EAGAIN, or a client that already left */
     }
     chd_green_conns_open(&green.conns, fd, (struct sockaddr *)&peer,
-                         chd_listeners_tls_of(&green.listeners, listen_fd));
+                         chd_listeners_of(&green.listeners, listen_fd));
     Py_RETURN_TRUE;
 }
 

@@ -29,9 +29,9 @@ chd_conn_t *chd_green_conns_next_ready(chd_green_conns_t *gc)
 }
 
 void chd_green_conns_open(chd_green_conns_t *gc, int fd, const struct sockaddr *peer,
-                          chd_tls_ctx_t *tls)
+                          const chd_listener_t *from)
 {
-    chd_conn_open(gc->env, fd, peer, tls);
+    chd_conn_open(gc->env, fd, peer, from);
 }
 
 void chd_green_conns_finish(chd_conn_t *conn)

@@ -38,10 +38,9 @@ typedef struct {
 void chd_green_conns_init(chd_green_conns_t *gc, struct ev_loop *loop, chd_conn_env_t *env);
 
 /* Takes an accepted non-blocking socket (chd_conn_open): watches it and
- * reads what is already there; with tls (its listener's context), through
- * TLS. */
+ * reads what is already there, as its listener `from` says (TLS, port). */
 void chd_green_conns_open(chd_green_conns_t *gc, int fd, const struct sockaddr *peer,
-                          chd_tls_ctx_t *tls);
+                          const chd_listener_t *from);
 
 /* The next connection whose request is ready (begun: IN_APP), or NULL. */
 chd_conn_t *chd_green_conns_next_ready(chd_green_conns_t *gc);

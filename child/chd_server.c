@@ -72,7 +72,7 @@ static void accept_some(struct ev_loop *loop, chd_server_t *s, int listen_fd, in
             return; /* EAGAIN, or a connection that went away: fine */
         }
         chd_conn_loop_open(&s->requests, fd, (struct sockaddr *)&peer,
-                           chd_listeners_tls_of(&s->listeners, listen_fd));
+                           chd_listeners_of(&s->listeners, listen_fd));
     }
 }
 

@@ -68,6 +68,8 @@ static int receive_config(int control_fd, chd_config_t *cfg, chd_listeners_t *li
         chd_listeners_close(listeners);
         cmn_error("%s", why);
         send_fatal(control_fd, why);
+    } else {
+        chd_listeners_find_ports(listeners);
     }
     return rc;
 }
@@ -95,7 +97,7 @@ static int start_tls(const chd_config_t *cfg, chd_listeners_t *ls, int control_f
         cmn_warning("TLS: the controller's ticket keys are unusable; no session tickets");
     explicit_bzero(keys, sizeof keys);
     for (int i = 0; i < ls->n; i++)
-        ls->tls[i] = cfg->tls.on_listener[i] ? ls->tls_ctx : NULL;
+        ls->each[i].tls = cfg->tls.on_listener[i] ? ls->tls_ctx : NULL;
     return 0;
 }
 

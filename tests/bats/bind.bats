@@ -119,6 +119,36 @@ inode() {
   expect_eq 'str(d["listen"])' "['http://127.0.0.1:$p4', 'http://[::1]:$p6', 'unix:$sock']"
 }
 
+# serves_port_of_each PORT...: each address answers with its own SERVER_PORT
+# (an HTTP/1.0 request without Host, as wsgiref.util.request_uri then uses it).
+serves_port_of_each() {
+  local p
+  for p in "$@"; do
+    run "$PY" "$RAWHTTP" "$p" --json 'GET / HTTP/1.0\r\n\r\n'
+    [ "$status" -eq 0 ] || fail "no answer on $p: $output"
+    [ "$(pyq 'json.loads(d["responses"][0]["body"])["SERVER_PORT"]' <<<"$output")" = "$p" ] ||
+      fail "SERVER_PORT on $p: $output"
+  done
+}
+
+@test "-b twice: SERVER_PORT is the port each request came in on (threads and green)" {
+  local p1 p2 p3 p4
+  p1=$(free_port)
+  p2=$(free_port)
+  SERVER_PORT="$p1"
+  launch_server -b "127.0.0.1:$p1" -b "127.0.0.1:$p2" --processes 1 tests.apps.echo_environ:app
+  wait_http "$p1"
+  serves_port_of_each "$p1" "$p2" "$p1"
+  stop_server
+  p3=$(free_port)
+  p4=$(free_port)
+  SERVER_PORT="$p3"
+  launch_server -b "127.0.0.1:$p3" -b "127.0.0.1:$p4" --processes 1 --threads 0 \
+    tests.apps.echo_environ:app
+  wait_http "$p3"
+  serves_port_of_each "$p4" "$p3"
+}
+
 @test "unix socket peers: REMOTE_ADDR is empty, the proxy's X-Forwarded-For is believed" {
   local sock="$BATS_TEST_TMPDIR/app.sock"
   launch_server -b "unix:$sock" --processes 1 tests.apps.echo_environ:app

@@ -104,7 +104,8 @@ static chd_conn_t *open_tls(client_t *cl, const char *first, size_t first_len, b
     inet_pton(AF_INET, "192.0.2.9", &peer.sin_addr);
     ready = NULL;
     int before = atomic_load(&stats.connections);
-    chd_conn_open(&env, sv[0], (struct sockaddr *)&peer, tls);
+    chd_listener_t from = {.tls = tls, .port = 443};
+    chd_conn_open(&env, sv[0], (struct sockaddr *)&peer, &from);
     return atomic_load(&stats.connections) > before ? env.conns : NULL;
 }
 
