@@ -138,6 +138,11 @@ static void print_load(FILE *out, json_t *doc)
             cmn_statusfmt_cell_count(threads, "busy", a),
             cmn_statusfmt_cell_count(threads, "configured", b),
             cmn_statusfmt_cell_count(conns, "open", c), cmn_statusfmt_cell_count(conns, "idle", d));
+    char reasons[1024];
+    cmn_statusfmt_closed(doc, reasons, sizeof reasons);
+    fprintf(out, "closed      ");
+    put_clean(out, reasons); /* names come from the socket: no terminal escapes */
+    fputc('\n', out);
 }
 
 static void print_header(FILE *out, json_t *doc)

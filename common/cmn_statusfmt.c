@@ -152,6 +152,27 @@ const char *cmn_statusfmt_cell_bytes(json_t *obj, const char *key, char buf[CMN_
     return cell_of_num(obj, key, buf, cmn_statusfmt_bytes);
 }
 
+void cmn_statusfmt_closed(json_t *doc, char *buf, size_t len)
+{
+    json_t *closed = json_object_get(json_object_get(doc, "connections"), "closed");
+    const char *reason;
+    json_t *n;
+    size_t used = 0;
+    buf[0] = '\0';
+    if (json_is_object(closed)) {
+        json_object_foreach(closed, reason, n) {
+            if (!json_is_integer(n) || json_integer_value(n) == 0 || used + 1 >= len)
+                continue;
+            char count[32];
+            cmn_statusfmt_count(json_integer_value(n), count, sizeof count);
+            int w = snprintf(buf + used, len - used, "%s%s %s", used ? ", " : "", reason, count);
+            used = w < 0 ? used : (size_t)w >= len - used ? len - 1 : used + (size_t)w;
+        }
+    }
+    if (used == 0)
+        snprintf(buf, len, "-");
+}
+
 const char *cmn_statusfmt_cell_ago(json_t *doc, json_t *obj, const char *key,
                                    char buf[CMN_STATUSFMT_CELL])
 {

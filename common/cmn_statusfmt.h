@@ -92,4 +92,10 @@ const char *cmn_statusfmt_cell_bytes(json_t *obj, const char *key, char buf[CMN_
 const char *cmn_statusfmt_cell_ago(json_t *doc, json_t *obj, const char *key,
                                    char buf[CMN_STATUSFMT_CELL]);
 
+/* The reasons connections closed for (the document's connections.closed),
+ * those that happened, in the document's order: "finished 1,520, idle 3,
+ * malformed 1"; "-" when none (or the member is missing). A count that is
+ * not an integer is left out. Cut to len - 1 bytes. Not escaped. */
+void cmn_statusfmt_closed(json_t *doc, char *buf, size_t len);
+
 #endif

@@ -160,23 +160,11 @@ static void out_kv(page_t *p, const char *name, const char *value)
  * document's order: "finished 1,520, idle 3, malformed 1"; "-" when none. */
 static void out_closed(page_t *p, json_t *doc)
 {
-    json_t *closed = json_object_get(json_object_get(doc, "connections"), "closed");
-    const char *reason;
-    json_t *n;
-    char count[CELL];
-    int shown = 0;
+    char reasons[1024];
+    cmn_statusfmt_closed(doc, reasons, sizeof reasons);
     out(p, "<tr><th>Connections closed</th><td>");
-    if (json_is_object(closed)) {
-        json_object_foreach(closed, reason, n) {
-            if (!json_is_integer(n) || json_integer_value(n) == 0)
-                continue;
-            out(p, shown++ ? ", " : "");
-            out_esc(p, reason);
-            cmn_statusfmt_count(json_integer_value(n), count, sizeof count);
-            outf(p, " %s", count);
-        }
-    }
-    out(p, shown ? "</td></tr>\n" : "-</td></tr>\n");
+    out_esc(p, reasons);
+    out(p, "</td></tr>\n");
 }
 
 static void out_totals(page_t *p, json_t *doc)

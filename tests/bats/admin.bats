@@ -46,6 +46,23 @@ live_children() {
   [[ "$output" == *"127.0.0.1:$SERVER_PORT"* ]]
 }
 
+@test "spawnctl status: why connections closed, those reasons that happened" {
+  run ctl status
+  [[ "$output" != *"finished"* && "$output" != *"malformed"* ]] || fail "$output"
+  get /pid -H 'Connection: close' >/dev/null
+  get /pid -H 'Connection: close' >/dev/null
+  "$PY" "$RAWHTTP" "$SERVER_PORT" 'GET / HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n' >/dev/null || true
+  # The children's counts reach the controller with their next report.
+  local line
+  for _ in $(seq 1 50); do
+    run ctl status
+    line=$(grep '^closed  ' <<<"$output")
+    [[ "$line" == *"finished 2"* && "$line" == *"malformed 1"* ]] && return 0
+    sleep 0.1
+  done
+  fail "$output"
+}
+
 @test "spawnctl status --json: the original Spawning's keys and ours" {
   for i in $(seq 1 10); do get /pid >/dev/null; done
   sleep 1.2   # one heartbeat carries the counters

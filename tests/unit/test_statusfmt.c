@@ -261,6 +261,29 @@ TEST(cell_ago)
     json_decref(doc);
 }
 
+TEST(closed_lists_the_reasons_that_happened_in_order)
+{
+    json_t *doc = parse("{\"connections\": {\"closed\": {\"none\": 0, \"finished\": 1520,"
+                        " \"idle\": 3, \"malformed\": 1, \"odd\": \"7\", \"too_large\": 0}}}");
+    json_t *quiet = parse("{\"connections\": {\"closed\": {\"finished\": 0}}}");
+    json_t *old = parse("{\"connections\": {\"open\": 2}}");
+    char b[128];
+    cmn_statusfmt_closed(doc, b, sizeof b);
+    CHECK_EQ_STR(b, "finished 1,520, idle 3, malformed 1");
+    cmn_statusfmt_closed(quiet, b, sizeof b);
+    CHECK_EQ_STR(b, "-");
+    cmn_statusfmt_closed(old, b, sizeof b); /* a controller from before the counts */
+    CHECK_EQ_STR(b, "-");
+    cmn_statusfmt_closed(NULL, b, sizeof b);
+    CHECK_EQ_STR(b, "-");
+    char small[12];
+    cmn_statusfmt_closed(doc, small, sizeof small);
+    CHECK_EQ_STR(small, "finished 1,");
+    json_decref(old);
+    json_decref(quiet);
+    json_decref(doc);
+}
+
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
@@ -274,5 +297,6 @@ int main(int argc, char **argv)
     RUN(cells_format_present_members_into_buf);
     RUN(cells_show_dash_for_missing_or_wrong_type);
     RUN(cell_ago);
+    RUN(closed_lists_the_reasons_that_happened_in_order);
     return unit_finish();
 }
