@@ -375,6 +375,45 @@ TEST(past_timeout_the_504_goes_through_tls_while_the_body_is_read)
     CHECK_EQ_INT(atomic_load(&stats.connections), 0);
 }
 
+typedef struct {
+    chd_conn_t *conn;
+    atomic_int rc; /* 1 until the 504 is written */
+} overruled_t;
+
+static void *write_504(void *arg)
+{
+    overruled_t *o = arg;
+    struct iovec iov = {ANSWER, sizeof ANSWER - 1};
+    atomic_store(&o->rc, chd_conn_write_overruled(o->conn, &iov, 1, 200));
+    return NULL;
+}
+
+TEST(past_timeout_the_504_waits_out_a_tls_call_under_way)
+{
+    client_t cl;
+    chd_conn_t *conn = running_post(&cl);
+    CHECK(conn != NULL);
+    if (!conn)
+        return;
+    CHECK(chd_conn_hold_transport(conn)); /* as the request's thread inside OpenSSL */
+    CHECK_EQ_INT(atomic_exchange(&conn->answer, CHD_ANSWER_TIMED_OUT), CHD_ANSWER_OPEN);
+    overruled_t o = {.conn = conn, .rc = 1};
+    pthread_t watchdog;
+    pthread_create(&watchdog, NULL, write_504, &o);
+    struct pollfd p = {.fd = cl.fd, .events = POLLIN};
+    CHECK_EQ_INT(poll(&p, 1, 50), 0); /* not a byte while the call runs */
+    CHECK_EQ_INT(atomic_load(&o.rc), 1);
+    chd_conn_release_transport(conn);
+    pthread_join(watchdog, NULL);
+    CHECK_EQ_INT(atomic_load(&o.rc), 0);
+    char got[256];
+    CHECK(client_read_to_close_notify(&cl, got, sizeof got));
+    CHECK_EQ_STR(got, ANSWER);
+    CHECK(!chd_conn_end_request(conn));
+    chd_conn_watch_close(conn);
+    client_end(&cl);
+}
+
 TEST(past_timeout_a_client_that_does_not_read_costs_the_504_its_bound)
 {
     client_t cl;
@@ -413,6 +452,7 @@ int main(int argc, char **argv)
     cfg.timeout = 2;
     env.wait = chd_conn_poll_wait;
     RUN(past_timeout_the_504_goes_through_tls_while_the_body_is_read);
+    RUN(past_timeout_the_504_waits_out_a_tls_call_under_way);
     RUN(past_timeout_a_client_that_does_not_read_costs_the_504_its_bound);
     cfg.timeout = 0;
     cfg.proxy_protocol = true;
