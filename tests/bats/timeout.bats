@@ -127,6 +127,14 @@ green_under_asan() {
   fi
 }
 
+# TLS_MODES: the --threads values the TLS cases run with. Green mode (0)
+# not under ASan: there a green child with --timeout reports a
+# stack-use-after-scope in OpenSSL's ticket callback during TLS handshakes,
+# a false report from greenlet's stack switching that main has too (seen
+# before any request timed out).
+TLS_MODES="1 4 0"
+[[ "${SPAWNING_BUILD:-}" != *asan* ]] || TLS_MODES="1 4"
+
 SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of 'while time.monotonic() < end') + 1 ))"; }
 
 @test "--threads 1: a Python loop past --timeout gets 504 and its stack; the other process serves" {
@@ -158,20 +166,27 @@ SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of '
   grep -qE '^ok=[1-9][0-9]* failed=0$' "$others"
 }
 
-@test "--threads 4: time.sleep past --timeout gets 504 and its stack; others keep being served" {
-  start_server --processes 2 --threads 4 --timeout 2 tests.apps.hang:app
-  wait_ready 2
-  local stop="$BATS_TEST_TMPDIR/stop"
-  "$PY" "$LOAD" "$SERVER_PORT" "$stop" 2 /pid 30 >"$BATS_TEST_TMPDIR/load" &
-  local load=$!
-  timed_get '/nap?s=30'
+# nap_504_under_load TARGET GET: while load.py runs on TARGET (a port, or
+# https:PORT), GET (timed_get or timed_get_tls) of /nap?s=30 gets its 504,
+# its stack is logged, its child replaced, and the load fails nothing.
+nap_504_under_load() {
+  local stop="$BATS_TEST_TMPDIR/stop" load
+  "$PY" "$LOAD" "$1" "$stop" 2 /pid 30 >"$BATS_TEST_TMPDIR/load" &
+  load=$!
+  "$2" '/nap?s=30'
   expect_504
   expect_stack '/nap?s=30' nap "$(line_of 'time.sleep(seconds)')"
   expect_access_504 '/nap?s=30'
   expect_replaced "$(stuck_pid '/nap?s=30')"
   touch "$stop"; wait "$load"
   cat "$BATS_TEST_TMPDIR/load"
-  grep -q 'failed=0' "$BATS_TEST_TMPDIR/load"
+  grep -qE '^ok=[1-9][0-9]* failed=0$' "$BATS_TEST_TMPDIR/load"
+}
+
+@test "--threads 4: time.sleep past --timeout gets 504 and its stack; others keep being served" {
+  start_server --processes 2 --threads 4 --timeout 2 tests.apps.hang:app
+  wait_ready 2
+  nap_504_under_load "$SERVER_PORT" timed_get
 }
 
 @test "--threads 4: the other requests of the timed-out child finish (graceful replacement)" {
@@ -212,20 +227,27 @@ SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of '
   expect_access_504 '/nap?s=30'
 }
 
+# expect_trickle_cut THREADS: the timed curl of /trickle?s=30 (in $status,
+# $output, $took) was cut short past --timeout, without a 504; its stack
+# is logged, saying so.
+expect_trickle_cut() {
+  [ "$status" -eq 18 ] || fail "threads $1: curl exit $status, not 18 (transfer closed early)"
+  [[ "$output" == *"HTTP/1.1 200 OK"* ]]
+  [[ "$output" == *"first chunk"* ]]
+  [[ "$output" != *"504"* ]]
+  [ "$took" -lt 3500 ]
+  expect_stack '/trickle?s=30' nap "$(line_of 'time.sleep(seconds)')"
+  grep -qF "request GET /trickle?s=30 ran past --timeout 2 s" "$SERVER_LOG"
+  grep -F "request GET /trickle?s=30 ran past" "$SERVER_LOG" | grep -qF "(its response had begun: connection closed)"
+  ! grep -qF '"GET /trickle?s=30 HTTP/1.1" 504 ' "$SERVER_LOG"
+}
+
 @test "a response already begun is closed, without a 504; its stack is logged" {
   for threads in 1 0; do
     [ "$threads" = 0 ] && green_under_asan
     start_server --processes 1 --threads "$threads" --timeout 2 tests.apps.hang:app
     timed_get '/trickle?s=30'
-    [ "$status" -eq 18 ] || fail "threads $threads: curl exit $status, not 18 (transfer closed early)"
-    [[ "$output" == *"HTTP/1.1 200 OK"* ]]
-    [[ "$output" == *"first chunk"* ]]
-    [[ "$output" != *"504"* ]]
-    [ "$took" -lt 3500 ]
-    expect_stack '/trickle?s=30' nap "$(line_of 'time.sleep(seconds)')"
-    grep -qF "request GET /trickle?s=30 ran past --timeout 2 s" "$SERVER_LOG"
-    grep -F "request GET /trickle?s=30 ran past" "$SERVER_LOG" | grep -qF "(its response had begun: connection closed)"
-    ! grep -qF '"GET /trickle?s=30 HTTP/1.1" 504 ' "$SERVER_LOG"
+    expect_trickle_cut "$threads"
     stop_server
   done
 }
@@ -245,38 +267,18 @@ SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of '
 @test "over TLS, --threads 4: time.sleep past --timeout gets 504 and its stack; others keep being served" {
   start_tls_server --processes 2 --threads 4 --timeout 2 tests.apps.hang:app
   wait_ready 2
-  local stop="$BATS_TEST_TMPDIR/stop"
-  "$PY" "$LOAD" "https:$TLS_PORT" "$stop" 2 /pid 30 >"$BATS_TEST_TMPDIR/load" &
-  local load=$!
-  timed_get_tls '/nap?s=30'
-  expect_504
-  expect_stack '/nap?s=30' nap "$(line_of 'time.sleep(seconds)')"
-  expect_access_504 '/nap?s=30'
-  expect_replaced "$(stuck_pid '/nap?s=30')"
-  touch "$stop"; wait "$load"
-  cat "$BATS_TEST_TMPDIR/load"
-  grep -qE '^ok=[1-9][0-9]* failed=0$' "$BATS_TEST_TMPDIR/load"
+  nap_504_under_load "https:$TLS_PORT" timed_get_tls
   # the 504 is whole and the TLS stream ends cleanly
   run tls_ending '/nap?s=29'
   [ "$output" = $'HTTP/1.1 504 Gateway Timeout\nclose_notify' ] || fail "the 504 over TLS ended: $output"
 }
 
 @test "over TLS, green mode: a greenlet that waits on the hub, and one that blocks it, get 504 and their stacks" {
-  green_under_asan
+  [[ "$TLS_MODES" == *0* ]] || skip "green TLS under ASan: see TLS_MODES"
   start_tls_server --processes 2 --threads 0 --timeout 2 tests.apps.hang:app
   wait_ready 2
-  local stop="$BATS_TEST_TMPDIR/stop"
-  "$PY" "$LOAD" "https:$TLS_PORT" "$stop" 2 /pid 30 >"$BATS_TEST_TMPDIR/load" &
-  local load=$!
-  timed_get_tls '/nap?s=30' # the hub runs on: its child serves the load meanwhile
-  expect_504
-  expect_stack '/nap?s=30' nap "$(line_of 'time.sleep(seconds)')"
+  nap_504_under_load "https:$TLS_PORT" timed_get_tls # the hub runs on: its child serves meanwhile
   grep -qF "request GET /nap?s=30 ran past --timeout 2 s in its greenlet (waiting on the hub)" "$SERVER_LOG"
-  expect_access_504 '/nap?s=30'
-  expect_replaced "$(stuck_pid '/nap?s=30')"
-  touch "$stop"; wait "$load"
-  cat "$BATS_TEST_TMPDIR/load"
-  grep -qE '^ok=[1-9][0-9]* failed=0$' "$BATS_TEST_TMPDIR/load"
   timed_get_tls '/spin?s=30'
   expect_504
   grep -qE "request GET /spin\?s=30 ran past --timeout 2 s on thread [0-9]+" "$SERVER_LOG"
@@ -285,29 +287,20 @@ SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of '
 }
 
 @test "over TLS, a response already begun is closed without a 504 (and without close_notify)" {
-  for threads in 1 4 0; do
-    [ "$threads" = 0 ] && green_under_asan
+  for threads in $TLS_MODES; do
     start_tls_server --processes 1 --threads "$threads" --timeout 2 tests.apps.hang:app
     tls_ending '/trickle?s=29' >"$BATS_TEST_TMPDIR/ending" &
     timed_get_tls '/trickle?s=30'
     wait $!
     [ "$(cat "$BATS_TEST_TMPDIR/ending")" = $'HTTP/1.1 200 OK\ncut' ] ||
       fail "threads $threads: the response begun ended: $(cat "$BATS_TEST_TMPDIR/ending")"
-    [ "$status" -eq 18 ] || fail "threads $threads: curl exit $status, not 18 (transfer closed early)"
-    [[ "$output" == *"HTTP/1.1 200 OK"* ]]
-    [[ "$output" == *"first chunk"* ]]
-    [[ "$output" != *"504"* ]]
-    [ "$took" -lt 3500 ]
-    expect_stack '/trickle?s=30' nap "$(line_of 'time.sleep(seconds)')"
-    grep -F "request GET /trickle?s=30 ran past" "$SERVER_LOG" | grep -qF "(its response had begun: connection closed)"
-    ! grep -qF '"GET /trickle?s=30 HTTP/1.1" 504 ' "$SERVER_LOG"
+    expect_trickle_cut "$threads"
     stop_server
   done
 }
 
 @test "over TLS, a request stuck reading its body gets its 504 (threads 1, 4, green)" {
-  for threads in 1 4 0; do
-    [ "$threads" = 0 ] && green_under_asan
+  for threads in $TLS_MODES; do
     start_tls_server --processes 1 --threads "$threads" --timeout 2 tests.apps.hang:app
     local t0=$(date +%s%N)
     run tls_ending /slurp 100000
