@@ -66,6 +66,7 @@ chd_conn_t *chd_conn_new(chd_conn_env_t *env, int fd, const struct sockaddr *pee
     }
     conn->env = env;
     conn->fd = fd;
+    pthread_mutex_init(&conn->transport_lock, NULL);
     atomic_init(&conn->state, CHD_CONN_WAITING);
     atomic_init(&conn->last_done, chd_monotonic());
     chd_request_init(&conn->req, &env->cfg->limits);
@@ -82,12 +83,68 @@ chd_conn_t *chd_conn_new(chd_conn_env_t *env, int fd, const struct sockaddr *pee
     return conn;
 }
 
-/* The transport's goodbye (TLS: close_notify, its state freed); from then
- * on the socket's own calls. */
+/* --- One thread at a time in the transport ---------------------------------
+ *
+ * A transport's state (TLS: the SSL object) is used by one thread at a
+ * time. Who uses a connection's:
+ *   - between requests, the loop's thread (heads, the handshake); no
+ *     request runs then, so the watchdog is not there;
+ *   - while a request runs, the thread that runs it (its body through
+ *     wsgi.input, "100 Continue", its response, the environ's TLS facts);
+ *     the loop does not read a connection whose request is in the app
+ *     (chd_conn_watch.c's watcher disarms itself);
+ *   - with --timeout, the watchdog's thread, once it claimed the request's
+ *     answer (CHD_ANSWER_TIMED_OUT, chd_conn_claim_answer).
+ * The claim settles the last two: every call into the transport holds
+ * transport_lock, and the request's side checks the claim under it
+ * (chd_conn_hold_transport). So once the watchdog has claimed the answer
+ * and taken the lock, a call of the request's thread that was under way
+ * has finished and none starts again: the watchdog has the state to
+ * itself for its 504 and close_notify (the lock it still takes is then
+ * never contended for long). The lock is held only around calls that
+ * never block (the socket is non-blocking; waits happen with it let go),
+ * and its holder never waits for anything else meanwhile (the GIL, the
+ * gevent hub, a watchdog slot): no one waits for it long, no lock-order
+ * cycle. The state is freed once, by the connection's destroy on the
+ * request's (or the loop's) thread, which comes after that thread left
+ * the watchdog's slot (chd_watchdog_end waits out a watchdog still
+ * handling the request): after the watchdog is done with it. A request
+ * the watchdog took over gets no close_notify from its own thread: the
+ * watchdog said it after its 504, and after a response cut short it must
+ * not be said (it would tell the client the response was whole). Plain
+ * sockets need none of this: the kernel serialises a socket's calls. */
+
+static bool taken_over(chd_conn_t *conn)
+{
+    return atomic_load(&conn->answer) == CHD_ANSWER_TIMED_OUT;
+}
+
+bool chd_conn_hold_transport(chd_conn_t *conn)
+{
+    pthread_mutex_lock(&conn->transport_lock);
+    if (!taken_over(conn))
+        return true;
+    pthread_mutex_unlock(&conn->transport_lock);
+    return false;
+}
+
+void chd_conn_release_transport(chd_conn_t *conn)
+{
+    pthread_mutex_unlock(&conn->transport_lock);
+}
+
+/* The transport's goodbye (TLS: close_notify) unless the watchdog took
+ * the connection over, then its state freed; from then on the socket's
+ * own calls. */
 static void end_transport(chd_conn_t *conn)
 {
-    if (conn->transport)
-        conn->transport->end(conn);
+    if (!conn->transport)
+        return;
+    if (chd_conn_hold_transport(conn)) {
+        conn->transport->goodbye(conn);
+        chd_conn_release_transport(conn);
+    }
+    conn->transport->end(conn); /* the watchdog is done with it (see above) */
     conn->transport = NULL;
 }
 
@@ -101,6 +158,7 @@ void chd_conn_destroy(chd_conn_t *conn)
     cmn_buf_free(&conn->rbuf);
     cmn_buf_free(&conn->tls_proxy);
     chd_request_free(&conn->req);
+    pthread_mutex_destroy(&conn->transport_lock);
     chd_conn_env_t *env = conn->env;
     list_remove(env, conn);
     free(conn);
@@ -112,7 +170,10 @@ ssize_t chd_conn_read_into(chd_conn_t *conn, char *buf, size_t len)
 {
     ssize_t n;
     if (conn->transport) {
+        if (!chd_conn_hold_transport(conn))
+            return -ECONNABORTED; /* --timeout answered it: the TLS state is the watchdog's */
         n = conn->transport->read(conn, buf, len);
+        chd_conn_release_transport(conn);
         if (n < 0)
             return n;
     } else {
@@ -295,18 +356,32 @@ const char *chd_conn_failure_words(const chd_conn_t *conn)
     }
 }
 
-/* One write of what the socket (or TLS) takes now: the bytes written, or
- * -errno (-EAGAIN: wait for conn_wants(conn, POLLOUT)). */
-static ssize_t write_some(chd_conn_t *conn, struct iovec *iov, int iovcnt)
+/* One write of what the socket (or TLS) takes now, never waiting: the
+ * bytes written, or -errno (-EAGAIN: wait for conn_wants(conn, POLLOUT)).
+ * The caller holds transport_lock when there is a transport. */
+static ssize_t write_now(chd_conn_t *conn, struct iovec *iov, int iovcnt)
 {
     if (conn->transport)
         return conn->transport->writev(conn, iov, iovcnt);
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
     ssize_t n;
     do
-        n = sendmsg(conn->fd, &mh, MSG_NOSIGNAL);
+        n = sendmsg(conn->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
     while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : n;
+}
+
+/* write_now for the loop's or the request's thread: -ECONNABORTED, nothing
+ * written, once the watchdog took the connection over. */
+static ssize_t write_some(chd_conn_t *conn, struct iovec *iov, int iovcnt)
+{
+    if (!conn->transport)
+        return write_now(conn, iov, iovcnt);
+    if (!chd_conn_hold_transport(conn))
+        return -ECONNABORTED;
+    ssize_t n = write_now(conn, iov, iovcnt);
+    chd_conn_release_transport(conn);
+    return n;
 }
 
 /* What to wait for after -EAGAIN: on a TLS connection, what TLS asked for
@@ -555,7 +630,10 @@ int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
         before_write(conn);
         ssize_t n;
         if (conn->transport) {
+            if (!chd_conn_hold_transport(conn))
+                return send_failed(conn, -ECONNABORTED); /* the watchdog's now */
             n = conn->transport->sendfile(conn, fd, offset, count);
+            chd_conn_release_transport(conn);
         } else {
             n = sendfile(conn->fd, fd, offset, count);
             if (n < 0)
@@ -577,6 +655,32 @@ int chd_conn_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t count)
         }
         count -= (size_t)n;
     }
+    return 0;
+}
+
+int chd_conn_write_overruled(chd_conn_t *conn, struct iovec *iov, int iovcnt, int wait_ms)
+{
+    double deadline = chd_monotonic() + wait_ms / 1000.0;
+    while (iovcnt > 0) {
+        pthread_mutex_lock(&conn->transport_lock); /* waits out a call under way */
+        ssize_t n = write_now(conn, iov, iovcnt);
+        short wants = conn_wants(conn, POLLOUT);
+        pthread_mutex_unlock(&conn->transport_lock);
+        if (n > 0) {
+            iov_skip(&iov, &iovcnt, (size_t)n);
+            continue;
+        }
+        if (n != -EAGAIN)
+            return n < 0 ? (int)n : -EPIPE;
+        int left_ms = (int)((deadline - chd_monotonic()) * 1000);
+        int rc = left_ms > 0 ? chd_conn_poll_wait(conn, wants, left_ms) : -ETIMEDOUT;
+        if (rc < 0)
+            return rc;
+    }
+    pthread_mutex_lock(&conn->transport_lock);
+    if (conn->transport)
+        conn->transport->goodbye(conn); /* the answer is whole: TLS ends cleanly */
+    pthread_mutex_unlock(&conn->transport_lock);
     return 0;
 }
 

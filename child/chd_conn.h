@@ -35,6 +35,7 @@
 
 #include <ev.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -157,15 +158,24 @@ typedef enum {
  * system calls: TLS (chd_conn_tls.h installs it with chd_conn_tls_start).
  * Each call has the system call's results: a count, 0 at end of file,
  * -EAGAIN when the socket must be waited for (then conn->tls_wants says
- * for what), or another -errno. `end` takes the transport off (after it
- * the connection's bytes go plain, as a close_notify's aftermath must). So
- * this module needs no knowledge of TLS, and TLS depends on it, not the
- * other way round. */
+ * for what), or another -errno. `goodbye` tells the peer the stream
+ * ends (TLS: close_notify; best effort, never waiting); `end` takes the
+ * transport off and frees its state (after it the connection's bytes go
+ * plain, as a close_notify's aftermath must). So this module needs no
+ * knowledge of TLS, and TLS depends on it, not the other way round.
+ *
+ * A transport's state is not thread-safe (OpenSSL's objects may be used by
+ * one thread after another, never by two at once), and with --timeout two
+ * threads may want it while a request runs: the request's own and the
+ * watchdog's, for its 504 (chd_conn_write_overruled). So every call into
+ * it is made holding conn->transport_lock, which is never held across a
+ * wait (the calls never block); see "One thread at a time" in chd_conn.c. */
 typedef struct chd_conn chd_conn_t;
 typedef struct {
     ssize_t (*read)(chd_conn_t *conn, char *buf, size_t len);
     ssize_t (*writev)(chd_conn_t *conn, const struct iovec *iov, int iovcnt);
     ssize_t (*sendfile)(chd_conn_t *conn, int fd, off_t *offset, size_t count);
+    void (*goodbye)(chd_conn_t *conn);
     void (*end)(chd_conn_t *conn);
 } chd_conn_transport_t;
 
@@ -180,10 +190,14 @@ struct chd_conn {
     chd_request_t req;
     chd_close_reason_t close_reason; /* why it closes; NONE while it may stay open */
     const chd_conn_transport_t *transport; /* NULL: the socket's own system calls */
+    pthread_mutex_t transport_lock; /* held for every call into the transport (see above) */
     chd_tls_conn_t *tls; /* on a TLS address (chd_conn_tls.h); NULL: plain */
     bool tls_sniffed;    /* its first byte was looked at (a handshake, not plain HTTP) */
     bool tls_ready;      /* its handshake is over */
-    short tls_wants;     /* what its last call that could not finish waits for (POLLIN/POLLOUT) */
+    /* what its last call that could not finish waits for (POLLIN/POLLOUT);
+     * atomic: the watchdog's 504 sets it too, while the request's thread
+     * may look at what its own last call wanted */
+    _Atomic short tls_wants;
     cmn_buf_t tls_proxy; /* --proxy-protocol on a TLS address: the PROXY header's bytes taken
                             off the socket so far, before the handshake (chd_conn_tls.c) */
     int fail_status;    /* the status a failure owes the client (0: none), for the
@@ -312,6 +326,26 @@ static inline bool chd_conn_claim_answer(chd_conn_t *conn)
     return atomic_load_explicit(&conn->answer, memory_order_relaxed) == CHD_ANSWER_APP ||
            atomic_compare_exchange_strong(&conn->answer, &open, CHD_ANSWER_APP);
 }
+
+/* With --timeout, the watchdog's answer to a request past it, on the
+ * watchdog's thread, once it claimed an answer that was still OPEN (so
+ * not a byte of a response is out, and the request's own thread will
+ * never touch the transport again): writes iov, a short answer, through
+ * the connection's transport, never waiting more than wait_ms in all for
+ * the socket (a client that does not read costs the watchdog no more);
+ * over TLS, when all of it went, says goodbye (close_notify). Returns 0,
+ * -ETIMEDOUT, or the write's -errno. The caller shuts the socket. The
+ * request's thread must let go of the connection only after this
+ * returned (chd_watchdog_end waits for it). */
+int chd_conn_write_overruled(chd_conn_t *conn, struct iovec *iov, int iovcnt, int wait_ms);
+
+/* For a look at the transport's state (the TLS facts of the environ) from
+ * the thread that runs the request: holds it and returns true, or returns
+ * false, holding nothing, once the watchdog claimed the request's answer
+ * (the state is the watchdog's from then on). Release at once: nothing may
+ * wait while it is held. */
+bool chd_conn_hold_transport(chd_conn_t *conn);
+void chd_conn_release_transport(chd_conn_t *conn);
 
 /* chd_conn_end_request without setting the state (the caller publishes it). */
 bool chd_conn_end_request_keep_state(chd_conn_t *conn);

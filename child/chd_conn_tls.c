@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -177,19 +178,38 @@ static ssize_t tls_sendfile(chd_conn_t *conn, int fd, off_t *offset, size_t coun
     return n == CHD_TLS_FAILED ? -EPIPE : as_syscall(conn, n);
 }
 
-/* close_notify (best effort) and the TLS state freed; before close(fd). */
+/* close_notify, best effort, once the handshake is over. */
+static void tls_goodbye(chd_conn_t *conn)
+{
+    if (conn->tls && conn->tls_ready)
+        chd_tls_close_notify(conn->tls);
+}
+
+/* The TLS state freed; before close(fd). */
 static void tls_end(chd_conn_t *conn)
 {
-    if (!conn->tls)
-        return;
-    if (conn->tls_ready)
-        chd_tls_close_notify(conn->tls);
     chd_tls_conn_free(conn->tls);
     conn->tls = NULL;
 }
 
-static const chd_conn_transport_t tls_transport = {
-    .read = tls_read, .writev = tls_writev, .sendfile = tls_sendfile, .end = tls_end};
+static const chd_conn_transport_t tls_transport = {.read = tls_read,
+                                                   .writev = tls_writev,
+                                                   .sendfile = tls_sendfile,
+                                                   .goodbye = tls_goodbye,
+                                                   .end = tls_end};
+
+bool chd_conn_tls_facts(chd_conn_t *conn, chd_conn_tls_facts_t *out)
+{
+    if (!conn->tls || !chd_conn_hold_transport(conn))
+        return false;
+    chd_tls_conn_t *tls = conn->tls;
+    out->client_cert = chd_tls_client_subject(tls, out->client_subject, sizeof out->client_subject);
+    snprintf(out->version, sizeof out->version, "%s", chd_tls_version(tls));
+    snprintf(out->cipher, sizeof out->cipher, "%s", chd_tls_cipher(tls));
+    snprintf(out->server_name, sizeof out->server_name, "%s", chd_tls_server_name(tls));
+    chd_conn_release_transport(conn);
+    return true;
+}
 
 int chd_conn_tls_start(chd_conn_t *conn, chd_tls_ctx_t *ctx)
 {

@@ -28,6 +28,7 @@
 
 #include "chd_conn.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -37,5 +38,20 @@
  * sends close_notify and frees the TLS state when the connection ends.
  * Returns 0, or -ENOMEM (the caller destroys the connection). */
 int chd_conn_tls_start(chd_conn_t *conn, chd_tls_ctx_t *ctx);
+
+/* What a TLS connection's requests are told of it (the environ's SSL_*). */
+typedef struct {
+    char version[32];         /* "TLSv1.3" */
+    char cipher[64];          /* "TLS_AES_256_GCM_SHA384" */
+    char server_name[256];    /* the SNI name, or "" */
+    bool client_cert;         /* the client sent a certificate: */
+    char client_subject[512]; /* its subject (RFC 2253) */
+} chd_conn_tls_facts_t;
+
+/* Copies conn's TLS facts, on the thread that runs its request (or the
+ * loop's), holding its transport (chd_conn_hold_transport). Returns false,
+ * nothing copied, when conn is plain, or once --timeout's watchdog took the
+ * request over (the TLS state is its own then). */
+bool chd_conn_tls_facts(chd_conn_t *conn, chd_conn_tls_facts_t *out);
 
 #endif

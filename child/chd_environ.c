@@ -4,6 +4,7 @@
 #include "chd_filewrapper.h"
 #include "chd_forwarded.h"
 #include "chd_conn.h"
+#include "chd_conn_tls.h"
 
 #include <string.h>
 #include <strings.h>
@@ -393,26 +394,28 @@ static int set_str(PyObject *d, PyObject **key, const char *name, const char *va
 }
 
 /* A TLS connection's facts, under the names Apache's mod_ssl and nginx
- * give them (what apps already look for). */
+ * give them (what apps already look for). Only the scheme once --timeout
+ * answered the request meanwhile (its TLS state is the watchdog's). */
 static int add_tls(PyObject *d, const chd_conn_t *conn)
 {
     static PyObject *https, *protocol, *cipher, *sni, *client_dn, *client_verify;
-    chd_tls_conn_t *tls = conn->tls;
-    char subject[512];
-    bool has_cert = chd_tls_client_subject(tls, subject, sizeof subject);
+    chd_conn_tls_facts_t f;
+    bool known = chd_conn_tls_facts((chd_conn_t *)conn, &f); /* a lock: the const is cast off */
     int rc = PyDict_SetItem(d, env.wsgi_url_scheme, env.https_value);
     if (rc == 0)
         rc = set_str(d, &https, "HTTPS", "on");
+    if (!known)
+        return rc;
     if (rc == 0)
-        rc = set_str(d, &protocol, "SSL_PROTOCOL", chd_tls_version(tls));
+        rc = set_str(d, &protocol, "SSL_PROTOCOL", f.version);
     if (rc == 0)
-        rc = set_str(d, &cipher, "SSL_CIPHER", chd_tls_cipher(tls));
-    if (rc == 0 && *chd_tls_server_name(tls))
-        rc = set_str(d, &sni, "SSL_TLS_SNI", chd_tls_server_name(tls));
-    if (rc == 0 && has_cert)
-        rc = set_str(d, &client_dn, "SSL_CLIENT_S_DN", subject);
+        rc = set_str(d, &cipher, "SSL_CIPHER", f.cipher);
+    if (rc == 0 && f.server_name[0])
+        rc = set_str(d, &sni, "SSL_TLS_SNI", f.server_name);
+    if (rc == 0 && f.client_cert)
+        rc = set_str(d, &client_dn, "SSL_CLIENT_S_DN", f.client_subject);
     if (rc == 0) /* a certificate that did not verify failed the handshake */
-        rc = set_str(d, &client_verify, "SSL_CLIENT_VERIFY", has_cert ? "SUCCESS" : "NONE");
+        rc = set_str(d, &client_verify, "SSL_CLIENT_VERIFY", f.client_cert ? "SUCCESS" : "NONE");
     return rc;
 }
 

@@ -23,6 +23,10 @@
 #define MAX_SLOTS 1100 /* --threads is at most 1024, plus the I/O or hub thread */
 #define DUMP_MAX (256 * 1024)
 #define STACK_MAX (16 * 1024)
+/* How long the 504 may wait for room in the socket (it is small, and nothing
+ * else of a response went out: it rarely waits at all); a client that does
+ * not read is then just closed. */
+#define ANSWER_WAIT_MS 200
 
 typedef enum { SLOT_IDLE, SLOT_RUNNING, SLOT_HANDLING } slot_state_t;
 
@@ -124,7 +128,9 @@ static int read_stack(unsigned long ident, char *out, size_t cap)
     return n;
 }
 
-/* The 504, in the access log too. */
+/* The 504, in the access log too; through the connection's transport
+ * (TLS, whose state is this thread's once the answer is claimed:
+ * chd_conn_write_overruled). */
 static void answer_504(chd_conn_t *conn)
 {
     static const char body[] = "The request took too long (--timeout).\n";
@@ -134,9 +140,10 @@ static void answer_504(chd_conn_t *conn)
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
                      sizeof body - 1);
     struct iovec iov[2] = {{head, (size_t)n}, {(void *)body, sizeof body - 1}};
-    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-    ssize_t w = sendmsg(conn->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT); /* fits the send buffer */
-    (void)w;
+    int rc = chd_conn_write_overruled(conn, iov, 2, ANSWER_WAIT_MS);
+    if (rc < 0)
+        cmn_info("%s:%d: the 504 for %s was not sent whole: %s", conn->peer_addr,
+                 conn->peer_port, conn->request_line, strerror(-rc));
     chd_accesslog_overruled(conn, 504, sizeof body - 1, head, (size_t)n);
     chd_stats_response(conn->env->stats, 504, (uint64_t)n + sizeof body - 1);
 }
@@ -161,13 +168,11 @@ static bool act_on_overrun(chd_conn_t *conn, double ran, const char *where, cons
     snprintf(title, sizeof title,
              "request %s ran past --timeout %g s %s; its stack (most recent call last)%s:",
              conn->request_line, wd.timeout, where,
-             before == CHD_ANSWER_APP ? " (its response had begun: connection closed)"
-             : conn->tls              ? " (over TLS: connection closed)"
-                                      : "");
+             before == CHD_ANSWER_APP ? " (its response had begun: connection closed)" : "");
     cmn_log_block(CMN_LOG_ERROR, title, stack, strlen(stack));
-    /* Over TLS the session's state belongs to the stuck thread (it may be
-     * inside OpenSSL reading the body): no 504 can be written from here. */
-    if (before == CHD_ANSWER_OPEN && !conn->tls)
+    /* Once the head is out only its own thread writes (a TLS session's
+     * state included); before, the claim makes the connection ours. */
+    if (before == CHD_ANSWER_OPEN)
         answer_504(conn);
     shutdown(conn->fd, SHUT_RDWR); /* its thread still owns the descriptor */
     tell_controller(conn, ran);

@@ -13,9 +13,16 @@
  *     chd_stackdump;
  *   - answers the client 504 Gateway Timeout with "Connection: close" when
  *     nothing of a response was written yet (chd_conn_claim_answer decides
- *     between the app and the watchdog), logs it in the access log, and
- *     shuts the socket either way (the request's own thread still owns the
- *     descriptor; its later writes fail);
+ *     between the app and the watchdog), plain or over TLS, logs it in the
+ *     access log, and shuts the socket either way (the request's own
+ *     thread still owns the descriptor; its later writes fail). Over TLS
+ *     the claim hands the session's state to the watchdog: the request's
+ *     thread never calls into it again (a body read under way is waited
+ *     out), the 504 and close_notify go through it here, and the
+ *     connection's destroy frees it once this is over (chd_conn.c, "One
+ *     thread at a time"). The 504 waits for room in the socket a fifth of
+ *     a second at most; a response already begun is cut short without
+ *     close_notify, so the client sees it was cut;
  *   - tells the controller (CMN_MSG_TIMEOUT), which replaces the child
  *     gracefully: the other requests in flight finish within
  *     --graceful-timeout while the stuck one is killed with its process.

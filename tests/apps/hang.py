@@ -5,6 +5,7 @@ run too long in the ways a real app gets stuck.
 /nap?s=N      sleeps N seconds in time.sleep (the GIL released; in green
               mode a patched, cooperative sleep)
 /trickle?s=N  sends its head and a first chunk, then sleeps N seconds
+/slurp        reads its whole body from wsgi.input, however slowly it comes
 /pid          the serving process's pid
 """
 import os
@@ -23,6 +24,10 @@ def nap(seconds):
     time.sleep(seconds)
 
 
+def slurp(stream):
+    return stream.read()
+
+
 def trickle(seconds):
     yield b"first chunk\n"
     nap(seconds)
@@ -35,7 +40,9 @@ def app(environ, start_response):
     if path == "/trickle":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return trickle(seconds)
-    if path == "/spin":
+    if path == "/slurp":
+        slurp(environ["wsgi.input"])
+    elif path == "/spin":
         spin(seconds)
     elif path == "/nap":
         nap(seconds)

@@ -3,12 +3,13 @@
 THREADS new-connection clients GET PATH on 127.0.0.1:PORT until the file
 STOPFILE exists (or MAX seconds pass). Prints `ok=N failed=M` and the first
 few failures; every exception or non-200 answer is a failure. PORT may be
-unix:PATH, a UNIX socket.
+unix:PATH, a UNIX socket, or https:PORT (TLS, the certificate not checked).
 
 usage: load.py PORT STOPFILE [THREADS] [PATH] [MAX]"""
 import http.client
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -30,6 +31,9 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 def connect(target):
     if target.startswith("unix:"):
         return UnixHTTPConnection(target[5:], timeout=10)
+    if target.startswith("https:"):
+        return http.client.HTTPSConnection("127.0.0.1", int(target[6:]), timeout=10,
+                                           context=ssl._create_unverified_context())
     return http.client.HTTPConnection("127.0.0.1", int(target), timeout=10)
 
 

@@ -3,7 +3,8 @@
 # byte of its response went out yet; else its connection is closed), the
 # error log shows the stuck thread's Python stack (file, line, function),
 # the access log the 504, and the child is replaced while the others serve.
-# Inline (--threads 1), pooled (--threads 4) and green (--threads 0).
+# Inline (--threads 1), pooled (--threads 4) and green (--threads 0), on
+# plain and TLS addresses.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -20,15 +21,55 @@ line_of() {
   grep -nF -- "$1" "$APP_FILE" | head -1 | cut -d: -f1
 }
 
-# timed_get PATH: `curl -i` of PATH into $output, its seconds into $took.
-timed_get() {
+# timed_curl URL [CURL ARGS...]: `curl -i` of URL into $output, its
+# milliseconds into $took.
+timed_curl() {
   local t0 t1
   t0=$(date +%s%N)
-  run "${CURL[@]}" -i "$(url "$1")"
+  run "${CURL[@]}" -i "${@:2}" "$1"
   t1=$(date +%s%N)
   took=$(( (t1 - t0) / 1000000 ))
   echo "$1: curl exit $status after $took ms; output:"
   echo "$output"
+}
+
+# timed_get PATH: timed_curl of PATH on the server's (plain) port.
+timed_get() {
+  timed_curl "$(url "$1")"
+}
+
+# start_tls_server ARGS...: spawning on a plain port (SERVER_PORT, what the
+# helpers use) and a TLS one (TLS_PORT) with a self-signed certificate.
+start_tls_server() {
+  local d="$BATS_TEST_TMPDIR"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -keyout "$d/key.pem" -out "$d/cert.pem" >/dev/null 2>&1 || return 1
+  SERVER_PORT="$(free_port)"
+  TLS_PORT="$(free_port)"
+  export SERVER_PORT TLS_PORT
+  launch_server -b "127.0.0.1:$SERVER_PORT" -b "https://127.0.0.1:$TLS_PORT" \
+    --certfile "$d/cert.pem" --keyfile "$d/key.pem" "$@" || return 1
+  wait_http "$SERVER_PORT"
+}
+
+# timed_get_tls PATH: timed_curl of PATH on the TLS port (curl -k).
+timed_get_tls() {
+  timed_curl "https://127.0.0.1:$TLS_PORT$1" -k
+}
+
+# tls_ending PATH [LEN]: tlsclient.py's `ending` of PATH on the TLS port
+# (its status line, then "close_notify" or "cut"; with LEN a POST whose
+# body stops 1000 bytes short).
+tls_ending() {
+  "$PY" "$BATS_TEST_DIRNAME/tlsclient.py" "$TLS_PORT" "$BATS_TEST_TMPDIR/cert.pem" ending "$@"
+}
+
+# expect_tls_served N: N new TLS connections in a row get /pid's 200.
+expect_tls_served() {
+  local i
+  for ((i = 0; i < $1; i++)); do
+    "${CURL[@]}" -k -o /dev/null "https://127.0.0.1:$TLS_PORT/pid" || fail "TLS request $i failed"
+  done
 }
 
 # expect_504: the answer in $output is the 504, sent in time.
@@ -40,24 +81,25 @@ expect_504() {
   [ "$took" -ge 2000 ] && [ "$took" -lt 3500 ] || fail "504 after $took ms"
 }
 
-# expect_stack PATH FUNCTION LINE...: the error log names PATH's request,
-# then FUNCTION in tests/apps/hang.py at one of the LINEs, innermost last
-# among the app's frames.
+# expect_stack PATH FUNCTION LINE...: the error log names PATH's request
+# (a GET, or $METHOD), then FUNCTION in tests/apps/hang.py at one of the
+# LINEs, innermost last among the app's frames.
 expect_stack() {
-  local path="$1" fn="$2" lines; shift 2
+  local path="$1" fn="$2" method="${METHOD:-GET}" lines; shift 2
   lines="$(IFS='|'; echo "$*")"
-  for i in $(seq 30); do grep -qF "request GET $path ran past --timeout 2 s" "$SERVER_LOG" && break; sleep 0.1; done
-  grep -qE "\[ERROR\] request GET ${path//\?/\\?} ran past --timeout 2 s (on thread [0-9]+|in its greenlet \(waiting on the hub\)); its stack \(most recent call last\)" "$SERVER_LOG" \
+  for i in $(seq 30); do grep -qF "request $method $path ran past --timeout 2 s" "$SERVER_LOG" && break; sleep 0.1; done
+  grep -qE "\[ERROR\] request $method ${path//\?/\\?} ran past --timeout 2 s (on thread [0-9]+|in its greenlet \(waiting on the hub\)); its stack \(most recent call last\)" "$SERVER_LOG" \
     || fail "no stack title for $path"
-  grep -A12 -F "request GET $path ran past" "$SERVER_LOG" |
+  grep -A12 -F "request $method $path ran past" "$SERVER_LOG" |
     grep -qE "^  File \"$APP_FILE\", line ($lines), in $fn\$" || fail "no frame of $fn at line $lines"
 }
 
-# expect_access_504 PATH: the access log line of PATH's request says 504
-# (written by the log's flusher within a second).
+# expect_access_504 PATH: the access log line of PATH's request (a GET, or
+# $METHOD) says 504 (written by the log's flusher within a second).
 expect_access_504() {
-  for i in $(seq 30); do grep -qF "\"GET $1 HTTP/1.1\" 504 " "$SERVER_LOG" && break; sleep 0.1; done
-  grep -qF "\"GET $1 HTTP/1.1\" 504 " "$SERVER_LOG" || fail "no 504 in the access log for $1"
+  local line="\"${METHOD:-GET} $1 HTTP/1.1\" 504 "
+  for i in $(seq 30); do grep -qF "$line" "$SERVER_LOG" && break; sleep 0.1; done
+  grep -qF "$line" "$SERVER_LOG" || fail "no 504 in the access log for $1"
 }
 
 # stuck_pid PATH: the child that logged PATH's overrun.
@@ -84,6 +126,14 @@ green_under_asan() {
     export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}replace_intrin=0"
   fi
 }
+
+# TLS_MODES: the --threads values the TLS cases run with. Green mode (0)
+# not under ASan: there a green child with --timeout reports a
+# stack-use-after-scope in OpenSSL's ticket callback during TLS handshakes,
+# a false report from greenlet's stack switching that main has too (seen
+# before any request timed out).
+TLS_MODES="1 4 0"
+[[ "${SPAWNING_BUILD:-}" != *asan* ]] || TLS_MODES="1 4"
 
 SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of 'while time.monotonic() < end') + 1 ))"; }
 
@@ -116,20 +166,27 @@ SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of '
   grep -qE '^ok=[1-9][0-9]* failed=0$' "$others"
 }
 
-@test "--threads 4: time.sleep past --timeout gets 504 and its stack; others keep being served" {
-  start_server --processes 2 --threads 4 --timeout 2 tests.apps.hang:app
-  wait_ready 2
-  local stop="$BATS_TEST_TMPDIR/stop"
-  "$PY" "$LOAD" "$SERVER_PORT" "$stop" 2 /pid 30 >"$BATS_TEST_TMPDIR/load" &
-  local load=$!
-  timed_get '/nap?s=30'
+# nap_504_under_load TARGET GET: while load.py runs on TARGET (a port, or
+# https:PORT), GET (timed_get or timed_get_tls) of /nap?s=30 gets its 504,
+# its stack is logged, its child replaced, and the load fails nothing.
+nap_504_under_load() {
+  local stop="$BATS_TEST_TMPDIR/stop" load
+  "$PY" "$LOAD" "$1" "$stop" 2 /pid 30 >"$BATS_TEST_TMPDIR/load" &
+  load=$!
+  "$2" '/nap?s=30'
   expect_504
   expect_stack '/nap?s=30' nap "$(line_of 'time.sleep(seconds)')"
   expect_access_504 '/nap?s=30'
   expect_replaced "$(stuck_pid '/nap?s=30')"
   touch "$stop"; wait "$load"
   cat "$BATS_TEST_TMPDIR/load"
-  grep -q 'failed=0' "$BATS_TEST_TMPDIR/load"
+  grep -qE '^ok=[1-9][0-9]* failed=0$' "$BATS_TEST_TMPDIR/load"
+}
+
+@test "--threads 4: time.sleep past --timeout gets 504 and its stack; others keep being served" {
+  start_server --processes 2 --threads 4 --timeout 2 tests.apps.hang:app
+  wait_ready 2
+  nap_504_under_load "$SERVER_PORT" timed_get
 }
 
 @test "--threads 4: the other requests of the timed-out child finish (graceful replacement)" {
@@ -170,20 +227,89 @@ SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of '
   expect_access_504 '/nap?s=30'
 }
 
+# expect_trickle_cut THREADS: the timed curl of /trickle?s=30 (in $status,
+# $output, $took) was cut short past --timeout, without a 504; its stack
+# is logged, saying so.
+expect_trickle_cut() {
+  [ "$status" -eq 18 ] || fail "threads $1: curl exit $status, not 18 (transfer closed early)"
+  [[ "$output" == *"HTTP/1.1 200 OK"* ]]
+  [[ "$output" == *"first chunk"* ]]
+  [[ "$output" != *"504"* ]]
+  [ "$took" -lt 3500 ]
+  expect_stack '/trickle?s=30' nap "$(line_of 'time.sleep(seconds)')"
+  grep -qF "request GET /trickle?s=30 ran past --timeout 2 s" "$SERVER_LOG"
+  grep -F "request GET /trickle?s=30 ran past" "$SERVER_LOG" | grep -qF "(its response had begun: connection closed)"
+  ! grep -qF '"GET /trickle?s=30 HTTP/1.1" 504 ' "$SERVER_LOG"
+}
+
 @test "a response already begun is closed, without a 504; its stack is logged" {
   for threads in 1 0; do
     [ "$threads" = 0 ] && green_under_asan
     start_server --processes 1 --threads "$threads" --timeout 2 tests.apps.hang:app
     timed_get '/trickle?s=30'
-    [ "$status" -eq 18 ] || fail "threads $threads: curl exit $status, not 18 (transfer closed early)"
-    [[ "$output" == *"HTTP/1.1 200 OK"* ]]
-    [[ "$output" == *"first chunk"* ]]
-    [[ "$output" != *"504"* ]]
-    [ "$took" -lt 3500 ]
-    expect_stack '/trickle?s=30' nap "$(line_of 'time.sleep(seconds)')"
-    grep -qF "request GET /trickle?s=30 ran past --timeout 2 s" "$SERVER_LOG"
-    grep -F "request GET /trickle?s=30 ran past" "$SERVER_LOG" | grep -qF "(its response had begun: connection closed)"
-    ! grep -qF '"GET /trickle?s=30 HTTP/1.1" 504 ' "$SERVER_LOG"
+    expect_trickle_cut "$threads"
+    stop_server
+  done
+}
+
+@test "over TLS, --threads 1: a Python loop past --timeout gets 504 and its stack; TLS goes on being served" {
+  start_tls_server --processes 2 --threads 1 --timeout 2 tests.apps.hang:app
+  wait_ready 2
+  timed_get_tls '/spin?s=30'
+  expect_504
+  expect_stack '/spin?s=30' spin $(SPIN_LINES)
+  expect_access_504 '/spin?s=30'
+  ! grep -F "request GET /spin?s=30 ran past" "$SERVER_LOG" | grep -qF "connection closed"
+  expect_replaced "$(stuck_pid '/spin?s=30')"
+  expect_tls_served 10 # while the stuck one still spins
+}
+
+@test "over TLS, --threads 4: time.sleep past --timeout gets 504 and its stack; others keep being served" {
+  start_tls_server --processes 2 --threads 4 --timeout 2 tests.apps.hang:app
+  wait_ready 2
+  nap_504_under_load "https:$TLS_PORT" timed_get_tls
+  # the 504 is whole and the TLS stream ends cleanly
+  run tls_ending '/nap?s=29'
+  [ "$output" = $'HTTP/1.1 504 Gateway Timeout\nclose_notify' ] || fail "the 504 over TLS ended: $output"
+}
+
+@test "over TLS, green mode: a greenlet that waits on the hub, and one that blocks it, get 504 and their stacks" {
+  [[ "$TLS_MODES" == *0* ]] || skip "green TLS under ASan: see TLS_MODES"
+  start_tls_server --processes 2 --threads 0 --timeout 2 tests.apps.hang:app
+  wait_ready 2
+  nap_504_under_load "https:$TLS_PORT" timed_get_tls # the hub runs on: its child serves meanwhile
+  grep -qF "request GET /nap?s=30 ran past --timeout 2 s in its greenlet (waiting on the hub)" "$SERVER_LOG"
+  timed_get_tls '/spin?s=30'
+  expect_504
+  grep -qE "request GET /spin\?s=30 ran past --timeout 2 s on thread [0-9]+" "$SERVER_LOG"
+  expect_stack '/spin?s=30' spin $(SPIN_LINES)
+  expect_access_504 '/spin?s=30'
+}
+
+@test "over TLS, a response already begun is closed without a 504 (and without close_notify)" {
+  for threads in $TLS_MODES; do
+    start_tls_server --processes 1 --threads "$threads" --timeout 2 tests.apps.hang:app
+    tls_ending '/trickle?s=29' >"$BATS_TEST_TMPDIR/ending" &
+    timed_get_tls '/trickle?s=30'
+    wait $!
+    [ "$(cat "$BATS_TEST_TMPDIR/ending")" = $'HTTP/1.1 200 OK\ncut' ] ||
+      fail "threads $threads: the response begun ended: $(cat "$BATS_TEST_TMPDIR/ending")"
+    expect_trickle_cut "$threads"
+    stop_server
+  done
+}
+
+@test "over TLS, a request stuck reading its body gets its 504 (threads 1, 4, green)" {
+  for threads in $TLS_MODES; do
+    start_tls_server --processes 1 --threads "$threads" --timeout 2 tests.apps.hang:app
+    local t0=$(date +%s%N)
+    run tls_ending /slurp 100000
+    local took=$(( ($(date +%s%N) - t0) / 1000000 ))
+    echo "threads $threads: after $took ms: $output"
+    [ "$output" = $'HTTP/1.1 504 Gateway Timeout\nclose_notify' ] || fail "threads $threads: no 504"
+    [ "$took" -ge 2000 ] && [ "$took" -lt 3500 ] || fail "504 after $took ms"
+    METHOD=POST expect_stack /slurp slurp "$(line_of 'return stream.read()')"
+    METHOD=POST expect_access_504 /slurp
     stop_server
   done
 }

@@ -7,6 +7,12 @@
   load SECONDS OUT   requests on fresh connections from 4 threads until
                      SECONDS pass; writes "ok FAILED SERIALS" to OUT, where
                      SERIALS are the certificate serial numbers seen
+  ending PATH [LEN]  GET PATH on a fresh connection (with LEN: a POST saying
+                     LEN body bytes, of which it sends all but the last
+                     1000, so the app waits for them), read to its end;
+                     prints the status line, then how the TLS stream ended:
+                     "close_notify", or "cut" (no close_notify before the
+                     connection closed)
 """
 import http.client
 import socket
@@ -98,9 +104,32 @@ def load(port, cafile, seconds, out_path):
             f.write(e + "\n")
 
 
+def ending(port, cafile, path, length=None):
+    ctx = context(cafile)
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF  # Python sets it: a cut would look clean
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    tls = ctx.wrap_socket(raw, suppress_ragged_eofs=False)
+    head = "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" % path
+    if length:
+        head = "POST" + head[3:] + "Content-Length: %s\r\n" % length
+    tls.sendall(head.encode() + b"\r\n" + b"x" * max(int(length or 0) - 1000, 0))
+    data, end = b"", "close_notify"
+    try:
+        while True:
+            chunk = tls.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except ssl.SSLError as e:  # OpenSSL 3 names it UNEXPECTED_EOF_WHILE_READING
+        end = "cut" if "EOF" in str(e) else repr(e)
+    print(data.split(b"\r\n", 1)[0].decode("latin-1"))
+    print(end)
+
+
 def main():
     port, cafile, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-    {"keepalive": keepalive, "resume": resume, "load": load}[cmd](port, cafile, *sys.argv[4:])
+    commands = {"keepalive": keepalive, "resume": resume, "load": load, "ending": ending}
+    commands[cmd](port, cafile, *sys.argv[4:])
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
  * became ready). TLS on them: a real OpenSSL client on the other end of a
  * socketpair whose server end has a tiny send buffer and a certificate far
  * bigger than it, so the handshake must wait for room to write; and the
- * PROXY header in cleartext before the handshake (--proxy-protocol). */
+ * PROXY header in cleartext before the handshake (--proxy-protocol); and
+ * --timeout's 504 through TLS from another thread than the one reading the
+ * request's body (the watchdog's, chd_conn_write_overruled). */
 #include "chd_conn_watch.h"
 #include "unit.h"
 
@@ -11,6 +13,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #define REQ "GET /w HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -261,6 +265,177 @@ TEST(header_and_handshake_within_the_header_timeout)
     cfg.header_timeout = 30;
 }
 
+/* --- --timeout's 504 over TLS (chd_conn_write_overruled) -------------------- */
+
+#define POST_HEAD "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"
+#define ANSWER "HTTP/1.1 504 Gateway Timeout\r\nContent-Length: 3\r\n\r\nno\n"
+
+/* A TLS connection whose request is running, its body still coming: the
+ * handshake done and POST_HEAD parsed on the loop, then the request begun
+ * as a driver would. NULL when it did not get there. */
+static chd_conn_t *running_post(client_t *cl)
+{
+    chd_conn_t *conn = open_tls(cl, "", 0, true);
+    double end = chd_monotonic() + 3;
+    while (conn && conn->req.phase != CHD_REQ_BODY && chd_monotonic() < end) {
+        if (!cl->sent && client_step(cl) == 1)
+            cl->sent = SSL_write(cl->ssl, POST_HEAD, sizeof POST_HEAD - 1) ==
+                       (int)sizeof POST_HEAD - 1;
+        pump(NULL, 0.001);
+    }
+    if (!conn || conn->req.phase != CHD_REQ_BODY)
+        return NULL;
+    chd_conn_begin_request(conn);
+    return conn;
+}
+
+/* Writes all of data through the client's TLS (waiting for room). */
+static bool client_write_all(client_t *cl, const char *data, int len)
+{
+    double end = chd_monotonic() + 3;
+    while (len > 0 && chd_monotonic() < end) {
+        int n = SSL_write(cl->ssl, data, len);
+        if (n > 0) {
+            data += n;
+            len -= n;
+            continue;
+        }
+        ERR_clear_error();
+        struct pollfd p = {.fd = cl->fd, .events = POLLOUT | POLLIN};
+        poll(&p, 1, 10);
+    }
+    return len == 0;
+}
+
+/* Reads the client's TLS until the server's close_notify (true) or
+ * anything else ends it; what came in out. */
+static bool client_read_to_close_notify(client_t *cl, char *out, size_t cap)
+{
+    size_t got = 0;
+    double end = chd_monotonic() + 3;
+    while (chd_monotonic() < end) {
+        int n = SSL_read(cl->ssl, out + got, (int)(cap - 1 - got));
+        if (n > 0) {
+            got += (size_t)n;
+            continue;
+        }
+        int e = SSL_get_error(cl->ssl, n);
+        ERR_clear_error();
+        if (e != SSL_ERROR_WANT_READ)
+            break;
+        struct pollfd p = {.fd = cl->fd, .events = POLLIN};
+        poll(&p, 1, 10);
+    }
+    out[got] = '\0';
+    return (SSL_get_shutdown(cl->ssl) & SSL_RECEIVED_SHUTDOWN) != 0;
+}
+
+/* The request's thread: reads the body (chd_conn_read_body, as wsgi.input
+ * does) until that fails; its result. */
+static void *read_body_until_it_fails(void *arg)
+{
+    chd_conn_t *conn = arg;
+    int rc;
+    while ((rc = chd_conn_read_body(conn)) == 0)
+        cmn_buf_clear(&conn->req.body);
+    return (void *)(intptr_t)rc;
+}
+
+TEST(past_timeout_the_504_goes_through_tls_while_the_body_is_read)
+{
+    client_t cl;
+    chd_conn_t *conn = running_post(&cl);
+    CHECK(conn != NULL);
+    if (!conn)
+        return;
+    pthread_t reader;
+    pthread_create(&reader, NULL, read_body_until_it_fails, conn);
+    /* Body bytes a record at a time: the reader is in and out of OpenSSL
+     * when the watchdog claims the answer. */
+    for (int i = 0; i < 200; i++)
+        CHECK(client_write_all(&cl, "x", 1));
+    CHECK_EQ_INT(atomic_exchange(&conn->answer, CHD_ANSWER_TIMED_OUT), CHD_ANSWER_OPEN);
+    struct iovec iov = {ANSWER, sizeof ANSWER - 1};
+    CHECK_EQ_INT(chd_conn_write_overruled(conn, &iov, 1, 200), 0);
+    shutdown(conn->fd, SHUT_RDWR);
+    void *rc;
+    pthread_join(reader, &rc);
+    CHECK((intptr_t)rc < 0);
+    /* The request's own thread touches the TLS state no more. */
+    CHECK(!chd_conn_hold_transport(conn));
+    struct iovec late = {"HTTP/1.1 200 OK\r\n\r\n", 19};
+    CHECK_EQ_INT(chd_conn_send(conn, &late, 1), -ECONNABORTED);
+    char got[256];
+    CHECK(client_read_to_close_notify(&cl, got, sizeof got)); /* whole, then close_notify */
+    CHECK_EQ_STR(got, ANSWER);
+    CHECK(!chd_conn_end_request(conn));
+    CHECK_EQ_INT(conn->close_reason, CHD_CLOSE_REQUEST_TIMEOUT);
+    chd_conn_watch_close(conn);
+    client_end(&cl);
+    CHECK_EQ_INT(atomic_load(&stats.connections), 0);
+}
+
+typedef struct {
+    chd_conn_t *conn;
+    atomic_int rc; /* 1 until the 504 is written */
+} overruled_t;
+
+static void *write_504(void *arg)
+{
+    overruled_t *o = arg;
+    struct iovec iov = {ANSWER, sizeof ANSWER - 1};
+    atomic_store(&o->rc, chd_conn_write_overruled(o->conn, &iov, 1, 200));
+    return NULL;
+}
+
+TEST(past_timeout_the_504_waits_out_a_tls_call_under_way)
+{
+    client_t cl;
+    chd_conn_t *conn = running_post(&cl);
+    CHECK(conn != NULL);
+    if (!conn)
+        return;
+    CHECK(chd_conn_hold_transport(conn)); /* as the request's thread inside OpenSSL */
+    CHECK_EQ_INT(atomic_exchange(&conn->answer, CHD_ANSWER_TIMED_OUT), CHD_ANSWER_OPEN);
+    overruled_t o = {.conn = conn, .rc = 1};
+    pthread_t watchdog;
+    pthread_create(&watchdog, NULL, write_504, &o);
+    struct pollfd p = {.fd = cl.fd, .events = POLLIN};
+    CHECK_EQ_INT(poll(&p, 1, 50), 0); /* not a byte while the call runs */
+    CHECK_EQ_INT(atomic_load(&o.rc), 1);
+    chd_conn_release_transport(conn);
+    pthread_join(watchdog, NULL);
+    CHECK_EQ_INT(atomic_load(&o.rc), 0);
+    char got[256];
+    CHECK(client_read_to_close_notify(&cl, got, sizeof got));
+    CHECK_EQ_STR(got, ANSWER);
+    CHECK(!chd_conn_end_request(conn));
+    chd_conn_watch_close(conn);
+    client_end(&cl);
+}
+
+TEST(past_timeout_a_client_that_does_not_read_costs_the_504_its_bound)
+{
+    client_t cl;
+    chd_conn_t *conn = running_post(&cl);
+    CHECK(conn != NULL);
+    if (!conn)
+        return;
+    char junk[4096] = {0};
+    while (send(conn->fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
+        ; /* the socket full: the client reads nothing */
+    CHECK_EQ_INT(atomic_exchange(&conn->answer, CHD_ANSWER_TIMED_OUT), CHD_ANSWER_OPEN);
+    struct iovec iov = {ANSWER, sizeof ANSWER - 1};
+    double t0 = chd_monotonic();
+    CHECK_EQ_INT(chd_conn_write_overruled(conn, &iov, 1, 100), -ETIMEDOUT);
+    double took = chd_monotonic() - t0;
+    CHECK(took >= 0.09 && took < 0.5);
+    CHECK(!chd_conn_end_request(conn));
+    chd_conn_watch_close(conn);
+    client_end(&cl);
+    CHECK_EQ_INT(atomic_load(&stats.connections), 0);
+}
+
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
@@ -274,6 +449,12 @@ int main(int argc, char **argv)
     env.on_ready = on_ready;
     tls = make_tls();
     RUN(a_handshake_that_cannot_write_its_flight_waits_for_room);
+    cfg.timeout = 2;
+    env.wait = chd_conn_poll_wait;
+    RUN(past_timeout_the_504_goes_through_tls_while_the_body_is_read);
+    RUN(past_timeout_the_504_waits_out_a_tls_call_under_way);
+    RUN(past_timeout_a_client_that_does_not_read_costs_the_504_its_bound);
+    cfg.timeout = 0;
     cfg.proxy_protocol = true;
     cmn_iplist_parse("192.0.2.9", &cfg.trusted_proxies, NULL, 0);
     RUN(proxy_header_then_tls_in_the_same_bytes);
