@@ -178,7 +178,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) check
 	$(MAKE) asan-test
-	$(MAKE) fuzz FUZZ_SECONDS=60
+	$(MAKE) fuzz FUZZ_SECONDS=30 FUZZ_PROXYPROTO_SECONDS=10
 
 # The README's first command: build, then serve the hello app on :8080.
 example: deps

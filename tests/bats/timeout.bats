@@ -38,6 +38,9 @@ timed_get() {
   timed_curl "$(url "$1")"
 }
 
+# Servers whose stuck child outlives the test get --graceful-timeout 2: the
+# stop at the end then waits 2 s for it, not the 30 s default (cut at 5 s).
+
 # start_tls_server ARGS...: spawning on a plain port (SERVER_PORT, what the
 # helpers use) and a TLS one (TLS_PORT) with a self-signed certificate.
 start_tls_server() {
@@ -138,7 +141,7 @@ TLS_MODES="1 4 0"
 SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of 'while time.monotonic() < end') + 1 ))"; }
 
 @test "--threads 1: a Python loop past --timeout gets 504 and its stack; the other process serves" {
-  start_server --processes 2 --threads 1 --timeout 2 tests.apps.hang:app
+  start_server --processes 2 --threads 1 --timeout 2 --graceful-timeout 2 tests.apps.hang:app
   wait_ready 2
   local stop="$BATS_TEST_TMPDIR/stop" others="$BATS_TEST_TMPDIR/others"
   # new connections only: a keep-alive one held by the stuck child waits
@@ -184,7 +187,7 @@ nap_504_under_load() {
 }
 
 @test "--threads 4: time.sleep past --timeout gets 504 and its stack; others keep being served" {
-  start_server --processes 2 --threads 4 --timeout 2 tests.apps.hang:app
+  start_server --processes 2 --threads 4 --timeout 2 --graceful-timeout 2 tests.apps.hang:app
   wait_ready 2
   nap_504_under_load "$SERVER_PORT" timed_get
 }
@@ -212,7 +215,7 @@ nap_504_under_load() {
 
 @test "green mode: a greenlet that blocks the hub, and one that waits on it, get 504 and their stacks" {
   green_under_asan
-  start_server --processes 2 --threads 0 --timeout 2 tests.apps.hang:app
+  start_server --processes 2 --threads 0 --timeout 2 --graceful-timeout 2 tests.apps.hang:app
   wait_ready 2
   timed_get '/spin?s=30'
   expect_504
@@ -245,7 +248,7 @@ expect_trickle_cut() {
 @test "a response already begun is closed, without a 504; its stack is logged" {
   for threads in 1 0; do
     [ "$threads" = 0 ] && green_under_asan
-    start_server --processes 1 --threads "$threads" --timeout 2 tests.apps.hang:app
+    start_server --processes 1 --threads "$threads" --timeout 2 --graceful-timeout 2 tests.apps.hang:app
     timed_get '/trickle?s=30'
     expect_trickle_cut "$threads"
     stop_server
@@ -253,7 +256,7 @@ expect_trickle_cut() {
 }
 
 @test "over TLS, --threads 1: a Python loop past --timeout gets 504 and its stack; TLS goes on being served" {
-  start_tls_server --processes 2 --threads 1 --timeout 2 tests.apps.hang:app
+  start_tls_server --processes 2 --threads 1 --timeout 2 --graceful-timeout 2 tests.apps.hang:app
   wait_ready 2
   timed_get_tls '/spin?s=30'
   expect_504
@@ -265,7 +268,7 @@ expect_trickle_cut() {
 }
 
 @test "over TLS, --threads 4: time.sleep past --timeout gets 504 and its stack; others keep being served" {
-  start_tls_server --processes 2 --threads 4 --timeout 2 tests.apps.hang:app
+  start_tls_server --processes 2 --threads 4 --timeout 2 --graceful-timeout 2 tests.apps.hang:app
   wait_ready 2
   nap_504_under_load "https:$TLS_PORT" timed_get_tls
   # the 504 is whole and the TLS stream ends cleanly
@@ -275,7 +278,7 @@ expect_trickle_cut() {
 
 @test "over TLS, green mode: a greenlet that waits on the hub, and one that blocks it, get 504 and their stacks" {
   [[ "$TLS_MODES" == *0* ]] || skip "green TLS under ASan: see TLS_MODES"
-  start_tls_server --processes 2 --threads 0 --timeout 2 tests.apps.hang:app
+  start_tls_server --processes 2 --threads 0 --timeout 2 --graceful-timeout 2 tests.apps.hang:app
   wait_ready 2
   nap_504_under_load "https:$TLS_PORT" timed_get_tls # the hub runs on: its child serves meanwhile
   grep -qF "request GET /nap?s=30 ran past --timeout 2 s in its greenlet (waiting on the hub)" "$SERVER_LOG"
@@ -288,7 +291,7 @@ expect_trickle_cut() {
 
 @test "over TLS, a response already begun is closed without a 504 (and without close_notify)" {
   for threads in $TLS_MODES; do
-    start_tls_server --processes 1 --threads "$threads" --timeout 2 tests.apps.hang:app
+    start_tls_server --processes 1 --threads "$threads" --timeout 2 --graceful-timeout 2 tests.apps.hang:app
     tls_ending '/trickle?s=29' >"$BATS_TEST_TMPDIR/ending" &
     timed_get_tls '/trickle?s=30'
     wait $!
@@ -301,7 +304,7 @@ expect_trickle_cut() {
 
 @test "over TLS, a request stuck reading its body gets its 504 (threads 1, 4, green)" {
   for threads in $TLS_MODES; do
-    start_tls_server --processes 1 --threads "$threads" --timeout 2 tests.apps.hang:app
+    start_tls_server --processes 1 --threads "$threads" --timeout 2 --graceful-timeout 2 tests.apps.hang:app
     local t0=$(date +%s%N)
     run tls_ending /slurp 100000
     local took=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -323,7 +326,7 @@ closed_total() {
 @test "the connection of a request past --timeout counts as closed for request_timeout" {
   local sp i n
   sp=$(free_port)
-  start_server --processes 1 --threads 4 --timeout 2 --status-port "$sp" --admin-socket none tests.apps.hang:app
+  start_server --processes 1 --threads 4 --timeout 2 --graceful-timeout 2 --status-port "$sp" --admin-socket none tests.apps.hang:app
   wait_ready 1
   timed_get '/nap?s=3'
   expect_504
