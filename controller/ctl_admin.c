@@ -118,34 +118,27 @@ static bool handle(void *arg, int peer_fd, const char *request, size_t len, cmn_
     return true;
 }
 
-ctl_admin_t *ctl_admin_start(struct ev_loop *loop, const char *path, const ctl_ops_t *ops,
-                             char *err, size_t errlen)
+ctl_admin_t *ctl_admin_start(struct ev_loop *loop, ctl_servicesocks_t *socks,
+                             const ctl_ops_t *ops, char *err, size_t errlen)
 {
     ctl_admin_t *admin = calloc(1, sizeof *admin);
-    if (!admin || strlen(path) >= sizeof admin->path) {
-        snprintf(err, errlen, "admin socket %s: %s", path, admin ? "path too long" : "out of memory");
+    if (!admin || strlen(socks->admin_path) >= sizeof admin->path) {
+        snprintf(err, errlen, "admin socket %s: %s", socks->admin_path,
+                 admin ? "path too long" : "out of memory");
         free(admin);
         return NULL;
     }
     admin->ops = *ops;
-    snprintf(admin->path, sizeof admin->path, "%s", path);
-    /* 0600: only this user (and root) may even connect; SO_PEERCRED then
-     * checks each peer. A leftover socket file is replaced. */
-    char why[400];
-    int fd = ctl_listen_unix(path, 0600, &admin->dev, &admin->ino, why, sizeof why);
-    if (fd < 0) {
-        snprintf(err, errlen, "admin socket: %s", why);
-        free(admin);
-        return NULL;
-    }
-    admin->server = ctl_miniserver_start(loop, fd, "\n", handle, admin);
+    admin->server = ctl_miniserver_start(loop, socks->admin_fd, "\n", handle, admin);
     if (!admin->server) {
-        snprintf(err, errlen, "admin socket %s: out of memory", path);
-        close(fd);
-        ctl_listen_unlink_unix(path, admin->dev, admin->ino);
+        snprintf(err, errlen, "admin socket %s: out of memory", socks->admin_path);
         free(admin);
         return NULL;
     }
+    snprintf(admin->path, sizeof admin->path, "%s", socks->admin_path);
+    admin->dev = socks->admin_dev;
+    admin->ino = socks->admin_ino;
+    socks->admin_fd = -1;
     return admin;
 }
 

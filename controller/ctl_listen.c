@@ -119,9 +119,14 @@ static int clear_stale_socket(const char *path, const struct sockaddr_un *addr, 
     int rc = connect(probe, (const struct sockaddr *)addr, sizeof *addr);
     int e = errno;
     close(probe);
-    if (rc == 0 || e != ECONNREFUSED) {
+    if (rc == 0) {
         snprintf(err, errlen, "cannot listen on unix:%s: another server is accepting on it", path);
         return -EADDRINUSE;
+    }
+    if (e != ECONNREFUSED) { /* EACCES: another user's socket file, in use or not */
+        snprintf(err, errlen, "cannot listen on unix:%s: the socket file there cannot be probed: %s",
+                 path, strerror(e));
+        return -e;
     }
     unlink(path);
     return 0;

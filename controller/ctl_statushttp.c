@@ -1,7 +1,6 @@
 /* ctl_statushttp: see ctl_statushttp.h. */
 #include "ctl_statushttp.h"
 
-#include "ctl_listen.h"
 #include "ctl_metrics.h"
 #include "ctl_miniserver.h"
 #include "ctl_status_html.h"
@@ -96,27 +95,21 @@ static bool handle(void *arg, int peer_fd, const char *request, size_t len, cmn_
     return false;
 }
 
-ctl_statushttp_t *ctl_statushttp_start(struct ev_loop *loop, const char *host, int port,
+ctl_statushttp_t *ctl_statushttp_start(struct ev_loop *loop, ctl_servicesocks_t *socks,
                                        const ctl_ops_t *ops, char *err, size_t errlen)
 {
     ctl_statushttp_t *service = calloc(1, sizeof *service);
-    if (!service) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
+    if (service) {
+        service->ops = *ops;
+        service->server = ctl_miniserver_start(loop, socks->status_fd, "\r\n\r\n", handle,
+                                               service);
     }
-    service->ops = *ops;
-    int bound;
-    int fd = ctl_listen_tcp(host, port, &bound, err, errlen);
-    service->server = fd >= 0 ? ctl_miniserver_start(loop, fd, "\r\n\r\n", handle, service)
-                              : NULL;
-    if (!service->server) {
-        if (fd >= 0) {
-            snprintf(err, errlen, "out of memory");
-            close(fd);
-        }
+    if (!service || !service->server) {
+        snprintf(err, errlen, "out of memory");
         free(service);
         return NULL;
     }
+    socks->status_fd = -1;
     return service;
 }
 

@@ -12,15 +12,18 @@
 #define CTL_STATUSHTTP_H
 
 #include "ctl_ops.h"
+#include "ctl_servicesocks.h"
 
 #include <ev.h>
 #include <stddef.h>
 
 typedef struct ctl_statushttp ctl_statushttp_t;
 
-/* Binds host:port and serves on `loop`, asking the supervisor through
- * `ops` (copied). Returns the service, or NULL with a sentence in err. */
-ctl_statushttp_t *ctl_statushttp_start(struct ev_loop *loop, const char *host, int port,
+/* Serves on socks' status port (bound at start, ctl_servicesocks.h; taken
+ * over: socks->status_fd becomes -1) in `loop`, asking the supervisor
+ * through `ops` (copied). Returns the service, or NULL with a sentence in
+ * err (the socket left to socks). */
+ctl_statushttp_t *ctl_statushttp_start(struct ev_loop *loop, ctl_servicesocks_t *socks,
                                        const ctl_ops_t *ops, char *err, size_t errlen);
 
 /* Closes the socket and frees the service (NULL: nothing). */

@@ -6,7 +6,6 @@
 #include "cmn_ctlmsg.h"
 #include "cmn_log.h"
 #include "cmn_logfile.h"
-#include "cmn_admin.h"
 #include "ctl_admin.h"
 #include "ctl_child.h"
 #include "ctl_childconf.h"
@@ -928,19 +927,6 @@ static int start_watching(ctl_supervisor_t *sup)
     return 0;
 }
 
-/* Without --admin-socket: named after the first address's port, or after
- * its socket file when it is a UNIX socket. */
-static void default_admin_path(const ctl_supervisor_t *sup, char *buf, size_t len)
-{
-    const ctl_listener_t *first = &sup->listeners->items[0];
-    if (sup->listen_port == 0 && sup->listeners->n > 0) {
-        const char *url = first->url;
-        cmn_admin_default_path_named(strncmp(url, "unix:", 5) == 0 ? url + 5 : url, buf, len);
-    } else {
-        cmn_admin_default_path(sup->listen_port, buf, len);
-    }
-}
-
 static void stop_services(ctl_supervisor_t *sup)
 {
     ctl_admin_stop(sup->admin);
@@ -949,43 +935,38 @@ static void stop_services(ctl_supervisor_t *sup)
     sup->status_http = NULL;
 }
 
-/* spawnctl's socket and the status service. */
-static int start_services(ctl_supervisor_t *sup)
+/* spawnctl's socket and the status service, on the sockets bound at start. */
+static int start_services(ctl_supervisor_t *sup, ctl_servicesocks_t *socks)
 {
-    const ctl_config_t *cfg = sup->cfg;
-    char err[512], admin_path[512];
-    size_t len = sizeof admin_path;
-    if (cfg->admin_socket)
-        snprintf(admin_path, len, "%s", cfg->admin_socket);
-    else
-        default_admin_path(sup, admin_path, len);
+    char err[512];
     ctl_ops_t ops = operations(sup);
-    if (strcmp(admin_path, "none") != 0 &&
-        !(sup->admin = ctl_admin_start(sup->loop, admin_path, &ops, err, sizeof err))) {
+    if (socks->admin_fd >= 0 && !(sup->admin = ctl_admin_start(sup->loop, socks, &ops, err,
+                                                               sizeof err))) {
         cmn_error("%s", err);
         return -1;
     }
-    if (cfg->status_port) {
-        const char *host = cfg->status_host ? cfg->status_host : cfg->host;
-        sup->status_http = ctl_statushttp_start(sup->loop, host, cfg->status_port, &ops, err,
-                                                sizeof err);
+    if (socks->status_fd >= 0) {
+        char url[sizeof socks->status_url];
+        snprintf(url, sizeof url, "%s", socks->status_url);
+        sup->status_http = ctl_statushttp_start(sup->loop, socks, &ops, err, sizeof err);
         if (!sup->status_http) {
             cmn_error("status service: %s", err);
             stop_services(sup);
             return -1;
         }
-        char url[300];
-        ctl_listen_url(host, cfg->status_port, url, sizeof url);
         cmn_info("status service on %s/status", url);
     }
     return 0;
 }
 
-int ctl_supervisor_run(const ctl_config_t *cfg, ctl_listeners_t *listeners)
+int ctl_supervisor_run(const ctl_config_t *cfg, ctl_listeners_t *listeners,
+                       ctl_servicesocks_t *socks)
 {
     static ctl_supervisor_t sup; /* one per process; static so signal-free code can find it */
-    if (init(&sup, cfg, listeners) < 0 || start_watching(&sup) < 0 || start_services(&sup) < 0) {
+    if (init(&sup, cfg, listeners) < 0 || start_watching(&sup) < 0 ||
+        start_services(&sup, socks) < 0) {
         ctl_daemon_fail("the controller could not start its services (see the error log)");
+        ctl_servicesocks_close(socks);
         ctl_listeners_close(listeners);
         return 1;
     }

@@ -27,12 +27,15 @@
 
 #include "ctl_listeners.h"
 #include "ctl_options.h"
+#include "ctl_servicesocks.h"
 
 typedef struct ctl_supervisor ctl_supervisor_t;
 
 /* Runs until stopped. `listeners` are the open sockets (kept open until the
- * stop begins, then closed). Returns the process exit code. */
-int ctl_supervisor_run(const ctl_config_t *cfg, ctl_listeners_t *listeners);
+ * stop begins, then closed); the services serve on `socks` (taken over, or
+ * closed when they cannot start). Returns the process exit code. */
+int ctl_supervisor_run(const ctl_config_t *cfg, ctl_listeners_t *listeners,
+                       ctl_servicesocks_t *socks);
 
 /* Graceful reload of every child. */
 void ctl_supervisor_reload(ctl_supervisor_t *sup, const char *reason);

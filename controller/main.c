@@ -8,6 +8,7 @@
 #include "ctl_listeners.h"
 #include "ctl_options.h"
 #include "ctl_sdnotify.h"
+#include "ctl_servicesocks.h"
 #include "ctl_supervisor.h"
 
 #include <signal.h>
@@ -28,20 +29,22 @@ static void raise_descriptor_limit(void)
 
 /* --chuid: the UNIX sockets belong to the user the server runs as, as
  * they would had that user created them. */
-static int give_sockets_to(const char *chuid, ctl_listeners_t *listeners, char *err,
-                           size_t errlen)
+static int give_sockets_to(const char *chuid, ctl_listeners_t *listeners,
+                           const ctl_servicesocks_t *socks, char *err, size_t errlen)
 {
     uid_t uid;
     gid_t gid;
     int rc = ctl_chuid_ids(chuid, &uid, &gid, err, errlen);
-    return rc < 0 ? rc : ctl_listeners_chown(listeners, uid, gid, err, errlen);
+    if (rc == 0)
+        rc = ctl_listeners_chown(listeners, uid, gid, err, errlen);
+    return rc < 0 ? rc : ctl_servicesocks_chown(socks, uid, gid, err, errlen);
 }
 
-/* Log files, the sockets, detaching, the pidfile, then dropping root: in
- * this order, so port 80 and root-owned paths work and the user started
- * command reports any failure. Returns 0, or -1 (logged) with nothing left
- * open or created. */
-static int set_up(const ctl_config_t *cfg, ctl_listeners_t *listeners)
+/* Log files, the sockets (the services' too), detaching, the pidfile, then
+ * dropping root: in this order, so port 80 and root-owned paths work and
+ * the command the user started reports any failure. Returns 0, or -1
+ * (logged) with nothing left open or created. */
+static int set_up(const ctl_config_t *cfg, ctl_listeners_t *listeners, ctl_servicesocks_t *socks)
 {
     char err[512];
     int rc = cfg->daemonize ? 0 : cmn_logfile_reopen(cfg->stdout_path, cfg->stderr_path);
@@ -53,16 +56,23 @@ static int set_up(const ctl_config_t *cfg, ctl_listeners_t *listeners)
         cmn_error("%s", err);
         return -1;
     }
+    if (ctl_servicesocks_open(socks, cfg, listeners, err, sizeof err) < 0) {
+        cmn_error("%s", err);
+        ctl_listeners_close(listeners);
+        return -1;
+    }
     if (cfg->daemonize && ctl_daemonize(cfg->stdout_path, cfg->stderr_path, err, sizeof err) < 0) {
         cmn_error("cannot daemonize: %s", err);
+        ctl_servicesocks_close(socks);
         ctl_listeners_close(listeners);
         return -1;
     }
     if ((cfg->pidfile && ctl_pidfile_write(cfg->pidfile, err, sizeof err) < 0) ||
-        (cfg->chuid && give_sockets_to(cfg->chuid, listeners, err, sizeof err) < 0) ||
+        (cfg->chuid && give_sockets_to(cfg->chuid, listeners, socks, err, sizeof err) < 0) ||
         (cfg->chuid && ctl_drop_privileges(cfg->chuid, err, sizeof err) < 0)) {
         cmn_error("%s", err);
         ctl_daemon_fail(err);
+        ctl_servicesocks_close(socks);
         ctl_listeners_close(listeners);
         return -1;
     }
@@ -108,12 +118,13 @@ int main(int argc, char **argv)
         return 1;
     }
     static ctl_listeners_t listeners;
-    if (set_up(&cfg, &listeners) < 0) {
+    static ctl_servicesocks_t service_sockets;
+    if (set_up(&cfg, &listeners, &service_sockets) < 0) {
         ctl_options_free(&cfg);
         json_decref(factory_answer);
         return 1;
     }
-    int rc = ctl_supervisor_run(&cfg, &listeners);
+    int rc = ctl_supervisor_run(&cfg, &listeners, &service_sockets);
     if (cfg.pidfile)
         ctl_pidfile_remove(cfg.pidfile);
     ctl_options_free(&cfg);

@@ -226,6 +226,31 @@ children() {
   [ "$(awk '/^Uid:/ {print $2}' "/proc/$SERVER_PID/status")" = "$(id -u nobody)" ]
 }
 
+@test "--chuid: the admin socket and a status port below 1024 are bound as root; a stale root socket is replaced" {
+  [ "$(id -u)" -eq 0 ] || skip "needs root"
+  local port status_port sock
+  port=$(free_port)
+  sock="/tmp/spawning-$port.sock"
+  # What a root server killed with SIGKILL leaves: a socket file nobody accepts on.
+  "$PY" -c 'import os, socket, sys; os.umask(0o077); socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$sock"
+  status_port=$("$PY" -c '
+import socket
+for p in range(1023, 900, -1):
+    try:
+        socket.socket().bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass')
+  XDG_RUNTIME_DIR='' start_server_port "$port" --host 127.0.0.1 --port "$port" --processes 1 \
+    --chuid nobody:nogroup --status-port "$status_port" tests.apps.lifecycle_app:app
+  [ "$(stat -c %U:%a "$sock")" = "nobody:600" ]
+  run "$SPAWNING_BUILD_DIR/spawnctl" --socket "$sock" status
+  [ "$status" -eq 0 ] || fail "$output"
+  [[ "$output" == *"listen      http://127.0.0.1:$port"* ]] || fail "$output"
+  [ "$("${CURL[@]}" "http://127.0.0.1:$status_port/healthz")" = "ok" ]
+  stop_server
+  [ ! -e "$sock" ]
+}
+
 @test "SIGUSR1 reopens --stderr in the controller and the children (log rotation)" {
   local log="$BATS_TEST_TMPDIR/error.log"
   start_server --processes 1 --stderr "$log" tests.apps.lifecycle_app:app
