@@ -684,12 +684,20 @@ int chd_conn_write_overruled(chd_conn_t *conn, struct iovec *iov, int iovcnt, in
     return 0;
 }
 
+/* "100 Continue" is an interim answer, not the response: the request's
+ * thread claims the connection only while writing it, then gives the final
+ * answer back (unless --timeout took it meanwhile), so a request that hangs
+ * after it still gets the watchdog's 504. */
 static int send_continue(chd_conn_t *conn)
 {
     static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
     struct iovec iov = {(void *)line, sizeof line - 1};
     conn->continue_sent = true;
-    return chd_conn_send(conn, &iov, 1);
+    int rc = chd_conn_send(conn, &iov, 1);
+    chd_answer_t app = CHD_ANSWER_APP;
+    if (rc == 0 && conn->env->cfg->timeout > 0)
+        atomic_compare_exchange_strong(&conn->answer, &app, CHD_ANSWER_OPEN);
+    return rc;
 }
 
 /* Reading the body failed: fails the connection with what it owes the

@@ -135,7 +135,7 @@ ctl_admin_t *ctl_admin_start(struct ev_loop *loop, ctl_servicesocks_t *socks,
         free(admin);
         return NULL;
     }
-    snprintf(admin->path, sizeof admin->path, "%s", socks->admin_path);
+    memcpy(admin->path, socks->admin_path, strlen(socks->admin_path) + 1); /* fits: checked */
     admin->dev = socks->admin_dev;
     admin->ino = socks->admin_ino;
     socks->admin_fd = -1;
