@@ -49,13 +49,16 @@ static void finish(struct chd_linger *l)
         env->on_close(env->owner);
 }
 
-/* Reads and drops what is there. Returns true while the linger goes on
- * (the socket has nothing more now), false once it is over: end of file,
- * an error, or the byte bound reached. */
+#define READS_PER_WAKEUP 16 /* of 64 KiB: a fast sender holds the loop no longer */
+
+/* Reads and drops what is there (at most READS_PER_WAKEUP reads: if more
+ * is waiting, the watcher fires again at the loop's next turn). Returns
+ * true while the linger goes on, false once it is over: end of file, an
+ * error, or the byte bound reached. */
 static bool discard_available(struct chd_linger *l)
 {
     static char scratch[64 * 1024]; /* the loop's: one thread at a time */
-    while (l->discarded < CHD_LINGER_MAX_BYTES) {
+    for (int i = 0; i < READS_PER_WAKEUP && l->discarded < CHD_LINGER_MAX_BYTES; i++) {
         ssize_t n = recv(l->io.fd, scratch, sizeof scratch, MSG_DONTWAIT);
         if (n > 0) {
             l->discarded += (size_t)n;
@@ -66,7 +69,7 @@ static bool discard_available(struct chd_linger *l)
             continue;
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
-    return false;
+    return l->discarded < CHD_LINGER_MAX_BYTES;
 }
 
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
@@ -99,6 +102,7 @@ void chd_linger_close(chd_conn_env_t *env, int fd)
     ev_timer_init(&l->timer, on_time_up, CHD_LINGER_SECONDS, 0);
     l->timer.data = l;
     list_add(env, l);
+    ev_now_update(env->loop); /* counted from now, not from the loop's last wake-up */
     ev_io_start(env->loop, &l->io);
     ev_timer_start(env->loop, &l->timer);
 }
