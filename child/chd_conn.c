@@ -181,8 +181,10 @@ bool chd_conn_may_lose_answer(const chd_conn_t *conn)
     return ioctl(conn->fd, FIONREAD, &waiting) == 0 && waiting > 0;
 }
 
-/* Closes the connection's socket: lingering when a plain close could reset
- * it under the answer the client has not read yet (chd_linger.h). */
+/* Closes the connection's socket: lingering on the driver's loop when a
+ * plain close could reset it under the answer the client has not read yet
+ * (chd_linger.h); at once without a loop (a connection used outside a
+ * driver, as the unit tests do). */
 static void close_socket(chd_conn_t *conn)
 {
     if (conn->env->loop && chd_conn_may_lose_answer(conn))
