@@ -2,6 +2,7 @@
 #include "chd_conn.h"
 
 
+#include "chd_linger.h"
 #include "chd_proxyproto.h"
 #include "chd_response.h"
 #include "cmn_log.h"
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,13 +150,56 @@ static void end_transport(chd_conn_t *conn)
     conn->transport = NULL;
 }
 
+/* The connection's last act was an answer the client should read whole. */
+static bool ends_with_answer(const chd_conn_t *conn)
+{
+    switch (conn->close_reason) {
+    case CHD_CLOSE_FINISHED:
+    case CHD_CLOSE_UNREAD_BODY:
+    case CHD_CLOSE_APP_ERROR:
+    case CHD_CLOSE_REQUEST_TIMEOUT:
+        return true; /* a response, or its beginning, went out */
+    case CHD_CLOSE_MALFORMED:
+    case CHD_CLOSE_TOO_LARGE:
+    case CHD_CLOSE_NOT_TLS:
+    case CHD_CLOSE_HEADER_TIMEOUT:
+    case CHD_CLOSE_BODY_TIMEOUT:
+    case CHD_CLOSE_OUT_OF_MEMORY:
+        return conn->fail_status > 0; /* answered, unless nothing was owed */
+    default:
+        return false; /* the client left or stopped reading, or was owed nothing */
+    }
+}
+
+bool chd_conn_may_lose_answer(const chd_conn_t *conn)
+{
+    if (!ends_with_answer(conn))
+        return false;
+    if (conn->req.phase != CHD_REQ_DONE || cmn_buf_unread(&conn->rbuf) > 0)
+        return true; /* the request was not read whole, or another follows */
+    int waiting = 0; /* a request read whole: is another one arriving? */
+    return ioctl(conn->fd, FIONREAD, &waiting) == 0 && waiting > 0;
+}
+
+/* Closes the connection's socket: lingering on the driver's loop when a
+ * plain close could reset it under the answer the client has not read yet
+ * (chd_linger.h); at once without a loop (a connection used outside a
+ * driver, as the unit tests do). */
+static void close_socket(chd_conn_t *conn)
+{
+    if (conn->env->loop && chd_conn_may_lose_answer(conn))
+        chd_linger_close(conn->env, conn->fd);
+    else
+        close(conn->fd);
+}
+
 void chd_conn_destroy(chd_conn_t *conn)
 {
     cmn_debug("%s:%d: connection closed (%s)", conn->peer_addr, conn->peer_port,
               chd_close_reason_name(conn->close_reason));
     chd_stats_closed(conn->env->stats, conn->close_reason);
     end_transport(conn);
-    close(conn->fd);
+    close_socket(conn);
     cmn_buf_free(&conn->rbuf);
     cmn_buf_free(&conn->tls_proxy);
     chd_request_free(&conn->req);

@@ -70,6 +70,9 @@ typedef struct chd_conn_env {
     /* A request is parsed and ready to run: the driver begins it
      * (chd_conn_begin_request) and runs it. On the loop's thread. */
     void (*on_ready)(struct chd_conn *conn);
+    /* Sockets of closed connections still lingering after their answer
+     * (chd_linger.h; the loop thread's list): a drain waits for them. */
+    struct chd_linger *lingering;
 } chd_conn_env_t;
 
 /* True when responses must say "Connection: close": draining, or
@@ -225,7 +228,11 @@ chd_conn_t *chd_conn_new(chd_conn_env_t *env, int fd, const struct sockaddr *pee
 
 /* Closes the socket, counts the close by its reason (once per
  * connection: every connection ends here), frees everything, leaves the
- * list (then calls env->on_close, which may end a drain). */
+ * list (then calls env->on_close, which may end a drain). When the
+ * connection ends with an answer while its client may still be sending
+ * (chd_conn_may_lose_answer), the socket is closed lingering on env->loop
+ * (chd_linger.h), so the client reads that answer whole instead of a
+ * reset. On the loop's thread. */
 void chd_conn_destroy(chd_conn_t *conn);
 
 /* One non-blocking read into buf (a driver's scratch buffer, not rbuf):
@@ -275,6 +282,14 @@ chd_parse_result_t chd_conn_parse_bytes(chd_conn_t *conn, const char *data, size
  *     the response machinery (chd_wsgi.c) answers fail_status if its head
  *     is not out yet, and the connection closes after the response. */
 void chd_conn_fail(chd_conn_t *conn, int status, chd_close_reason_t why);
+
+/* True when closing the socket now could cost the client the answer it
+ * was just given: the connection ends with an answer (a failure's, or a
+ * response's), and the client may still be sending (its request not read
+ * whole: a body, a head cut off by an error, plain HTTP on a TLS address
+ * only peeked at; or more bytes waiting: a pipelined request). False when
+ * the client left, stopped reading, or was owed nothing. */
+bool chd_conn_may_lose_answer(const chd_conn_t *conn);
 
 /* True once the connection must close (a failure, or a finished response
  * that said so). */

@@ -4,6 +4,7 @@
 #include "chd_accesslog.h"
 #include "chd_conn.h"
 #include "chd_green_conns.h"
+#include "chd_linger.h"
 #include "chd_orphan.h"
 #include "chd_control.h"
 #include "chd_python.h"
@@ -194,12 +195,13 @@ static void on_dispatch(struct ev_loop *loop, ev_prepare *w, int revents)
     PyGILState_Release(gil);
 }
 
-/* chd_conn_env_t.on_close: the end of a drain once the last one closed. */
+/* chd_conn_env_t.on_close: the end of a drain once the last one closed
+ * (and the last lingering socket, chd_linger.h). */
 static void on_conn_closed(void *owner)
 {
     (void)owner;
     if (!green.on_all_closed || !atomic_load(&green.env.draining) ||
-        atomic_load(&green.env.stats->connections) > 0)
+        atomic_load(&green.env.stats->connections) > 0 || chd_linger_any(&green.env))
         return;
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *fn = green.on_all_closed;

@@ -4,6 +4,7 @@
 #include "chd_conn_loop.h"
 #include "chd_accesslog.h"
 #include "chd_control.h"
+#include "chd_linger.h"
 #include "chd_orphan.h"
 
 #include "cmn_ctlmsg.h"
@@ -22,7 +23,8 @@
 
 static void maybe_finish_drain(chd_server_t *s)
 {
-    if (atomic_load(&s->env.draining) && !s->env.conns && chd_conn_loop_busy(&s->requests) == 0)
+    if (atomic_load(&s->env.draining) && !s->env.conns && !chd_linger_any(&s->env) &&
+        chd_conn_loop_busy(&s->requests) == 0)
         chd_conn_loop_end(&s->requests);
 }
 

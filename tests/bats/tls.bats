@@ -7,6 +7,7 @@ load helpers
 
 SPAWNCTL="$SPAWNING_BUILD_DIR/spawnctl"
 TLSCLIENT="$BATS_TEST_DIRNAME/tlsclient.py"
+LINGERCLIENT="$BATS_TEST_DIRNAME/lingerclient.py"
 
 # A CA, servers a.test (also 127.0.0.1) and b.test, a client certificate.
 make_certs() {
@@ -266,5 +267,59 @@ print('closed after %.1f' % (time.monotonic() - t))
     tls_get "/file?path=$BATS_TEST_TMPDIR/blob" -o "$BATS_TEST_TMPDIR/got"
     cmp "$BATS_TEST_TMPDIR/blob" "$BATS_TEST_TMPDIR/got"
     stop_server
+  done
+}
+
+# start_side_by_side THREADS ARGS...: spawning on a plain address (PLAIN_PORT)
+# and a TLS one (SERVER_PORT), --threads THREADS, waiting until it answers.
+start_side_by_side() {
+  PLAIN_PORT="$(free_port)"
+  SERVER_PORT="$(free_port)"
+  export PLAIN_PORT SERVER_PORT
+  launch_server -b "http://127.0.0.1:$PLAIN_PORT" -b "https://127.0.0.1:$SERVER_PORT" \
+    --certfile "$CERTS/a.pem" --keyfile "$CERTS/a.key" --processes 1 --threads "$1" "${@:2}" \
+    tests.apps.tls_app:app
+  wait_http "$PLAIN_PORT"
+}
+
+@test "an error answer to a client still sending is read whole, never reset: plain and TLS addresses, threaded and green" {
+  # MiBs sent past the point of the answer: closed at once, the unread
+  # bytes would make the close a reset that destroys the answer.
+  local threads kind
+  for threads in 4 0; do
+    start_side_by_side "$threads" --limit-request-body 100K
+    for kind in 413 400 431; do
+      run "$PY" "$LINGERCLIENT" answers "$PLAIN_PORT" "$kind" 3
+      echo "--threads $threads, plain: $output"
+      [ "$output" = "$kind $kind whole=3 reset=0 other=0" ]
+    done
+    run "$PY" "$LINGERCLIENT" answers "$SERVER_PORT" not-tls 3
+    echo "--threads $threads, TLS: $output"
+    [ "$output" = "not-tls 400 whole=3 reset=0 other=0" ]
+    run tls_get /
+    [ "$output" = "Hello, TLS!" ]
+    stop_server
+  done
+}
+
+@test "the lingering close is bounded: a client that keeps the connection is let go after 2 s; a stop waits no longer" {
+  local threads holder
+  for threads in 4 0; do
+    start_side_by_side "$threads"
+    run "$PY" "$LINGERCLIENT" bound "$PLAIN_PORT"
+    echo "--threads $threads: $output"
+    [[ "$output" == "let go after 1.9" || "$output" == "let go after "[23].* ]]
+    "$PY" "$LINGERCLIENT" hold "$PLAIN_PORT" 30 >"$BATS_TEST_TMPDIR/hold" &
+    holder=$!
+    for ((i = 0; i < 100; i++)); do
+      grep -q answered "$BATS_TEST_TMPDIR/hold" && break
+      sleep 0.1
+    done
+    [ "$(cat "$BATS_TEST_TMPDIR/hold")" = answered ]
+    kill -TERM "$SERVER_PID"
+    wait_exit "$SERVER_PID" 5
+    kill "$holder"
+    wait "$holder" || true
+    assert_no_sanitizer_report
   done
 }

@@ -3,7 +3,8 @@
  * that the parser's state keeps only what the bytes said) and the
  * keep-alive decision a finished response makes (chd_response_finish,
  * chd_conn_finish_response, acted on by chd_conn_end_request), and that
- * each close is counted once, by its reason, on the stats page. Each
+ * each close is counted once, by its reason, on the stats page; and which
+ * closes may cost the client an answer (chd_conn_may_lose_answer). Each
  * connection sits on a socketpair; the test reads the client's end. */
 #include "chd_conn.h"
 #include "chd_response.h"
@@ -447,6 +448,68 @@ TEST(kept_alive_the_next_request_starts_clean)
     chd_conn_destroy(conn);
 }
 
+/* --- whether a close may cost the client its answer ---------------------- */
+
+/* A connection whose request (complete) ran and whose response said
+ * "Connection: close". */
+static chd_conn_t *finished(const char *request)
+{
+    chd_conn_t *conn = new_conn();
+    CHECK_EQ_INT(chd_conn_parse_bytes(conn, request, strlen(request)), CHD_PARSE_READY);
+    chd_conn_begin_request(conn);
+    CHECK(!chd_conn_finish_response(conn, false));
+    CHECK(!chd_conn_end_request(conn));
+    return conn;
+}
+
+TEST(an_answer_to_a_client_still_sending_may_be_lost)
+{
+    chd_conn_t *conn = new_conn(); /* a malformed head: the rest may still come */
+    static const char bad[] = "GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n";
+    chd_conn_parse_bytes(conn, bad, sizeof bad - 1);
+    CHECK(chd_conn_may_lose_answer(conn));
+    chd_conn_destroy(conn);
+    conn = new_conn(); /* half a head, answered 408 */
+    chd_conn_parse_bytes(conn, "GET / HT", 8);
+    chd_conn_timed_out(conn);
+    CHECK(chd_conn_may_lose_answer(conn));
+    chd_conn_destroy(conn);
+    conn = running(POST10, "ab"); /* a body cut short by a failure */
+    chd_conn_fail(conn, 413, CHD_CLOSE_TOO_LARGE);
+    CHECK(chd_conn_may_lose_answer(conn));
+    chd_conn_destroy(conn);
+    conn = finished(REQ11); /* a response that closes, with a request arriving after it */
+    CHECK(!chd_conn_may_lose_answer(conn));
+    if (send(client, REQ11, sizeof REQ11 - 1, 0) < 0)
+        abort();
+    CHECK(chd_conn_may_lose_answer(conn));
+    chd_conn_destroy(conn);
+    conn = finished(REQ11 REQ11); /* ... or already read */
+    CHECK(chd_conn_may_lose_answer(conn));
+    chd_conn_destroy(conn);
+}
+
+TEST(no_answer_or_no_reader_is_never_lost)
+{
+    chd_conn_t *conn = new_conn();
+    chd_conn_timed_out(conn); /* idle: nothing owed */
+    CHECK(!chd_conn_may_lose_answer(conn));
+    chd_conn_destroy(conn);
+    conn = new_conn();
+    chd_conn_parse_bytes(conn, "GET /", 5);
+    chd_conn_read_failed(conn, 0); /* the client left mid-head */
+    CHECK(!chd_conn_may_lose_answer(conn));
+    chd_conn_destroy(conn);
+    conn = new_conn_proxy(true); /* a refused PROXY header: nothing answered */
+    chd_conn_parse_bytes(conn, REQ11, sizeof REQ11 - 1);
+    CHECK(!chd_conn_may_lose_answer(conn));
+    chd_conn_destroy(conn);
+    conn = running(POST10, "ab"); /* the client stopped reading */
+    chd_conn_fail(conn, 0, CHD_CLOSE_SEND_TIMEOUT);
+    CHECK(!chd_conn_may_lose_answer(conn));
+    chd_conn_destroy(conn);
+}
+
 int main(int argc, char **argv)
 {
     unit_init(argc, argv);
@@ -479,6 +542,8 @@ int main(int argc, char **argv)
     RUN(keep_alive_after_a_failure_or_malformed_request);
     RUN(a_request_past_timeout_closes_as_request_timeout);
     RUN(kept_alive_the_next_request_starts_clean);
+    RUN(an_answer_to_a_client_still_sending_may_be_lost);
+    RUN(no_answer_or_no_reader_is_never_lost);
     if (client >= 0)
         close(client);
     return unit_finish();
