@@ -81,18 +81,13 @@ static void read_forwarded(const char *v, size_t len, chd_forwarded_t *out)
     }
 }
 
-void chd_forwarded_read(const chd_request_t *req, chd_forwarded_t *out)
+void chd_forwarded_client(const chd_request_t *req, const chd_header_t *forwarded,
+                          const chd_header_t *xff, chd_forwarded_t *out)
 {
     out->addr[0] = out->scheme[0] = '\0';
-    const chd_header_t *fwd = chd_request_find_header(req, "Forwarded");
-    if (fwd) {
-        read_forwarded(chd_header_value(req, fwd), fwd->value_len, out);
-        if (out->addr[0] && !cmn_is_ip_address(out->addr))
-            out->addr[0] = '\0';
-        return;
-    }
-    const chd_header_t *xff = chd_request_find_header(req, "X-Forwarded-For");
-    if (xff) {
+    if (forwarded) {
+        read_forwarded(chd_header_value(req, forwarded), forwarded->value_len, out);
+    } else if (xff) {
         const char *el;
         size_t elen;
         last_element(chd_header_value(req, xff), xff->value_len, &el, &elen);
@@ -100,7 +95,14 @@ void chd_forwarded_read(const chd_request_t *req, chd_forwarded_t *out)
     }
     if (out->addr[0] && !cmn_is_ip_address(out->addr))
         out->addr[0] = '\0'; /* "unknown", an obfuscated name: nothing usable */
-    const chd_header_t *xfp = chd_request_find_header(req, "X-Forwarded-Proto");
+}
+
+void chd_forwarded_read(const chd_request_t *req, chd_forwarded_t *out)
+{
+    const chd_header_t *fwd = chd_request_find_header(req, "Forwarded");
+    chd_forwarded_client(req, fwd, fwd ? NULL : chd_request_find_header(req, "X-Forwarded-For"),
+                         out);
+    const chd_header_t *xfp = fwd ? NULL : chd_request_find_header(req, "X-Forwarded-Proto");
     if (xfp) {
         const char *el;
         size_t elen;
