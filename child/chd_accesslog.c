@@ -361,7 +361,7 @@ static int start_flusher(void)
 int chd_accesslog_start(const char *path, const char *format, char *err, size_t errlen)
 {
     char why[160];
-    int rc = cmn_accessfmt_compile(format, &the_log.fmt, why, sizeof why);
+    int rc = cmn_accessfmt_compile_folded(format, &the_log.fmt, why, sizeof why);
     if (rc < 0) {
         snprintf(err, errlen, "--access-log-format: %s", why);
         return rc;
