@@ -331,7 +331,7 @@ static bool format_uses(const cmn_accessfmt_t *fmt, cmn_af_kind_t kind)
  * name the set has no room for is searched for per line instead. */
 static void list_fields(void)
 {
-    the_log.fields.count = 0;
+    chd_logfields_clear(&the_log.fields);
     chd_logfields_add(&the_log.fields, "Forwarded");       /* FIELD_FORWARDED */
     chd_logfields_add(&the_log.fields, "X-Forwarded-For"); /* FIELD_XFF */
     for (int i = 0; i < the_log.fmt.nops; i++) {
@@ -452,7 +452,7 @@ void chd_accesslog_stop(void)
     pthread_mutex_unlock(&the_log.lock);
     free(the_log.path);
     the_log.path = NULL;
-    the_log.fields.count = 0; /* its names point into the format */
+    chd_logfields_clear(&the_log.fields); /* its names point into the format */
     cmn_accessfmt_free(&the_log.fmt);
 }
 

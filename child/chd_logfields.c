@@ -14,6 +14,7 @@ int chd_logfields_add(chd_logfields_t *set, const char *name)
     memset(f, 0, sizeof *f);
     f->name = name;
     f->len = len;
+    set->lengths |= 1ull << (len % 64);
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
         bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
@@ -63,6 +64,8 @@ void chd_logfields_find(const chd_logfields_t *set, const chd_request_t *req,
         out->found[k] = NULL;
     for (int i = 0; i < req->nheaders; i++) {
         const chd_header_t *h = &req->headers[i];
+        if (!(set->lengths >> (h->name_len % 64) & 1))
+            continue; /* no listed name is this long */
         for (int k = 0; k < set->count; k++) {
             const chd_logfield_t *f = &set->names[k];
             if (h->name_len == f->len && !out->found[k] && is_named(chd_header_name(req, h), f))

@@ -17,6 +17,7 @@
 #include "chd_request.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CHD_LOGFIELDS_MAX 16       /* names a set holds */
 #define CHD_LOGFIELDS_NAME_MAX 64  /* longest name a set holds */
@@ -33,6 +34,9 @@ typedef struct {
 typedef struct {
     chd_logfield_t names[CHD_LOGFIELDS_MAX];
     int count;
+    /* Bit (len % 64) set for each name's length: most of a request's
+     * fields are passed over on this one test. */
+    uint64_t lengths;
 } chd_logfields_t;
 
 /* What one request has of a set: found[i] is the first field named
@@ -40,6 +44,13 @@ typedef struct {
 typedef struct {
     const chd_header_t *found[CHD_LOGFIELDS_MAX];
 } chd_logfields_found_t;
+
+/* An empty set: count 0 (a zeroed set is empty too). */
+static inline void chd_logfields_clear(chd_logfields_t *set)
+{
+    set->count = 0;
+    set->lengths = 0;
+}
 
 /* Lists `name` (borrowed, NUL-terminated; the caller keeps it alive while
  * the set is used). Returns its slot (0, 1, ... in the order added), or -1

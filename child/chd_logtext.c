@@ -10,60 +10,35 @@ static const uint8_t needs_escape[256] = {
     [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f ... 0xff] = 1,
 };
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
+/* 16 bytes as one vector (GCC's vector extension: SSE2 or NEON, else
+ * plain code). */
+typedef uint8_t block_t __attribute__((vector_size(16)));
 
-/* Whether a byte of w is below c (c <= 0x80): a byte that borrows in
- * w - c and had its top bit clear. A borrow only spreads into the next
- * byte from one that is itself below c, so the answer for the word is
- * exact even though single bytes may be flagged wrongly. */
-static inline uint64_t any_below(uint64_t w, uint8_t c) { return (w - ONES * c) & ~w & HIGHS; }
-
-static inline uint64_t any_equal(uint64_t w, uint8_t c) { return any_below(w ^ (ONES * c), 1); }
-
-/* Whether a byte of w is above c (c <= 0x7f): its top bit is set, or
- * adding 0x7f - c sets it (a carry only leaves a byte that had it set). */
-static inline uint64_t any_above(uint64_t w, uint8_t c)
+/* Whether one of 16 bytes needs escaping (the table above, as vector
+ * compares). */
+static inline bool block_needs_escape(const char *s)
 {
-    return ((w + ONES * (uint8_t)(0x7f - c)) | w) & HIGHS;
+    block_t v;
+    memcpy(&v, s, sizeof v);
+    block_t bad = (block_t)((v < 0x20) | (v > 0x7e) | (v == '"') | (v == '\\'));
+    uint64_t halves[2];
+    memcpy(halves, &bad, sizeof halves);
+    return (halves[0] | halves[1]) != 0;
 }
 
-/* Whether one of 8 bytes needs escaping (the table above, as arithmetic). */
-static inline bool word_needs_escape(uint64_t w)
-{
-    return (any_below(w, 0x20) | any_above(w, 0x7e) | any_equal(w, '"') | any_equal(w, '\\')) != 0;
-}
-
-static inline uint64_t load_word(const char *s)
-{
-    uint64_t w;
-    memcpy(&w, s, 8);
-    return w;
-}
-
-/* The n < 8 bytes of s in a word, the rest filled with a plain byte. */
-static inline uint64_t load_short(const char *s, size_t n)
-{
-    char bytes[8] = "--------";
-    chd_logtext_copy_short(bytes, s, n);
-    return load_word(bytes);
-}
-
-/* A word at a time, the last one overlapping its predecessor: most values
- * (addresses, methods, paths, agents) need no escaping at all. */
+/* 16 bytes at a time, the last block overlapping its predecessor: most
+ * values (addresses, paths, agents) need no escaping at all. Shorter than
+ * that, a byte at a time. */
 static inline size_t plain_prefix(const char *s, size_t n)
 {
     size_t i = 0;
-    if (n < 8) {
-        if (!word_needs_escape(load_short(s, n)))
-            return n;
-    } else {
-        while (i + 8 <= n && !word_needs_escape(load_word(s + i)))
-            i += 8;
-        if (i == n || (i + 8 > n && !word_needs_escape(load_word(s + n - 8))))
+    if (n >= 16) {
+        while (i + 16 <= n && !block_needs_escape(s + i))
+            i += 16;
+        if (i + 16 > n && (i == n || !block_needs_escape(s + n - 16)))
             return n;
     }
-    while (i < n && !needs_escape[(uint8_t)s[i]]) /* the word with the first one */
+    while (i < n && !needs_escape[(uint8_t)s[i]]) /* the block with the first one */
         i++;
     return i;
 }

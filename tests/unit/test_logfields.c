@@ -39,7 +39,7 @@ static const char *const names[] = {
 
 static void add_all(chd_logfields_t *set)
 {
-    set->count = 0;
+    chd_logfields_clear(set);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CHECK_EQ_INT(chd_logfields_add(set, names[i]), (int)i);
 }
@@ -76,7 +76,7 @@ TEST(every_case_and_length)
      * byte (case or not), are shorter or longer */
     static chd_logfields_t set;
     static char wanted[40][48];
-    set.count = 0;
+    chd_logfields_clear(&set);
     for (int len = 1; len <= 40; len++) {
         for (int i = 0; i < len; i++)
             wanted[len - 1][i] = "Ab-C1d_E"[i % 8];
@@ -106,7 +106,7 @@ TEST(every_case_and_length)
 TEST(full_set_and_long_names)
 {
     static chd_logfields_t set;
-    set.count = 0;
+    chd_logfields_clear(&set);
     char long_name[CHD_LOGFIELDS_NAME_MAX + 2];
     memset(long_name, 'n', sizeof long_name - 1);
     long_name[sizeof long_name - 1] = '\0';
@@ -130,7 +130,7 @@ TEST(slot_by_address)
     static chd_logfields_t set;
     static const char agent[] = "User-Agent";
     char copy[] = "User-Agent";
-    set.count = 0;
+    chd_logfields_clear(&set);
     CHECK_EQ_INT(chd_logfields_add(&set, "Referer"), 0);
     CHECK_EQ_INT(chd_logfields_add(&set, agent), 1);
     CHECK_EQ_INT(chd_logfields_slot(&set, agent), 1);
@@ -142,7 +142,7 @@ TEST(slot_by_address)
 static void expect_client(const char *fields, const char *want, int line)
 {
     static chd_logfields_t set;
-    set.count = 0;
+    chd_logfields_clear(&set);
     chd_logfields_add(&set, "Forwarded");
     chd_logfields_add(&set, "X-Forwarded-For");
     chd_request_t r;
