@@ -25,13 +25,19 @@ typedef chd_logtext_t out_t;
  * these very strings (see request_header). */
 static const char referer_name[] = "Referer", agent_name[] = "User-Agent";
 
+/* Short names for the pieces (chd_logtext.h). */
 static inline void put(out_t *o, const char *s, size_t n) { chd_logtext_put(o, s, n); }
+static inline void put_escaped(out_t *o, const char *s, size_t n)
+{
+    chd_logtext_put_escaped(o, s, n);
+}
+static inline void put_uint(out_t *o, uint64_t v) { chd_logtext_put_uint(o, v); }
 
 /* A value, or "-" when absent. */
 static void put_value(out_t *o, const char *s, size_t n)
 {
     if (s)
-        chd_logtext_put_escaped(o, s, n);
+        put_escaped(o, s, n);
     else
         put(o, "-", 1);
 }
@@ -50,9 +56,9 @@ static void put_request_line(out_t *o, const chd_accesslog_entry_t *e)
         put(o, "-", 1);
         return;
     }
-    chd_logtext_put_escaped(o, e->method, strlen(e->method));
+    put_escaped(o, e->method, strlen(e->method));
     put(o, " ", 1);
-    chd_logtext_put_escaped(o, e->target, e->target_len);
+    put_escaped(o, e->target, e->target_len);
     put(o, " ", 1);
     put_protocol(o, e);
 }
@@ -128,20 +134,20 @@ static void put_op(out_t *o, const cmn_accessfmt_t *fmt, const cmn_af_op_t *op,
     case CMN_AF_QUERY: {
         size_t q = query_start(e);
         if (e->method && q < e->target_len)
-            chd_logtext_put_escaped(o, e->target + q + 1, e->target_len - q - 1);
+            put_escaped(o, e->target + q + 1, e->target_len - q - 1);
         break;
     }
     case CMN_AF_PROTOCOL: e->method ? put_protocol(o, e) : put(o, "-", 1); break;
-    case CMN_AF_STATUS: e->status > 0 ? chd_logtext_put_uint(o, (uint64_t)e->status) : put(o, "-", 1); break;
-    case CMN_AF_BYTES: chd_logtext_put_uint(o, e->body_bytes); break;
-    case CMN_AF_BYTES_DASH: e->body_bytes ? chd_logtext_put_uint(o, e->body_bytes) : put(o, "-", 1); break;
+    case CMN_AF_STATUS: e->status > 0 ? put_uint(o, (uint64_t)e->status) : put(o, "-", 1); break;
+    case CMN_AF_BYTES: put_uint(o, e->body_bytes); break;
+    case CMN_AF_BYTES_DASH: e->body_bytes ? put_uint(o, e->body_bytes) : put(o, "-", 1); break;
     case CMN_AF_REFERER: put_req_header(o, e, referer_name); break;
     case CMN_AF_AGENT: put_req_header(o, e, agent_name); break;
-    case CMN_AF_SECONDS: chd_logtext_put_uint(o, us / 1000000); break;
-    case CMN_AF_MILLIS: chd_logtext_put_uint(o, us / 1000); break;
-    case CMN_AF_MICROS: chd_logtext_put_uint(o, us); break;
+    case CMN_AF_SECONDS: put_uint(o, us / 1000000); break;
+    case CMN_AF_MILLIS: put_uint(o, us / 1000); break;
+    case CMN_AF_MICROS: put_uint(o, us); break;
     case CMN_AF_DECIMAL: chd_logtext_put_seconds(o, us); break;
-    case CMN_AF_PID: chd_logtext_put_uint(o, (uint64_t)e->pid); break;
+    case CMN_AF_PID: put_uint(o, (uint64_t)e->pid); break;
     case CMN_AF_REQ_HEADER: put_req_header(o, e, cmn_af_text(fmt, op)); break;
     case CMN_AF_RESP_HEADER: put_resp_header(o, e, cmn_af_text(fmt, op)); break;
     }

@@ -110,9 +110,11 @@ void chd_logtext_put_escaped(chd_logtext_t *o, const char *s, size_t n)
 /* ------------------------------------------------------------ numbers */
 
 /* "00" to "99": two digits per division. */
-static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
-                                  "34353637383940414243444546474849505152535455565758596061626364656667"
-                                  "6869707172737475767778798081828384858687888990919293949596979899";
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
 
 /* Writes v in decimal so that it ends just before `end`; returns its first
  * digit. */
@@ -163,8 +165,8 @@ static int format_time(time_t t, char *text, size_t cap)
     char sign = off < 0 ? '-' : '+';
     off = off < 0 ? -off : off;
     return snprintf(text, cap, "[%02d/%.3s/%04d:%02d:%02d:%02d %c%02ld%02ld]", tm.tm_mday,
-                    months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
-                    off / 60, off % 60);
+                    months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                    sign, off / 60, off % 60);
 }
 
 void chd_logtext_put_time(chd_logtext_t *o, time_t t)

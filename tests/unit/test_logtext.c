@@ -79,7 +79,8 @@ TEST(escaping_matches_apache)
             reference_escape(s, sizeof s, want);
             CHECK_EQ_STR(WRITE(200, chd_logtext_put_escaped(o, s, sizeof s)), want);
             bool special = c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
-            CHECK_EQ_INT((int)chd_logtext_plain_prefix(s, sizeof s), special ? (int)at : (int)sizeof s);
+            int want_plain = special ? (int)at : (int)sizeof s;
+            CHECK_EQ_INT((int)chd_logtext_plain_prefix(s, sizeof s), want_plain);
         }
     }
 }
