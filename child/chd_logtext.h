@@ -1,10 +1,12 @@
 /* chd_logtext: the pieces an access log line is made of (chd_accesslog.c),
  * appended to a bounded buffer.
  *
- * A line costs a few hundred instructions, so the pieces are written with
- * no library call on the common path: short copies are inline, escaping
- * scans eight bytes at a time, integers are written digit by digit (no
- * snprintf), and the time is formatted once per second and thread.
+ * A line costs about a thousand instructions, so the pieces are written
+ * with no library call on the common path: short copies are inline, short
+ * values are escaped a byte at a time straight into the buffer and long
+ * ones scanned 16 bytes at a time, integers are written two digits per
+ * division (no snprintf), and the time is formatted once per second and
+ * thread.
  *
  * What does not fit in the buffer is dropped and `cut` is set; an escape
  * sequence is never split. Plain C, no allocation, no lock: each thread
