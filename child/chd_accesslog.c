@@ -2,6 +2,8 @@
 #include "chd_accesslog.h"
 
 #include "chd_forwarded.h"
+#include "chd_logfields.h"
+#include "chd_logtext.h"
 #include "cmn_log.h"
 
 #include <errno.h>
@@ -17,70 +19,19 @@
 
 /* ------------------------------------------------------------ formatting */
 
-/* A bounded writer: what does not fit is dropped and `cut` set. */
-typedef struct {
-    char *p, *end;
-    bool cut;
-} out_t;
+typedef chd_logtext_t out_t;
 
-static inline void put(out_t *o, const char *s, size_t n)
+/* The request fields %(f)s and %(a)s show. The formatter asks for them by
+ * these very strings (see request_header). */
+static const char referer_name[] = "Referer", agent_name[] = "User-Agent";
+
+/* Short names for the pieces (chd_logtext.h). */
+static inline void put(out_t *o, const char *s, size_t n) { chd_logtext_put(o, s, n); }
+static inline void put_escaped(out_t *o, const char *s, size_t n)
 {
-    size_t room = (size_t)(o->end - o->p);
-    if (n > room) {
-        n = room;
-        o->cut = true;
-    }
-    memcpy(o->p, s, n);
-    o->p += n;
+    chd_logtext_put_escaped(o, s, n);
 }
-
-static inline void put_str(out_t *o, const char *s) { put(o, s, strlen(s)); }
-
-static void put_uint(out_t *o, uint64_t v)
-{
-    char digits[20];
-    int i = sizeof digits;
-    do {
-        digits[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put(o, digits + i, sizeof digits - (size_t)i);
-}
-
-/* Bytes Apache escapes in a log value: controls, DEL and above, '"', '\'. */
-static const uint8_t needs_escape[256] = {
-    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f ... 0xff] = 1,
-};
-
-/* Appends s escaped; an escape sequence is never split by a cut. */
-static void put_escaped(out_t *o, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && !needs_escape[(uint8_t)s[j]])
-            j++;
-        put(o, s + i, j - i);
-        if (j == n)
-            return;
-        uint8_t c = (uint8_t)s[j];
-        char esc[4] = {'\\', (char)c};
-        size_t elen = 2;
-        if (c != '"' && c != '\\') {
-            esc[1] = 'x';
-            esc[2] = hex[c >> 4];
-            esc[3] = hex[c & 15];
-            elen = 4;
-        }
-        if ((size_t)(o->end - o->p) < elen) {
-            o->cut = true;
-            return;
-        }
-        put(o, esc, elen);
-        i = j + 1;
-    }
-}
+static inline void put_uint(out_t *o, uint64_t v) { chd_logtext_put_uint(o, v); }
 
 /* A value, or "-" when absent. */
 static void put_value(out_t *o, const char *s, size_t n)
@@ -89,27 +40,6 @@ static void put_value(out_t *o, const char *s, size_t n)
         put_escaped(o, s, n);
     else
         put(o, "-", 1);
-}
-
-/* "[01/Dec/2026:02:16:39 +0000]", local time, cached per thread and second. */
-static void put_time(out_t *o, time_t t)
-{
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    static __thread time_t cached_at = (time_t)-1;
-    static __thread char text[40];
-    static __thread int len;
-    if (t != cached_at) {
-        struct tm tm;
-        localtime_r(&t, &tm);
-        long off = tm.tm_gmtoff / 60;
-        char sign = off < 0 ? '-' : '+';
-        off = off < 0 ? -off : off;
-        len = snprintf(text, sizeof text, "[%02d/%.3s/%04d:%02d:%02d:%02d %c%02ld%02ld]", tm.tm_mday,
-                       months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                       sign, off / 60, off % 60);
-        cached_at = t;
-    }
-    put(o, text, (size_t)len);
 }
 
 static void put_protocol(out_t *o, const chd_accesslog_entry_t *e)
@@ -131,20 +61,6 @@ static void put_request_line(out_t *o, const chd_accesslog_entry_t *e)
     put_escaped(o, e->target, e->target_len);
     put(o, " ", 1);
     put_protocol(o, e);
-}
-
-/* Seconds with six decimals, "0.000412". */
-static void put_decimal_seconds(out_t *o, uint64_t us)
-{
-    char frac[7];
-    uint64_t f = us % 1000000;
-    for (int i = 5; i >= 0; i--) {
-        frac[i + 1] = (char)('0' + f % 10);
-        f /= 10;
-    }
-    frac[0] = '.';
-    put_uint(o, us / 1000000);
-    put(o, frac, 7);
 }
 
 static size_t query_start(const chd_accesslog_entry_t *e)
@@ -211,7 +127,7 @@ static void put_op(out_t *o, const cmn_accessfmt_t *fmt, const cmn_af_op_t *op,
     case CMN_AF_HOST: put_value(o, e->remote_addr, e->remote_addr ? strlen(e->remote_addr) : 0); break;
     case CMN_AF_LOGNAME:
     case CMN_AF_USER: put(o, "-", 1); break;
-    case CMN_AF_TIME: put_time(o, e->started); break;
+    case CMN_AF_TIME: chd_logtext_put_time(o, e->started); break;
     case CMN_AF_REQUEST: put_request_line(o, e); break;
     case CMN_AF_METHOD: put_value(o, e->method, e->method ? strlen(e->method) : 0); break;
     case CMN_AF_PATH: put_value(o, e->method ? e->target : NULL, query_start(e)); break;
@@ -225,12 +141,12 @@ static void put_op(out_t *o, const cmn_accessfmt_t *fmt, const cmn_af_op_t *op,
     case CMN_AF_STATUS: e->status > 0 ? put_uint(o, (uint64_t)e->status) : put(o, "-", 1); break;
     case CMN_AF_BYTES: put_uint(o, e->body_bytes); break;
     case CMN_AF_BYTES_DASH: e->body_bytes ? put_uint(o, e->body_bytes) : put(o, "-", 1); break;
-    case CMN_AF_REFERER: put_req_header(o, e, "Referer"); break;
-    case CMN_AF_AGENT: put_req_header(o, e, "User-Agent"); break;
+    case CMN_AF_REFERER: put_req_header(o, e, referer_name); break;
+    case CMN_AF_AGENT: put_req_header(o, e, agent_name); break;
     case CMN_AF_SECONDS: put_uint(o, us / 1000000); break;
     case CMN_AF_MILLIS: put_uint(o, us / 1000); break;
     case CMN_AF_MICROS: put_uint(o, us); break;
-    case CMN_AF_DECIMAL: put_decimal_seconds(o, us); break;
+    case CMN_AF_DECIMAL: chd_logtext_put_seconds(o, us); break;
     case CMN_AF_PID: put_uint(o, (uint64_t)e->pid); break;
     case CMN_AF_REQ_HEADER: put_req_header(o, e, cmn_af_text(fmt, op)); break;
     case CMN_AF_RESP_HEADER: put_resp_header(o, e, cmn_af_text(fmt, op)); break;
@@ -240,9 +156,10 @@ static void put_op(out_t *o, const cmn_accessfmt_t *fmt, const cmn_af_op_t *op,
 size_t chd_accesslog_format_line(const cmn_accessfmt_t *fmt, const chd_accesslog_entry_t *e,
                                  char *out, size_t cap)
 {
-    out_t o = {out, out + cap - 4, false}; /* room kept for "...\n" */
-    for (int i = 0; i < fmt->nops && !o.cut; i++)
-        put_op(&o, fmt, &fmt->ops[i], e);
+    out_t o = chd_logtext_over(out, cap - 4); /* room kept for "...\n" */
+    const cmn_af_op_t *op = fmt->ops, *end = op + fmt->nops;
+    for (; op < end && !o.cut; op++)
+        put_op(&o, fmt, op, e);
     if (o.cut) {
         memcpy(o.p, "...", 3);
         o.p += 3;
@@ -252,6 +169,8 @@ size_t chd_accesslog_format_line(const cmn_accessfmt_t *fmt, const chd_accesslog
 }
 
 /* ------------------------------------------------------------ the log */
+
+enum { FIELD_FORWARDED, FIELD_XFF }; /* the first slots of the_log.fields */
 
 /* The process's access log. `enabled` is read without the lock on every
  * request; everything else is under `lock`, so a reopen can swap the fd
@@ -263,6 +182,10 @@ static struct {
     bool flusher_idle;   /* the flusher waits for a first line (not for its deadline) */
     cmn_accessfmt_t fmt; /* read without the lock: fixed while enabled */
     bool uses_host;      /* the format has %(h)s: worth reading X-Forwarded-For */
+    /* The request fields a line may show, found in one pass per line:
+     * Forwarded and X-Forwarded-For, then those the format asks for (read
+     * without the lock: fixed while enabled). */
+    chd_logfields_t fields;
     int pid;
     char *path;          /* NULL: stdout */
     int fd;              /* -1 when closed */
@@ -410,6 +333,24 @@ static bool format_uses(const cmn_accessfmt_t *fmt, cmn_af_kind_t kind)
     return false;
 }
 
+/* Lists the request fields a line may show, from the compiled format; a
+ * name the set has no room for is searched for per line instead. */
+static void list_fields(void)
+{
+    chd_logfields_clear(&the_log.fields);
+    chd_logfields_add(&the_log.fields, "Forwarded");       /* FIELD_FORWARDED */
+    chd_logfields_add(&the_log.fields, "X-Forwarded-For"); /* FIELD_XFF */
+    for (int i = 0; i < the_log.fmt.nops; i++) {
+        const cmn_af_op_t *op = &the_log.fmt.ops[i];
+        if (op->kind == CMN_AF_REFERER)
+            chd_logfields_add(&the_log.fields, referer_name);
+        else if (op->kind == CMN_AF_AGENT)
+            chd_logfields_add(&the_log.fields, agent_name);
+        else if (op->kind == CMN_AF_REQ_HEADER)
+            chd_logfields_add(&the_log.fields, cmn_af_text(&the_log.fmt, op));
+    }
+}
+
 static int start_flusher(void)
 {
     pthread_condattr_t attr;
@@ -426,7 +367,7 @@ static int start_flusher(void)
 int chd_accesslog_start(const char *path, const char *format, char *err, size_t errlen)
 {
     char why[160];
-    int rc = cmn_accessfmt_compile(format, &the_log.fmt, why, sizeof why);
+    int rc = cmn_accessfmt_compile_folded(format, &the_log.fmt, why, sizeof why);
     if (rc < 0) {
         snprintf(err, errlen, "--access-log-format: %s", why);
         return rc;
@@ -443,6 +384,7 @@ int chd_accesslog_start(const char *path, const char *format, char *err, size_t 
     the_log.path = abs;
     atomic_store(&the_log.line_max, fd >= 0 ? line_max_for(fd) : PIPE_BUF);
     the_log.uses_host = format_uses(&the_log.fmt, CMN_AF_HOST);
+    list_fields();
     the_log.pid = (int)getpid();
     the_log.len = 0;
     the_log.stopping = the_log.failing = false;
@@ -516,34 +458,50 @@ void chd_accesslog_stop(void)
     pthread_mutex_unlock(&the_log.lock);
     free(the_log.path);
     the_log.path = NULL;
+    chd_logfields_clear(&the_log.fields); /* its names point into the format */
     cmn_accessfmt_free(&the_log.fmt);
 }
 
 /* ------------------------------------------------------------ request hooks */
 
+/* One line's request fields (the_log.fields found in its request). */
+typedef struct {
+    const chd_request_t *req;
+    chd_logfields_found_t fields;
+    chd_forwarded_t fwd; /* what a trusted proxy says about the client */
+} line_fields_t;
+
+/* The entry's request header lookup. The formatter asks with the very
+ * strings the_log.fields lists, so their slot is found by address; any
+ * other name (one the set had no room for) is searched for. */
 static const char *request_header(const void *ctx, const char *name, size_t *len)
 {
-    const chd_request_t *req = ctx;
-    const chd_header_t *h = chd_request_find_header(req, name);
+    const line_fields_t *lf = ctx;
+    int slot = chd_logfields_slot(&the_log.fields, name);
+    const chd_header_t *h =
+        slot >= 0 ? lf->fields.found[slot] : chd_request_find_header(lf->req, name);
     if (!h)
         return NULL;
     *len = h->value_len;
-    return chd_header_value(req, h);
+    return chd_header_value(lf->req, h);
 }
 
 /* What both hooks share: the client as the app saw it (REMOTE_ADDR, after
- * a trusted proxy's X-Forwarded-For), the headers, the clocks. `fwd` is
- * the caller's, so remote_addr may point into it. */
+ * a trusted proxy's X-Forwarded-For), the headers, the clocks. `lf` is the
+ * caller's: the entry points into it. */
 static void fill_entry(chd_accesslog_entry_t *e, const chd_conn_t *conn, double since,
-                       chd_forwarded_t *fwd)
+                       line_fields_t *lf)
 {
     memset(e, 0, sizeof *e);
-    fwd->addr[0] = '\0';
-    if (the_log.uses_host && conn->via_trusted_proxy && conn->req.nheaders > 0)
-        chd_forwarded_read(&conn->req, fwd);
-    e->remote_addr = fwd->addr[0] ? fwd->addr : conn->peer_addr;
+    lf->req = &conn->req;
+    chd_logfields_find(&the_log.fields, &conn->req, &lf->fields);
+    lf->fwd.addr[0] = '\0';
+    if (the_log.uses_host && conn->via_trusted_proxy)
+        chd_forwarded_client(&conn->req, lf->fields.found[FIELD_FORWARDED],
+                             lf->fields.found[FIELD_XFF], &lf->fwd);
+    e->remote_addr = lf->fwd.addr[0] ? lf->fwd.addr : conn->peer_addr;
     e->req_header = request_header;
-    e->req_ctx = &conn->req;
+    e->req_ctx = lf;
     e->pid = the_log.pid;
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME_COARSE, &wall); /* a whole second is all the log shows */
@@ -560,8 +518,8 @@ static void write_running(const chd_conn_t *conn, int status, uint64_t body_byte
                           const char *head, size_t head_len)
 {
     chd_accesslog_entry_t e;
-    chd_forwarded_t fwd;
-    fill_entry(&e, conn, conn->request_started, &fwd);
+    line_fields_t fields;
+    fill_entry(&e, conn, conn->request_started, &fields);
     const chd_request_t *req = &conn->req;
     e.method = chd_request_method(req);
     e.target = chd_request_url(req);
@@ -597,9 +555,9 @@ void chd_accesslog_rejected(const chd_conn_t *conn, int status, uint64_t body_by
     if (!chd_accesslog_enabled())
         return;
     chd_accesslog_entry_t e;
-    chd_forwarded_t fwd;
+    line_fields_t fields;
     const chd_request_t *req = &conn->req;
-    fill_entry(&e, conn, atomic_load(&((chd_conn_t *)conn)->last_done), &fwd);
+    fill_entry(&e, conn, atomic_load(&((chd_conn_t *)conn)->last_done), &fields);
     if (req->url_len > 0 && chd_head_check_line_done(&req->head_check)) {
         /* The line is whole: http-parser got past the method and the
          * version even if the head failed later. */

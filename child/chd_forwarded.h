@@ -20,6 +20,14 @@ typedef struct {
     char scheme[8];
 } chd_forwarded_t;
 
+/* The client address alone, from a request's Forwarded and
+ * X-Forwarded-For fields already found (NULL: absent): the same address
+ * chd_forwarded_read gives, for a caller that looked the fields up with
+ * others in one pass (the access log). The scheme is what Forwarded says,
+ * else "". */
+void chd_forwarded_client(const chd_request_t *req, const chd_header_t *forwarded,
+                          const chd_header_t *xff, chd_forwarded_t *out);
+
 /* Reads the forwarding headers of a complete request head. */
 void chd_forwarded_read(const chd_request_t *req, chd_forwarded_t *out);
 

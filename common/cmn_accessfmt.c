@@ -26,6 +26,7 @@ typedef struct {
     cmn_accessfmt_t *f;
     size_t slen;       /* bytes used in f->strings */
     bool in_literal;   /* the last op is a LITERAL still being extended */
+    bool fold;         /* constant atoms become literal text */
 } compiler_t;
 
 static void add_literal_byte(compiler_t *c, char ch)
@@ -78,6 +79,10 @@ static bool is_token(const char *s, size_t len)
 static int add_atom(compiler_t *c, const char *key, size_t len)
 {
     cmn_accessfmt_t *f = c->f;
+    if (c->fold && len == 1 && (key[0] == 'l' || key[0] == 'u')) {
+        add_literal_byte(c, '-'); /* what CMN_AF_LOGNAME and CMN_AF_USER show */
+        return 0;
+    }
     end_literal(c);
     if (len == 1) {
         for (size_t i = 0; i < sizeof letters / sizeof letters[0]; i++) {
@@ -144,7 +149,8 @@ static int compile(compiler_t *c, const char *format, char *err, size_t errlen)
     return 0;
 }
 
-int cmn_accessfmt_compile(const char *format, cmn_accessfmt_t *out, char *err, size_t errlen)
+static int compile_new(const char *format, bool fold, cmn_accessfmt_t *out, char *err,
+                       size_t errlen)
 {
     if (!format)
         format = CMN_ACCESSFMT_DEFAULT;
@@ -159,11 +165,22 @@ int cmn_accessfmt_compile(const char *format, cmn_accessfmt_t *out, char *err, s
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    compiler_t c = {.f = out};
+    compiler_t c = {.f = out, .fold = fold};
     int rc = compile(&c, format, err, errlen);
     if (rc < 0)
         cmn_accessfmt_free(out);
     return rc;
+}
+
+int cmn_accessfmt_compile(const char *format, cmn_accessfmt_t *out, char *err, size_t errlen)
+{
+    return compile_new(format, false, out, err, errlen);
+}
+
+int cmn_accessfmt_compile_folded(const char *format, cmn_accessfmt_t *out, char *err,
+                                 size_t errlen)
+{
+    return compile_new(format, true, out, err, errlen);
 }
 
 void cmn_accessfmt_free(cmn_accessfmt_t *f)

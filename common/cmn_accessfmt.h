@@ -65,6 +65,13 @@ static inline const char *cmn_af_text(const cmn_accessfmt_t *f, const cmn_af_op_
  * err naming the bad atom (nothing to free); or -ENOMEM. */
 int cmn_accessfmt_compile(const char *format, cmn_accessfmt_t *out, char *err, size_t errlen);
 
+/* cmn_accessfmt_compile for formatting lines: the atoms whose value never
+ * changes (%(l)s and %(u)s, always "-") are compiled into the literal text
+ * around them, so the same lines take fewer ops ("%(h)s %(l)s %(u)s %(t)s"
+ * is HOST, " - - ", TIME). */
+int cmn_accessfmt_compile_folded(const char *format, cmn_accessfmt_t *out, char *err,
+                                 size_t errlen);
+
 void cmn_accessfmt_free(cmn_accessfmt_t *f);
 
 #endif
