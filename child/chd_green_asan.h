@@ -21,9 +21,10 @@
  * whole stack is cleared. Frames entered after the switch are checked as
  * always; frames live across it lose their redzones until they return.
  * (ASAN_OPTIONS=detect_stack_use_after_return=1 would move checked locals
- * off the copied stack instead, but its fake stack frees the frames of a
- * suspended greenlet as garbage after any C++ throw, and greenlet throws
- * one whenever a greenlet is killed.) In other builds these do nothing. */
+ * off the copied stack instead, but after any C++ throw its fake stack
+ * frees, as garbage, every frame that lies deeper than the thrower's, a
+ * suspended greenlet's too; and greenlet throws, when a child drains for
+ * one.) In other builds these functions do nothing. */
 #ifndef CHD_GREEN_ASAN_H
 #define CHD_GREEN_ASAN_H
 
