@@ -10,16 +10,18 @@
  * greenlet on the same addresses, and the shadow stays as the suspended
  * greenlet's live frames left it. A frame laid over it then finds someone
  * else's redzones inside its own locals: the hub's TLS handshake, say,
- * running where a request's chd_wsgi_serve waits in the app, is reported
- * as a stack-use-after-scope or stack-buffer-overflow in
- * init_ticket_crypto (chd_tls.c) writing its own local. ASan's fiber API
- * (__sanitizer_start_switch_fiber) cannot say this: it describes fibers
- * that each have a stack of their own, and greenlets share one.
+ * running where a request's chd_wsgi_serve waits in the app, gets a report
+ * (unknown-crash, stack-buffer-overflow or stack-use-after-scope, after
+ * the stale byte) in init_ticket_crypto (chd_tls.c) writing its own
+ * local. ASan's fiber API (__sanitizer_start_switch_fiber) cannot say
+ * this: it describes fibers that each have a stack of their own, and
+ * greenlets share one.
  *
  * So after every switch, on the switched-to greenlet's stack (greenlet's
  * trace function runs there, before anything else), the shadow of the
- * whole stack is cleared. Frames entered after the switch are checked as
- * always; frames live across it lose their redzones until they return.
+ * whole stack, as deep as it has ever grown, is cleared. Frames entered
+ * after the switch are checked as always; frames live across it lose
+ * their redzones until they return.
  * (ASAN_OPTIONS=detect_stack_use_after_return=1 would move checked locals
  * off the copied stack instead, but after any C++ throw its fake stack
  * frees, as garbage, every frame that lies deeper than the thrower's, a
