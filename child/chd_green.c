@@ -3,6 +3,7 @@
 
 #include "chd_accesslog.h"
 #include "chd_conn.h"
+#include "chd_green_asan.h"
 #include "chd_green_conns.h"
 #include "chd_linger.h"
 #include "chd_orphan.h"
@@ -282,21 +283,6 @@ static PyObject *mod_close_listener(PyObject *mod, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-/* greenlet copies stacks in and out without telling AddressSanitizer, so
- * the free stack below a switched-in greenlet may carry another one's
- * stale poison, which checked C code (or libc's interceptors) running
- * there would report. Clears it; only in the sanitizer build. */
-static void clear_stale_stack_poison(void)
-{
-    char *below = (char *)__builtin_frame_address(0) - 65536;
-    __asan_unpoison_memory_region(below, 65536);
-}
-#else
-static inline void clear_stale_stack_poison(void) {}
-#endif
-
 /* The connection the dict's greenlet runs a request for; NULL when none. */
 static chd_conn_t *running_conn(PyObject *greenlet)
 {
@@ -312,11 +298,12 @@ static PyObject *mod_watch(PyObject *mod, PyObject *running)
 }
 
 /* switch_trace(event, (origin, target)): greenlet.settrace's callback, at
- * every switch. */
+ * every switch, on the target's stack; installed with --timeout, and always
+ * in the sanitizer build (chd_green_asan.h). */
 static PyObject *mod_switch_trace(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)mod;
-    clear_stale_stack_poison();
+    chd_green_asan_switched(); /* before anything here touches the stack */
     PyObject *target = nargs == 2 && PyTuple_Check(args[1]) && PyTuple_GET_SIZE(args[1]) == 2
                            ? PyTuple_GET_ITEM(args[1], 1)
                            : NULL;
@@ -335,7 +322,6 @@ static PyObject *mod_switch_trace(PyObject *mod, PyObject *const *args, Py_ssize
 static PyObject *mod_overdue(PyObject *mod, PyObject *greenlet)
 {
     (void)mod;
-    clear_stale_stack_poison();
     chd_conn_t *conn = running_conn(greenlet);
     if (!conn && PyErr_Occurred())
         return NULL;
@@ -347,7 +333,6 @@ static PyObject *mod_overdue(PyObject *mod, PyObject *greenlet)
 static PyObject *mod_time_out(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)mod;
-    clear_stale_stack_poison();
     const char *text = nargs == 2 ? PyUnicode_AsUTF8(args[1]) : NULL;
     if (!text)
         return NULL;
@@ -450,6 +435,8 @@ static int setup_native(void)
     PyObject *mod = PyModule_Create(&mod_def);
     PyObject *modules = PySys_GetObject("modules"); /* borrowed */
     int rc = mod && modules ? PyDict_SetItemString(modules, "_spawning_green", mod) : -1;
+    if (rc == 0) /* green.py then traces every switch (chd_green_asan.h) */
+        rc = PyModule_AddObjectRef(mod, "ASAN_BUILD", chd_green_asan_on() ? Py_True : Py_False);
     PyObject *gsock = rc == 0 ? PyImport_ImportModule("gevent.socket") : NULL;
     wait_read_fn = gsock ? PyObject_GetAttrString(gsock, "wait_read") : NULL;
     wait_write_fn = gsock ? PyObject_GetAttrString(gsock, "wait_write") : NULL;
@@ -479,6 +466,7 @@ int chd_green_run(const chd_config_t *cfg, const chd_listeners_t *listeners, int
     chd_control_init(&green.control, control_fd, &green.env);
     green.control.tls = listeners->tls_ctx;
     green.listeners = *listeners;
+    chd_green_asan_init(); /* this thread's stack is the greenlets' */
     PyObject *loop = setup_native() == 0 ? load_loop_module() : NULL;
     PyObject *fds = PyTuple_New(listeners->n);
     for (int i = 0; fds && i < listeners->n; i++)

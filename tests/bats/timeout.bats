@@ -130,14 +130,6 @@ green_under_asan() {
   fi
 }
 
-# TLS_MODES: the --threads values the TLS cases run with. Green mode (0)
-# not under ASan: there a green child with --timeout reports a
-# stack-use-after-scope in OpenSSL's ticket callback during TLS handshakes,
-# a false report from greenlet's stack switching that main has too (seen
-# before any request timed out).
-TLS_MODES="1 4 0"
-[[ "${SPAWNING_BUILD:-}" != *asan* ]] || TLS_MODES="1 4"
-
 SPIN_LINES() { echo "$(line_of 'while time.monotonic() < end')" "$(( $(line_of 'while time.monotonic() < end') + 1 ))"; }
 
 @test "--threads 1: a Python loop past --timeout gets 504 and its stack; the other process serves" {
@@ -277,7 +269,7 @@ expect_trickle_cut() {
 }
 
 @test "over TLS, green mode: a greenlet that waits on the hub, and one that blocks it, get 504 and their stacks" {
-  [[ "$TLS_MODES" == *0* ]] || skip "green TLS under ASan: see TLS_MODES"
+  green_under_asan
   start_tls_server --processes 2 --threads 0 --timeout 2 --graceful-timeout 2 tests.apps.hang:app
   wait_ready 2
   nap_504_under_load "https:$TLS_PORT" timed_get_tls # the hub runs on: its child serves meanwhile
@@ -290,7 +282,8 @@ expect_trickle_cut() {
 }
 
 @test "over TLS, a response already begun is closed without a 504 (and without close_notify)" {
-  for threads in $TLS_MODES; do
+  for threads in 1 4 0; do
+    [ "$threads" = 0 ] && green_under_asan
     start_tls_server --processes 1 --threads "$threads" --timeout 2 --graceful-timeout 2 tests.apps.hang:app
     # One after the other: with --threads 1 a request the loop accepted
     # beside the stuck one would wait behind it until the child is killed.
@@ -319,7 +312,8 @@ expect_slurp_504() {
 }
 
 @test "over TLS, a request stuck reading its body gets its 504 (threads 1, 4, green)" {
-  for threads in $TLS_MODES; do
+  for threads in 1 4 0; do
+    [ "$threads" = 0 ] && green_under_asan
     start_tls_server --processes 1 --threads "$threads" --timeout 2 --graceful-timeout 2 tests.apps.hang:app
     local t0=$(date +%s%N)
     run tls_ending /slurp 100000

@@ -83,9 +83,14 @@ def serve(listen_fds, control_fd, timeout):
     gevent.signal_handler(signal.SIGQUIT, os._exit, 0)
     acceptors = [gevent.spawn(accept_loop, fd) for fd in listen_fds]
     control = gevent.spawn(control_loop)
+    # switch_trace sees every greenlet switch: with --timeout, to name the
+    # greenlet that runs; in the ASan build, to clear the stack's shadow
+    # that greenlet's stack copying leaves stale (chd_green_asan.h).
+    tracing = timeout > 0 or native.ASAN_BUILD
+    if tracing:
+        previous_trace = greenlet.settrace(native.switch_trace)
     if timeout > 0:
         native.watch(running)
-        previous_trace = greenlet.settrace(native.switch_trace)
         watcher = gevent.spawn(watch_overdue)
     gevent.joinall(acceptors)
     take_queued()  # again: what arrived while the hub ran other greenlets
@@ -96,5 +101,6 @@ def serve(listen_fds, control_fd, timeout):
     control.kill()
     if timeout > 0:
         watcher.kill()
+    if tracing:
         greenlet.settrace(previous_trace)
-        native.watch(None)
+    native.watch(None)
