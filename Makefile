@@ -53,7 +53,7 @@ DIST_INFO := Spawning-$(VERSION).dist-info
 PY_BUILD := $(PY_PKG_SRC:child/python/%=$(BUILD)/python/%) $(BUILD)/python/spawning/_paths.py \
   $(BUILD)/python/$(DIST_INFO)/METADATA $(BUILD)/python/$(DIST_INFO)/entry_points.txt
 
-.PHONY: all deps test check unit bats asan asan-test clean example install uninstall fuzz fuzz-build
+.PHONY: all deps test check unit unit-build bats asan asan-test clean example install uninstall fuzz fuzz-build
 all: $(BINARIES) $(PY_BUILD)
 
 $(BUILD)/obj/child/%.o: child/%.c
@@ -117,6 +117,8 @@ $(BUILD)/tests/test_ref_parser: $(wildcard tests/fuzz/ref_*.c tests/fuzz/ref_*.h
 deps:
 	@sh tests/install-deps.sh
 
+unit-build: $(UNIT_BIN)
+
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
@@ -174,10 +176,15 @@ fuzz-proxyproto: $(FUZZ_PP_BIN)
 	$(FUZZ_PP_BIN) -max_total_time=$(FUZZ_PROXYPROTO_SECONDS) -max_len=4200 \
 	  -artifact_prefix=build-fuzz/ build-fuzz/corpus-proxyproto tests/fuzz/proxyproto
 
+# Each build runs on every core before its tests, which then have the
+# machine to themselves (their timing checks assume no compiler beside them).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all unit-build
 	$(MAKE) check
+	$(MAKE) -j$(JOBS) BUILD=build-asan SANITIZE=1 all unit-build
 	$(MAKE) asan-test
+	$(MAKE) -j$(JOBS) fuzz-build
 	$(MAKE) fuzz FUZZ_SECONDS=30 FUZZ_PROXYPROTO_SECONDS=10
 
 # The README's first command: build, then serve the hello app on :8080.

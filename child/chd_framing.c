@@ -374,7 +374,10 @@ static chd_check_result_t chunk_step(chd_chunk_check_t *c, unsigned char b)
     }
 }
 
-chd_check_result_t chd_chunk_check(chd_chunk_check_t *c, const char *data, size_t len)
+/* chd_chunk_check's loop; with tab_at, it stops short of the first HTAB
+ * right after a chunk-size and stores its index there. */
+static chd_check_result_t scan_chunks(chd_chunk_check_t *c, const char *data, size_t len,
+                                      size_t *tab_at)
 {
     size_t i = 0;
     while (i < len) {
@@ -388,11 +391,28 @@ chd_check_result_t chd_chunk_check(chd_chunk_check_t *c, const char *data, size_
             i += skip;
             continue;
         }
+        if (tab_at && c->state == CK_SIZE && data[i] == '\t') {
+            *tab_at = i;
+            return CHD_CHECK_MORE;
+        }
         chd_check_result_t rc = chunk_step(c, (unsigned char)data[i++]);
         if (rc != CHD_CHECK_MORE)
             return rc;
     }
     return c->state == CK_DONE ? CHD_CHECK_DONE : CHD_CHECK_MORE;
+}
+
+chd_check_result_t chd_chunk_check(chd_chunk_check_t *c, const char *data, size_t len)
+{
+    return scan_chunks(c, data, len, NULL);
+}
+
+size_t chd_chunk_find_tab_bws(const chd_chunk_check_t *c, const char *data, size_t len)
+{
+    chd_chunk_check_t ahead = *c;
+    size_t tab_at = len;
+    scan_chunks(&ahead, data, len, &tab_at);
+    return tab_at;
 }
 
 const uint8_t chd_tchar_table[256] = {

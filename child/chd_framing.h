@@ -54,6 +54,14 @@ void chd_chunk_check_init(chd_chunk_check_t *c);
  * trailer lines, CRLF. Returns DONE after the final CRLF. */
 chd_check_result_t chd_chunk_check(chd_chunk_check_t *c, const char *data, size_t len);
 
+/* Where in data, the chunked body's bytes that follow those c checked, the
+ * first HTAB right after a chunk-size is (the BWS before a ';' extension
+ * begins with it), or len when none comes before the body ends or goes
+ * wrong. http-parser takes only SP there; RFC 9112 has BWS parsed and
+ * dropped, so the request gives http-parser SP in that byte's place. c is
+ * not changed. */
+size_t chd_chunk_find_tab_bws(const chd_chunk_check_t *c, const char *data, size_t len);
+
 /* 1 for the bytes RFC 9110 allows in a token, 0 for the others. */
 extern const uint8_t chd_tchar_table[256];
 

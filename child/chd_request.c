@@ -595,6 +595,16 @@ static int check_chunks(chd_request_t *r, const char *data, size_t len)
     return 0;
 }
 
+/* How many of a chunked body's bytes http-parser may take as they are:
+ * all, or those before an HTAB right after a chunk-size, which it would
+ * refuse (it takes only SP there); 0 when data starts with that HTAB, which
+ * it is then given as SP (chd_chunk_find_tab_bws). */
+static size_t chunk_bytes_before_tab(const chd_request_t *r, const char *data, size_t len)
+{
+    size_t from = r->skip_head_lf && len > 0 ? 1 : 0; /* the head's LF is not the body's */
+    return from + chd_chunk_find_tab_bws(&r->chunk_check, data + from, len - from);
+}
+
 /* Follows the method at the start of a request (after any empty lines,
  * which the head check vetted), keeping its first 31 bytes for the log,
  * until its SP. A few bytes per request; nothing once the SP was seen. */
@@ -651,7 +661,9 @@ static size_t feed_step(chd_request_t *r, const char *data, size_t len, bool *ag
     if (r->skipping_method)
         return skip_method(r, data, len, again);
     bool checking = r->checking_chunks;
-    size_t used = http_parser_execute(&r->parser, &settings, data, len);
+    size_t offered = checking ? chunk_bytes_before_tab(r, data, len) : len;
+    size_t used = offered > 0 ? http_parser_execute(&r->parser, &settings, data, offered)
+                              : http_parser_execute(&r->parser, &settings, " ", 1);
     enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
     *again = false;
     if (r->phase == CHD_REQ_ERROR)
@@ -677,6 +689,8 @@ static size_t feed_step(chd_request_t *r, const char *data, size_t len, bool *ag
         fail_from_parser(r, e);
     else if (r->parser.upgrade && r->phase != CHD_REQ_DONE)
         fail(r, 400, "upgrade not supported");
+    else
+        *again = used == (offered > 0 ? offered : 1) && used < len; /* stopped short of a tab */
     return used;
 }
 

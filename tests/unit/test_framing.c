@@ -578,6 +578,31 @@ TEST(chunk_size_bws_only_before_an_extension)
     CHUNKS_MORE("0 ");
 }
 
+/* chd_chunk_find_tab_bws over s, from a fresh check. */
+static size_t tab_bws_at(const char *s)
+{
+    chd_chunk_check_t c;
+    chd_chunk_check_init(&c);
+    return chd_chunk_find_tab_bws(&c, s, strlen(s));
+}
+
+TEST(an_htab_right_after_a_chunk_size_is_found)
+{
+    CHECK_EQ_INT(tab_bws_at("5\t;a\r\nhello\r\n0\r\n\r\n"), 1);
+    CHECK_EQ_INT(tab_bws_at("1f\t\t;a\r\n"), 2);
+    CHECK_EQ_INT(tab_bws_at("3\r\na\tb\r\n0\t;x\r\n\r\n"), 9); /* after 0, not in data */
+    CHECK_EQ_INT(tab_bws_at("5 \t;a\r\n"), 7);                      /* SP first: none */
+    CHECK_EQ_INT(tab_bws_at("5;a\tb\r\n"), 7);                      /* in an extension: none */
+    CHECK_EQ_INT(tab_bws_at("x\t;a\r\n"), 6);                       /* already bad: none */
+    /* after bytes already checked, and the check itself unchanged */
+    chd_chunk_check_t c;
+    chd_chunk_check_init(&c);
+    CHECK_EQ_INT(chd_chunk_check(&c, "3\r\nabc\r\n1a", 10), CHD_CHECK_MORE);
+    CHECK_EQ_INT(chd_chunk_find_tab_bws(&c, "\t;x\r\n", 5), 0);
+    CHECK_EQ_INT(chd_chunk_find_tab_bws(&c, "\t;x\r\n", 5), 0);
+    CHECK_EQ_INT(chd_chunk_check(&c, "\t;x\r\n", 5), CHD_CHECK_MORE);
+}
+
 TEST(unfinished_chunked_bodies_want_more)
 {
     /* a missing final CRLF is not an end */
@@ -631,5 +656,6 @@ int main(int argc, char **argv)
     RUN(unfinished_chunked_bodies_want_more);
     RUN(chunk_check_stops_at_the_end);
     RUN(chunk_size_bws_only_before_an_extension);
+    RUN(an_htab_right_after_a_chunk_size_is_found);
     return unit_finish();
 }

@@ -425,6 +425,37 @@ TEST(chunked_body_decoded)
     chd_request_free(&r);
 }
 
+TEST(chunk_extension_bws_may_start_with_a_tab)
+{
+    /* RFC 9112 7.1.1: BWS before ";" is parsed and dropped, HTAB as well as
+     * SP; http-parser alone refuses an HTAB right after the size. At once,
+     * byte by byte, and with the next request pipelined behind it. */
+    const char *req = "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "5\t;a=1\r\nhello\r\n6\t\t \t;b\r\n world\r\n0\t;c\r\n\r\n";
+    const char *next = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+    char both[512];
+    snprintf(both, sizeof both, "%s%s", req, next);
+    chd_request_t r;
+    chd_request_init(&r, NULL);
+    CHECK_EQ_INT(feed(&r, both), strlen(req));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_BODY(&r, "hello world");
+    chd_request_reset(&r);
+    CHECK_EQ_INT(feed(&r, next), strlen(next));
+    CHECK_URL(&r, "/next");
+    chd_request_free(&r);
+
+    chd_request_init(&r, NULL);
+    CHECK_EQ_INT(feed_bytewise(&r, req, strlen(req)), strlen(req));
+    CHECK_EQ_INT(r.phase, CHD_REQ_DONE);
+    CHECK_BODY(&r, "hello world");
+    chd_request_free(&r);
+
+    /* still no BWS without an extension after it */
+    EXPECT_ERROR("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\t\r\nhello\r\n",
+                 400);
+}
+
 TEST(chunked_empty_body)
 {
     chd_request_t r;
@@ -1605,6 +1636,7 @@ int main(int argc, char **argv)
     RUN(large_body_in_pieces);
     RUN(chunked_body_decoded);
     RUN(chunked_empty_body);
+    RUN(chunk_extension_bws_may_start_with_a_tab);
     RUN(expect_continue);
     RUN(keep_alive_rules);
     RUN(version_fields);
