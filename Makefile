@@ -189,7 +189,7 @@ test: deps
 	$(MAKE) -j$(JOBS) BUILD=build-asan SANITIZE=1 all unit-build
 	$(MAKE) asan-test
 	$(MAKE) -j$(JOBS) fuzz-build
-	$(MAKE) fuzz FUZZ_SECONDS=30 FUZZ_PROXYPROTO_SECONDS=10 FUZZ_SEED=20261201
+	$(MAKE) fuzz FUZZ_SECONDS=20 FUZZ_PROXYPROTO_SECONDS=5 FUZZ_SEED=20261201
 
 # The README's first command: build, then serve the hello app on :8080.
 example: deps
