@@ -409,6 +409,8 @@ chd_check_result_t chd_chunk_check(chd_chunk_check_t *c, const char *data, size_
 
 size_t chd_chunk_find_tab_bws(const chd_chunk_check_t *c, const char *data, size_t len)
 {
+    if (!memchr(data, '\t', len))
+        return len; /* the usual case: no second pass over the chunks */
     chd_chunk_check_t ahead = *c;
     size_t tab_at = len;
     scan_chunks(&ahead, data, len, &tab_at);

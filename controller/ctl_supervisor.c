@@ -946,15 +946,13 @@ static int start_services(ctl_supervisor_t *sup, ctl_servicesocks_t *socks)
         return -1;
     }
     if (socks->status_fd >= 0) {
-        char url[sizeof socks->status_url];
-        snprintf(url, sizeof url, "%s", socks->status_url);
         sup->status_http = ctl_statushttp_start(sup->loop, socks, &ops, err, sizeof err);
         if (!sup->status_http) {
             cmn_error("status service: %s", err);
             stop_services(sup);
             return -1;
         }
-        cmn_info("status service on %s/status", url);
+        cmn_info("status service on %s/status", socks->status_url);
     }
     return 0;
 }
